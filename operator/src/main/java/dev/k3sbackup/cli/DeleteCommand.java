@@ -1,0 +1,56 @@
+package dev.k3sbackup.cli;
+
+import dev.k3sbackup.snapshot.SnapshotCatalog;
+import dev.k3sbackup.snapshot.SnapshotException;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code delete NAME...}: removes files, objects and their sidecars. */
+@Command(name = "delete", aliases = {"rm"}, mixinStandardHelpOptions = true,
+    description = "Delete snapshots by name (as 'ls' shows them, with .zip when compressed).")
+final class DeleteCommand implements Callable<Integer> {
+
+  @ParentCommand
+  EtcdSnapshotCommand parent;
+
+  @Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Mixin
+  StoreOptions store;
+
+  @Parameters(arity = "1..*", paramLabel = "NAME", description = "Snapshot names")
+  List<String> names;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    List<String> missing = new ArrayList<>();
+    try (SnapshotCatalog catalog = new SnapshotCatalog(store.local(),
+        store.s3Store(parent.context.env()), parent.progress(spec.commandLine()))) {
+      for (String name : names) {
+        SnapshotCatalog.Deleted d = catalog.delete(name);
+        if (!d.any()) {
+          missing.add(name);
+          continue;
+        }
+        out.printf("Deleted %s%s%s%n", name, d.local() ? " (local)" : "", d.s3() ? " (s3)" : "");
+      }
+    }
+    out.flush();
+    if (!missing.isEmpty()) {
+      throw SnapshotException.badInput("no snapshot named " + String.join(", ", missing)
+          + " in --dir " + store.snapshotDir() + (store.s3 ? " or the S3 folder" : "")
+          + ": check the names with 'ls' (compressed ones end in .zip)");
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,65 @@
+package dev.k3sbackup.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code -o table|json|yaml}. */
+public enum OutputFormat {
+  TABLE,
+  JSON,
+  YAML;
+
+  private static final ObjectMapper JSON_MAPPER = configure(new ObjectMapper());
+  private static final ObjectMapper YAML_MAPPER = configure(new ObjectMapper(new YAMLFactory()
+      .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+      .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)));
+
+  private static ObjectMapper configure(ObjectMapper m) {
+    return m.registerModule(new JavaTimeModule())
+        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+        .enable(SerializationFeature.INDENT_OUTPUT);
+  }
+
+  /** Renders {@code value} as JSON or YAML (not for TABLE). */
+  public String render(Object value) {
+    try {
+      return switch (this) {
+        case JSON -> JSON_MAPPER.writeValueAsString(value) + "\n";
+        case YAML -> YAML_MAPPER.writeValueAsString(value);
+        case TABLE -> throw new IllegalStateException("tables are rendered by the command");
+      };
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Aligns rows like Go's tabwriter with padding 1, as {@code k3s etcd-snapshot ls} prints. */
+  public static String table(List<String> header, List<List<String>> rows) {
+    List<List<String>> all = new ArrayList<>();
+    all.add(header);
+    all.addAll(rows);
+    int[] width = new int[header.size()];
+    for (List<String> row : all) {
+      for (int i = 0; i < row.size(); i++) {
+        width[i] = Math.max(width[i], row.get(i).length());
+      }
+    }
+    StringBuilder out = new StringBuilder();
+    for (List<String> row : all) {
+      for (int i = 0; i < row.size(); i++) {
+        out.append(row.get(i));
+        if (i < row.size() - 1) {
+          out.append(" ".repeat(width[i] - row.get(i).length() + 1));
+        }
+      }
+      out.append('\n');
+    }
+    return out.toString();
+  }
+}

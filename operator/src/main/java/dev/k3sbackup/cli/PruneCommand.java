@@ -1,0 +1,68 @@
+package dev.k3sbackup.cli;
+
+import dev.k3sbackup.snapshot.SnapshotCatalog;
+import dev.k3sbackup.snapshot.SnapshotName;
+import dev.k3sbackup.storage.StoredSnapshot;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code prune}: K3s's retention, run on demand. */
+@Command(name = "prune", mixinStandardHelpOptions = true,
+    description = "Delete snapshots with the --name prefix beyond the N newest, local and S3 "
+        + "counted separately; the newest snapshot that verifies is always kept.")
+final class PruneCommand implements Callable<Integer> {
+
+  @ParentCommand
+  EtcdSnapshotCommand parent;
+
+  @Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Mixin
+  StoreOptions store;
+
+  @Option(names = {"--name", "--etcd-snapshot-name"}, defaultValue = SnapshotName.ON_DEMAND_PREFIX,
+      description = "Name prefix to prune (default: ${DEFAULT-VALUE})")
+  String name;
+
+  @Option(names = {"--snapshot-retention", "--etcd-snapshot-retention"}, defaultValue = "5",
+      description = "How many to keep (default: ${DEFAULT-VALUE})")
+  int retention;
+
+  @Option(names = {"-o", "--output"}, defaultValue = "table",
+      description = "Output: table, json or yaml (default: ${DEFAULT-VALUE})")
+  OutputFormat output;
+
+  @Override
+  public Integer call() {
+    SnapshotCatalog.Pruned pruned;
+    try (SnapshotCatalog catalog = new SnapshotCatalog(store.local(),
+        store.s3Store(parent.context.env()), parent.progress(spec.commandLine()))) {
+      pruned = catalog.prune(name, retention);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    if (output == OutputFormat.TABLE) {
+      for (StoredSnapshot s : pruned.deleted()) {
+        out.printf("Deleted %s%n", s.location());
+      }
+      for (StoredSnapshot s : pruned.spared()) {
+        out.printf("Kept %s beyond retention: it is the newest snapshot that verifies%n",
+            s.location());
+      }
+      if (pruned.deleted().isEmpty() && pruned.spared().isEmpty()) {
+        out.printf("Nothing to prune: at most %d snapshots named %s-* in each store%n",
+            retention, name);
+      }
+    } else {
+      out.print(output.render(pruned));
+    }
+    out.flush();
+    return 0;
+  }
+}

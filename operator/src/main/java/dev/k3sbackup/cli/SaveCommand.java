@@ -1,0 +1,97 @@
+package dev.k3sbackup.cli;
+
+import dev.k3sbackup.snapshot.SaveRequest;
+import dev.k3sbackup.snapshot.ServerTokenHash;
+import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.snapshot.SnapshotName;
+import dev.k3sbackup.snapshot.SnapshotRecord;
+import dev.k3sbackup.snapshot.SnapshotSaver;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code save}: K3s's {@code etcd-snapshot save}. */
+@Command(name = "save", description = "Take a verified snapshot of one etcd member.",
+    mixinStandardHelpOptions = true)
+final class SaveCommand implements Callable<Integer> {
+
+  @ParentCommand
+  EtcdSnapshotCommand parent;
+
+  @Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Mixin
+  StoreOptions store;
+
+  @Mixin
+  EtcdOptions etcd;
+
+  @Option(names = {"--name", "--etcd-snapshot-name"}, defaultValue = SnapshotName.ON_DEMAND_PREFIX,
+      description = "Snapshot name prefix (default: ${DEFAULT-VALUE})")
+  String name;
+
+  @Option(names = "--node-name", description = "This node's name (default: the host name)")
+  String nodeName;
+
+  @Option(names = {"--snapshot-compress", "--etcd-snapshot-compress"},
+      description = "Write K3s's compressed .zip form")
+  boolean compress;
+
+  @Option(names = "--cluster-id", description = "K3s cluster id to record in S3 metadata "
+      + "(the kube-system namespace UID)")
+  String clusterId;
+
+  @Option(names = {"-o", "--output"}, defaultValue = "table",
+      description = "Output: table, json or yaml (default: ${DEFAULT-VALUE})")
+  OutputFormat output;
+
+  @Override
+  public Integer call() {
+    SaveRequest request = new SaveRequest(etcd.endpoint(store.dataDir), etcd.timeout(),
+        store.snapshotDir(), name, nodeName != null ? nodeName : hostName(), compress,
+        store.s3Config(parent.context.env()),
+        ServerTokenHash.fromDataDir(store.dataDir).orElse(null), clusterId);
+    SnapshotRecord record = new SnapshotSaver(parent.context.clock(), parent.context.etcd(),
+        parent.progress(spec.commandLine())).save(request);
+    PrintWriter out = spec.commandLine().getOut();
+    if (output == OutputFormat.TABLE) {
+      out.printf("Saved snapshot %s%n  file://%s%n", record.name(), record.localPath());
+      if (record.s3() != null) {
+        out.printf("  %s%n", record.s3().location());
+      }
+      out.printf("  size %d bytes, sha256 %s%n  etcd revision %d from member %s%n",
+          record.size(), record.sha256(), record.etcdRevision(), record.etcdMemberId());
+    } else {
+      out.print(output.render(record));
+    }
+    out.flush();
+    if (record.s3Error() != null) {
+      throw new SnapshotException(SnapshotException.Kind.UPLOAD_FAILED, "the snapshot was saved "
+          + "and verified locally at " + record.localPath() + ", but the S3 upload failed and was "
+          + "aborted: " + record.s3Error());
+    }
+    return 0;
+  }
+
+  /** K3s names snapshots after the node, which defaults to the host name. */
+  static String hostName() {
+    String env = System.getenv("NODE_NAME");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT);
+    } catch (UnknownHostException e) {
+      throw SnapshotException.badInput("cannot tell this host's name: give --node-name");
+    }
+  }
+}

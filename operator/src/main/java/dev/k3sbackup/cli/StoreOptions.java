@@ -1,0 +1,110 @@
+package dev.k3sbackup.cli;
+
+import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.storage.LocalSnapshotDir;
+import dev.k3sbackup.storage.S3Config;
+import dev.k3sbackup.storage.S3SnapshotStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** Where snapshots live: K3s's data dir, snapshot dir and {@code --etcd-s3-*} flags. */
+public class StoreOptions {
+
+  public static final String DEFAULT_DATA_DIR = "/var/lib/rancher/k3s";
+
+  @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR,
+      description = "K3s data dir (default: ${DEFAULT-VALUE})")
+  Path dataDir;
+
+  @Option(names = {"--dir", "--etcd-snapshot-dir"},
+      description = "Snapshot dir (default: ${data-dir}/server/db/snapshots)")
+  Path dir;
+
+  @Option(names = {"--s3", "--etcd-s3"}, description = "Also use S3")
+  boolean s3;
+
+  @Option(names = {"--s3-endpoint", "--etcd-s3-endpoint"}, defaultValue = S3Config.DEFAULT_ENDPOINT,
+      description = "S3 endpoint host[:port] (default: ${DEFAULT-VALUE})")
+  String s3Endpoint;
+
+  @Option(names = {"--s3-endpoint-ca", "--etcd-s3-endpoint-ca"},
+      description = "CA bundle to trust for the S3 endpoint")
+  Path s3EndpointCa;
+
+  @Option(names = {"--s3-skip-ssl-verify", "--etcd-s3-skip-ssl-verify"},
+      description = "Do not verify the S3 endpoint's certificate")
+  boolean s3SkipSslVerify;
+
+  @Option(names = {"--s3-access-key", "--etcd-s3-access-key"},
+      description = "S3 access key (default: $AWS_ACCESS_KEY_ID)")
+  String s3AccessKey;
+
+  @Option(names = {"--s3-secret-key", "--etcd-s3-secret-key"},
+      description = "S3 secret key (default: $AWS_SECRET_ACCESS_KEY)")
+  String s3SecretKey;
+
+  @Option(names = {"--s3-bucket", "--etcd-s3-bucket"}, description = "S3 bucket (must exist)")
+  String s3Bucket;
+
+  @Option(names = {"--s3-region", "--etcd-s3-region"}, defaultValue = S3Config.DEFAULT_REGION,
+      description = "S3 region (default: ${DEFAULT-VALUE})")
+  String s3Region;
+
+  @Option(names = {"--s3-folder", "--etcd-s3-folder"}, defaultValue = "",
+      description = "Folder inside the bucket")
+  String s3Folder;
+
+  @Option(names = {"--s3-insecure", "--etcd-s3-insecure"},
+      description = "Use plain http to reach S3")
+  boolean s3Insecure;
+
+  @Option(names = {"--s3-timeout", "--etcd-s3-timeout"}, defaultValue = "5m",
+      description = "S3 request timeout, e.g. 30s, 5m (default: ${DEFAULT-VALUE})")
+  String s3Timeout;
+
+  Path snapshotDir() {
+    return dir != null ? dir : dataDir.resolve("server/db/snapshots");
+  }
+
+  LocalSnapshotDir local() {
+    return new LocalSnapshotDir(snapshotDir());
+  }
+
+  /** The S3 settings when {@code --s3} is given, else null; keys fall back to the environment. */
+  S3Config s3Config(Map<String, String> env) {
+    if (!s3) {
+      return null;
+    }
+    String access = s3AccessKey != null ? s3AccessKey : env.get("AWS_ACCESS_KEY_ID");
+    String secret = s3SecretKey != null ? s3SecretKey : env.get("AWS_SECRET_ACCESS_KEY");
+    return new S3Config(s3Endpoint, s3EndpointCa, s3SkipSslVerify, blankToNull(access),
+        blankToNull(secret), s3Bucket, s3Region, s3Folder, s3Insecure,
+        parseDuration("--s3-timeout", s3Timeout));
+  }
+
+  S3SnapshotStore s3Store(Map<String, String> env) {
+    S3Config config = s3Config(env);
+    return config == null ? null : S3SnapshotStore.connect(config);
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+
+  /** Go-style durations as K3s takes them: {@code 90s}, {@code 5m}, {@code 1h30m}. */
+  static Duration parseDuration(String flag, String value) {
+    try {
+      Duration d = Duration.parse("PT" + value.toUpperCase(java.util.Locale.ROOT));
+      if (d.isNegative() || d.isZero()) {
+        throw new DateTimeParseException("not positive", value, 0);
+      }
+      return d;
+    } catch (DateTimeParseException e) {
+      throw SnapshotException.badInput(flag + " '" + value + "' is not a duration: use e.g. 30s, "
+          + "5m or 1h");
+    }
+  }
+}

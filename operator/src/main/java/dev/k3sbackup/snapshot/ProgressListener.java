@@ -1,0 +1,16 @@
+package dev.k3sbackup.snapshot;
+
+/** Told how a long transfer goes; implementations decide how often to show it. */
+public interface ProgressListener {
+
+  ProgressListener NONE = new ProgressListener() {};
+
+  /** The phase starts; {@code expectedBytes} is -1 when unknown. */
+  default void start(String phase, long expectedBytes) {}
+
+  /** {@code bytesDone} so far in the current phase. */
+  default void advance(long bytesDone) {}
+
+  /** The phase is over. */
+  default void done() {}
+}

@@ -1,0 +1,195 @@
+package dev.k3sbackup.snapshot;
+
+import dev.k3sbackup.storage.LocalSnapshotDir;
+import dev.k3sbackup.storage.S3SnapshotStore;
+import dev.k3sbackup.storage.StoredSnapshot;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The snapshots of one node's dir and, optionally, one S3 folder, seen together: K3s's
+ * {@code ls}, {@code delete} and {@code prune}, plus {@code verify}.
+ */
+public final class SnapshotCatalog implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SnapshotCatalog.class);
+
+  private final LocalSnapshotDir local;
+  private final S3SnapshotStore s3;
+  private final ProgressListener progress;
+
+  /**
+   * @param local the node's snapshot dir
+   * @param s3 the S3 folder, or null
+   * @param progress told about long reads (verification)
+   */
+  public SnapshotCatalog(LocalSnapshotDir local, S3SnapshotStore s3, ProgressListener progress) {
+    this.local = local;
+    this.s3 = s3;
+    this.progress = progress;
+  }
+
+  /** Every snapshot in the dir and the folder, oldest first (then by name), as K3s sorts. */
+  public List<StoredSnapshot> list() {
+    List<StoredSnapshot> all = new ArrayList<>(local.list());
+    if (s3 != null) {
+      all.addAll(s3.list());
+    }
+    all.sort(Comparator.comparing(StoredSnapshot::createdAt).thenComparing(StoredSnapshot::name)
+        .thenComparing(StoredSnapshot::storage));
+    return all;
+  }
+
+  /** What deleting one name did in each store. */
+  public record Deleted(String name, boolean local, boolean s3) {
+    public boolean any() {
+      return local || s3;
+    }
+  }
+
+  /** Deletes the file and/or object called {@code name} and their sidecars. */
+  public Deleted delete(String name) {
+    SnapshotName.requireSafeComponent("snapshot name", name);
+    boolean fromLocal = local.delete(name);
+    boolean fromS3 = s3 != null && s3.delete(name);
+    if (fromLocal || fromS3) {
+      LOG.info("deleted snapshot {}{}{}", name, fromLocal ? " from " + local.dir() : "",
+          fromS3 ? " from " + s3.config().locationOf(name) : "");
+    }
+    return new Deleted(name, fromLocal, fromS3);
+  }
+
+  /**
+   * What a prune did.
+   *
+   * @param deleted the snapshots deleted, per store
+   * @param spared a snapshot beyond retention kept because it is the newest one that verifies
+   */
+  public record Pruned(List<StoredSnapshot> deleted, List<StoredSnapshot> spared) {}
+
+  /**
+   * Keeps the {@code keep} newest snapshots named {@code prefix-...} in the dir and, separately,
+   * in S3; never deletes the newest snapshot that verifies.
+   */
+  public Pruned prune(String prefix, int keep) {
+    List<RetentionPlan> plans = new ArrayList<>();
+    plans.add(RetentionPlan.of(local.list(), prefix, keep));
+    if (s3 != null) {
+      plans.add(RetentionPlan.of(s3.list(), prefix, keep));
+    }
+    List<StoredSnapshot> deleted = new ArrayList<>();
+    List<StoredSnapshot> spared = new ArrayList<>();
+    for (RetentionPlan plan : plans) {
+      List<StoredSnapshot> beyond = plan.beyondRetention();
+      if (beyond.isEmpty()) {
+        continue;
+      }
+      Optional<StoredSnapshot> keepAnyway = plan.newestVerified(this::verifies)
+          .filter(beyond::contains);
+      keepAnyway.ifPresent(s -> {
+        LOG.warn("keeping {} beyond retention: none of the {} newer snapshots verifies",
+            s.location(), keep);
+        spared.add(s);
+      });
+      for (StoredSnapshot s : beyond) {
+        if (keepAnyway.filter(s::equals).isEmpty()) {
+          deleteFrom(s);
+          deleted.add(s);
+        }
+      }
+    }
+    return new Pruned(deleted, spared);
+  }
+
+  private void deleteFrom(StoredSnapshot s) {
+    if (s.storage() == StoredSnapshot.Storage.LOCAL) {
+      local.delete(s.name());
+    } else {
+      s3.delete(s.name());
+    }
+    LOG.info("pruned snapshot {}", s.location());
+  }
+
+  private boolean verifies(StoredSnapshot s) {
+    try {
+      return verify(s).ok();
+    } catch (RuntimeException e) {
+      LOG.warn("cannot verify {}: {}", s.location(), e.getMessage());
+      return false;
+    }
+  }
+
+  /** Verifies one stored snapshot by streaming it once. */
+  public SnapshotVerifier.Verdict verify(StoredSnapshot s) {
+    progress.start("verifying " + s.name(), s.size());
+    try (InputStream in = open(s)) {
+      return SnapshotVerifier.verify(s.name(), in, progress);
+    } catch (IOException e) {
+      throw SnapshotException.failed("cannot read " + s.location() + " (" + e.getMessage() + ")",
+          e);
+    }
+  }
+
+  /**
+   * Verifies a snapshot given by name (looked up in the dir, then S3) or by a file path.
+   */
+  public List<SnapshotVerifier.Verdict> verify(String nameOrPath) {
+    List<StoredSnapshot> found = find(nameOrPath);
+    if (found.isEmpty()) {
+      Path path = Path.of(nameOrPath);
+      if (!Files.isRegularFile(path)) {
+        throw SnapshotException.badInput("no snapshot named " + nameOrPath + " in --dir "
+            + local.dir() + (s3 == null ? "" : " or " + s3.config().locationOf(""))
+            + ", and no such file: check the name with 'ls'");
+      }
+      progress.start("verifying " + path, sizeOf(path));
+      try (InputStream in = Files.newInputStream(path)) {
+        return List.of(SnapshotVerifier.verify(path.getFileName().toString(), in, progress));
+      } catch (IOException e) {
+        throw SnapshotException.failed("cannot read " + path + " (" + e.getMessage() + ")", e);
+      }
+    }
+    return found.stream().map(this::verify).toList();
+  }
+
+  /** The stored copies named {@code name}: local first, then S3. */
+  public List<StoredSnapshot> find(String name) {
+    if (name.contains("/")) {
+      return List.of();
+    }
+    return list().stream().filter(s -> s.name().equals(name)).toList();
+  }
+
+  /** Streams a stored snapshot's bytes. */
+  public InputStream open(StoredSnapshot s) throws IOException {
+    if (s.storage() == StoredSnapshot.Storage.LOCAL) {
+      return Files.newInputStream(local.find(s.name()).orElseThrow(
+          () -> new IOException(s.location() + " is gone")));
+    }
+    return s3.open(s.name());
+  }
+
+  private static long sizeOf(Path p) {
+    try {
+      return Files.size(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (s3 != null) {
+      s3.close();
+    }
+  }
+}

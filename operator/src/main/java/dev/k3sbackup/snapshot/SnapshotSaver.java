@@ -1,0 +1,291 @@
+package dev.k3sbackup.snapshot;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.k3sbackup.etcd.EtcdMember;
+import dev.k3sbackup.etcd.MemberStatus;
+import dev.k3sbackup.storage.LocalSnapshotDir;
+import dev.k3sbackup.storage.S3SnapshotStore;
+import dev.k3sbackup.storage.SnapshotMetadataKeys;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes one snapshot the way K3s does, and checks it better: etcd's stream goes, in one pass and
+ * never held in memory, through etcd's sha256 trailer check into {@code <dir>/<name>.part} and,
+ * at the same time, into an S3 multipart upload. Only a verified stream is renamed into place and
+ * completed in S3; on any failure the part file and the upload are removed.
+ */
+public final class SnapshotSaver {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SnapshotSaver.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Clock clock;
+  private final Function<SaveRequest, EtcdMember> etcdConnector;
+  private final ProgressListener progress;
+
+  public SnapshotSaver(Clock clock, Function<SaveRequest, EtcdMember> etcdConnector,
+      ProgressListener progress) {
+    this.clock = clock;
+    this.etcdConnector = etcdConnector;
+    this.progress = progress;
+  }
+
+  /**
+   * Saves a snapshot. Everything that can be checked is checked before the first byte is written.
+   *
+   * @return the record; {@link SnapshotRecord#s3Error()} is set when only the upload failed
+   */
+  public SnapshotRecord save(SaveRequest request) {
+    SnapshotName name = SnapshotName.of(request.prefix(), request.nodeName(),
+        clock.instant(), request.compress());
+    LocalSnapshotDir local = new LocalSnapshotDir(request.dir());
+    local.requireWritable();
+    if (local.find(name.fileName()).isPresent()) {
+      throw SnapshotException.badInput("snapshot " + local.dir().resolve(name.fileName())
+          + " already exists: nothing was overwritten; wait a second or use another --name");
+    }
+    S3SnapshotStore s3 = request.s3() == null ? null : S3SnapshotStore.connect(request.s3());
+    try (EtcdMember etcd = etcdConnector.apply(request)) {
+      if (s3 != null) {
+        s3.requireBucket();
+        if (s3.find(name.fileName()).isPresent()) {
+          throw SnapshotException.badInput(request.s3().locationOf(name.fileName())
+              + " already exists: nothing was overwritten; wait a second or use another --name");
+        }
+      }
+      MemberStatus member = etcd.status();
+      LOG.info("saving snapshot {} from etcd member {} at revision {}", name.fileName(),
+          member.memberId(), member.revision());
+      return stream(request, name, local, s3, etcd, member);
+    } finally {
+      if (s3 != null) {
+        s3.close();
+      }
+    }
+  }
+
+  private SnapshotRecord stream(SaveRequest request, SnapshotName name, LocalSnapshotDir local,
+      S3SnapshotStore s3, EtcdMember etcd, MemberStatus member) {
+    Map<String, String> userMetadata = userMetadata(request);
+    try (LocalSnapshotDir.PendingFile file = local.create(name.fileName())) {
+      GuardedUpload upload = s3 == null ? null
+          : new GuardedUpload(s3.startUpload(name.fileName(), userMetadata));
+      try {
+        Stored stored = writeVerified(name, etcd, file.out(), upload);
+        file.commit();
+        SnapshotRecord record = new SnapshotRecord(name.fileName(), request.nodeName(),
+            file.target().toString(), null, stored.size, stored.sha256, stored.rawSize,
+            member.revision(), member.memberId(), member.clusterId(), member.version(),
+            name.createdAt(), name.compressed(), request.tokenHash(), null);
+        record = upload == null ? record : finishUpload(s3, upload, record, userMetadata);
+        if (!local.writeSidecar(name.fileName(), json(record.sidecar()))) {
+          LOG.warn("could not write the .metadata sidecar next to {}", local.dir());
+        }
+        LOG.info("saved snapshot {} ({} bytes, sha256 {})", record.localPath(), record.size(),
+            record.sha256());
+        return record;
+      } catch (IOException | RuntimeException e) {
+        if (upload != null) {
+          upload.abort();
+        }
+        throw e instanceof SnapshotException se ? se : SnapshotException.failed(
+            "snapshot " + name.fileName() + " was not saved: " + e.getMessage()
+                + "; the partial file was removed" + (upload == null ? "" : " and the upload aborted"),
+            e);
+      }
+    }
+  }
+
+  private record Stored(long size, String sha256, long rawSize) {}
+
+  /** Streams etcd into {@code fileOut} (and the upload), verifying etcd's trailer on the way. */
+  private Stored writeVerified(SnapshotName name, EtcdMember etcd, OutputStream fileOut,
+      GuardedUpload upload) throws IOException {
+    OutputStream stored = upload == null ? fileOut : new Tee(fileOut, upload);
+    TrailerCheck check = new TrailerCheck();
+    MessageDigest zipDigest = name.compressed() ? TrailerCheck.sha256() : null;
+    CountingStream zipBytes = null;
+    ZipOutputStream zip = null;
+    OutputStream payload = stored;
+    if (name.compressed()) {
+      zipBytes = new CountingStream(new DigestOutputStream(stored, zipDigest));
+      zip = new ZipOutputStream(zipBytes);
+      ZipEntry entry = new ZipEntry(name.baseName());
+      entry.setMethod(ZipEntry.DEFLATED);
+      entry.setTime(name.createdAt().toEpochMilli());
+      zip.putNextEntry(entry);
+      payload = zip;
+    }
+    VerifyingStream in = new VerifyingStream(check, payload, progress);
+    etcd.snapshot(in, expected -> progress.start("saving " + name.fileName(), expected));
+    progress.done();
+    TrailerCheck.Result result = check.finish();
+    if (!result.ok()) {
+      throw SnapshotException.failed("the stream from etcd " + result.problem()
+          + "; nothing was kept", null);
+    }
+    if (zip != null) {
+      zip.closeEntry();
+      zip.finish();
+      return new Stored(zipBytes.count, HexFormat.of().formatHex(zipDigest.digest()),
+          result.size());
+    }
+    return new Stored(result.size(), result.sha256(), result.size());
+  }
+
+  private SnapshotRecord finishUpload(S3SnapshotStore s3, GuardedUpload upload,
+      SnapshotRecord record, Map<String, String> userMetadata) {
+    var config = s3.config();
+    var location = new SnapshotRecord.S3Location(config.bucket(), upload.upload.key(),
+        config.locationOf(record.name()), S3SnapshotStore.endpointUrl(config));
+    try {
+      upload.complete();
+      s3.putSidecar(record.name(), json(record.sidecar()), userMetadata);
+      return record.withS3(location, null);
+    } catch (IOException | RuntimeException e) {
+      upload.abort();
+      String why = e.getMessage();
+      LOG.error("S3 upload of {} failed, the verified local file {} is kept: {}", record.name(),
+          record.localPath(), why);
+      return record.withS3(null, why);
+    }
+  }
+
+  private static Map<String, String> userMetadata(SaveRequest request) {
+    Map<String, String> m = new LinkedHashMap<>();
+    if (request.clusterId() != null) {
+      m.put(SnapshotMetadataKeys.K3S_CLUSTER_ID, request.clusterId());
+    }
+    m.put(SnapshotMetadataKeys.K3S_NODE_NAME, request.nodeName());
+    if (request.tokenHash() != null) {
+      m.put(SnapshotMetadataKeys.K3S_TOKEN_HASH, request.tokenHash());
+    }
+    return m;
+  }
+
+  private static byte[] json(Map<String, String> map) {
+    try {
+      return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(map);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Feeds the raw etcd stream to the trailer check and on to storage, reporting progress. */
+  private static final class VerifyingStream extends OutputStream {
+    private final TrailerCheck check;
+    private final OutputStream next;
+    private final ProgressListener progress;
+
+    VerifyingStream(TrailerCheck check, OutputStream next, ProgressListener progress) {
+      this.check = check;
+      this.next = next;
+      this.progress = progress;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      check.update(b, off, len);
+      next.write(b, off, len);
+      progress.advance(check.size());
+    }
+  }
+
+  /** Counts what passes through. */
+  private static final class CountingStream extends java.io.FilterOutputStream {
+    long count;
+
+    CountingStream(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      out.write(b);
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      count += len;
+    }
+  }
+
+  /** Writes to the local file (which must succeed) and to the upload (which may fail alone). */
+  private static final class Tee extends OutputStream {
+    private final OutputStream file;
+    private final GuardedUpload upload;
+
+    Tee(OutputStream file, GuardedUpload upload) {
+      this.file = file;
+      this.upload = upload;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      file.write(b, off, len);
+      upload.write(b, off, len);
+    }
+  }
+
+  /**
+   * An upload whose failure does not stop the local save: the first error aborts it, is kept,
+   * and reported when the save completes.
+   */
+  private static final class GuardedUpload {
+    final S3SnapshotStore.Upload upload;
+    private IOException failure;
+
+    GuardedUpload(S3SnapshotStore.Upload upload) {
+      this.upload = upload;
+    }
+
+    void write(byte[] b, int off, int len) {
+      if (failure != null) {
+        return;
+      }
+      try {
+        upload.write(b, off, len);
+      } catch (IOException e) {
+        failure = e;
+        LOG.warn("S3 upload failed, finishing the local snapshot alone: {}", e.getMessage());
+        upload.abort();
+      }
+    }
+
+    void complete() throws IOException {
+      if (failure != null) {
+        throw failure;
+      }
+      upload.complete();
+    }
+
+    void abort() {
+      upload.abort();
+    }
+  }
+}

@@ -1,0 +1,250 @@
+package dev.k3sbackup.storage;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.snapshot.SnapshotName;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * A node's snapshot directory, laid out as K3s lays it out: snapshot files directly inside, and
+ * sidecars in {@code <dir>/../.metadata/<file>}. Files are written as {@code <file>.part}, fsynced
+ * and then linked to their final name (never replacing an existing file), mode 0600.
+ */
+public final class LocalSnapshotDir {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String PART = ".part";
+
+  private final Path dir;
+
+  public LocalSnapshotDir(Path dir) {
+    this.dir = dir.toAbsolutePath().normalize();
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  Path metadataDir() {
+    Path parent = dir.getParent();
+    return (parent == null ? dir : parent).resolve(SnapshotMetadataKeys.METADATA_DIR);
+  }
+
+  /** Creates the dir if needed and proves a file can be created in it. */
+  public void requireWritable() {
+    try {
+      if (Files.exists(dir) && !Files.isDirectory(dir)) {
+        throw SnapshotException.badInput("--dir " + dir + " is not a directory: point --dir at "
+            + "a directory (K3s's default is ${data-dir}/server/db/snapshots)");
+      }
+      Files.createDirectories(dir);
+      Path probe = Files.createTempFile(dir, ".write-probe-", ".tmp");
+      Files.delete(probe);
+    } catch (IOException e) {
+      throw SnapshotException.badInput("--dir " + dir + " is not writable (" + describe(e)
+          + "): choose a writable directory with --dir, or run as a user that can write there");
+    }
+  }
+
+  /** Starts writing {@code fileName}; refuses if that snapshot (or a save of it) already exists. */
+  public PendingFile create(String fileName) {
+    Path target = dir.resolve(fileName);
+    if (Files.exists(target)) {
+      throw SnapshotException.badInput("snapshot " + target + " already exists: nothing was "
+          + "overwritten; wait a second and save again, or use another --name");
+    }
+    Path part = dir.resolve(fileName + PART);
+    try {
+      FileChannel channel = FileChannel.open(part,
+          java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      return new PendingFile(part, target, channel);
+    } catch (FileAlreadyExistsException e) {
+      throw SnapshotException.badInput(part + " exists: another save of this snapshot is running, "
+          + "or one was killed; if no save is running, delete that file and save again");
+    } catch (IOException e) {
+      throw SnapshotException.badInput("cannot create " + part + " (" + describe(e)
+          + "): check --dir");
+    }
+  }
+
+  /** The snapshot file called {@code fileName}, if present. */
+  public Optional<Path> find(String fileName) {
+    SnapshotName.requireSafeComponent("snapshot name", fileName);
+    Path p = dir.resolve(fileName);
+    return Files.isRegularFile(p) ? Optional.of(p) : Optional.empty();
+  }
+
+  /** Every snapshot in the dir that follows K3s's naming, with what its sidecar says. */
+  public List<StoredSnapshot> list() {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    List<StoredSnapshot> found = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        if (!Files.isRegularFile(p)) {
+          continue;
+        }
+        String name = p.getFileName().toString();
+        Optional<SnapshotName.Parsed> parsed = SnapshotName.parse(name);
+        if (parsed.isEmpty()) {
+          continue;
+        }
+        Map<String, String> meta = readSidecar(name);
+        found.add(new StoredSnapshot(name, StoredSnapshot.Storage.LOCAL, "file://" + p,
+            Files.size(p), parsed.get().createdAt(), meta.get(SnapshotMetadataKeys.NODE),
+            parsed.get().compressed(), meta));
+      }
+    } catch (IOException e) {
+      throw SnapshotException.failed("cannot list --dir " + dir + " (" + describe(e) + ")", e);
+    }
+    return found;
+  }
+
+  /** Deletes the snapshot file and its sidecar; false when the file was not there. */
+  public boolean delete(String fileName) {
+    SnapshotName.requireSafeComponent("snapshot name", fileName);
+    try {
+      boolean deleted = Files.deleteIfExists(dir.resolve(fileName));
+      Files.deleteIfExists(metadataDir().resolve(fileName));
+      return deleted;
+    } catch (IOException e) {
+      throw SnapshotException.failed("cannot delete " + dir.resolve(fileName) + " ("
+          + describe(e) + ")", e);
+    }
+  }
+
+  /** Writes the sidecar next to the dir, as K3s does; false (and no exception) if that fails. */
+  public boolean writeSidecar(String fileName, byte[] json) {
+    Path metaDir = metadataDir();
+    try {
+      Files.createDirectories(metaDir);
+      Path tmp = metaDir.resolve(fileName + PART);
+      Files.write(tmp, json);
+      Files.move(tmp, metaDir.resolve(fileName),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The sidecar's string values, or an empty map when there is none or it is not ours. */
+  public Map<String, String> readSidecar(String fileName) {
+    Path p = metadataDir().resolve(fileName);
+    if (!Files.isRegularFile(p)) {
+      return Map.of();
+    }
+    try {
+      return JSON.readValue(p.toFile(), new TypeReference<Map<String, String>>() {});
+    } catch (IOException | RuntimeException e) {
+      return Map.of(); // K3s's own sidecars hold arbitrary extra metadata
+    }
+  }
+
+  static String describe(IOException e) {
+    if (e instanceof NoSuchFileException) {
+      return "no such file or directory: " + e.getMessage();
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
+      return fse.getReason();
+    }
+    return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  }
+
+  /** A snapshot file being written. Either {@link #commit()} or {@link #discard()} it. */
+  public static final class PendingFile implements AutoCloseable {
+    private final Path part;
+    private final Path target;
+    private final FileChannel channel;
+    private final OutputStream out;
+    private boolean done;
+
+    PendingFile(Path part, Path target, FileChannel channel) {
+      this.part = part;
+      this.target = target;
+      this.channel = channel;
+      this.out = Channels.newOutputStream(channel);
+    }
+
+    public OutputStream out() {
+      return out;
+    }
+
+    public Path target() {
+      return target;
+    }
+
+    /** fsync, then give the file its final name without ever replacing another file. */
+    public Path commit() throws IOException {
+      channel.force(true);
+      channel.close();
+      try {
+        Files.createLink(target, part);
+      } catch (FileAlreadyExistsException e) {
+        throw new IOException(target + " appeared while saving; the new snapshot was discarded");
+      }
+      Files.delete(part);
+      fsyncDir(target.getParent());
+      done = true;
+      return target;
+    }
+
+    /** Removes the partial file. */
+    public void discard() {
+      if (done) {
+        return;
+      }
+      done = true;
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // the file goes anyway
+      }
+      try {
+        Files.deleteIfExists(part);
+      } catch (IOException ignored) {
+        // reported by the caller's own failure
+      }
+    }
+
+    @Override
+    public void close() {
+      discard();
+    }
+
+    private static void fsyncDir(Path dir) {
+      try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+        d.force(true);
+      } catch (IOException ignored) {
+        // not every filesystem lets a directory be fsynced; the file itself is synced
+      }
+    }
+  }
+
+  /** The file's modification time, for names that carry no time. */
+  static Instant modified(Path p) throws IOException {
+    return Files.getLastModifiedTime(p).toInstant();
+  }
+}

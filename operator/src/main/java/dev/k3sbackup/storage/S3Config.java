@@ -1,0 +1,102 @@
+package dev.k3sbackup.storage;
+
+import dev.k3sbackup.snapshot.SnapshotException;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Where and how to reach S3, named after K3s's {@code --etcd-s3-*} flags. The secret key is never
+ * printed: {@link #toString()} leaves it out.
+ *
+ * @param endpoint host[:port] ({@code s3.amazonaws.com} by default), or a full http(s) URL
+ * @param endpointCa a CA bundle to trust for the endpoint, or null for the system's
+ * @param skipSslVerify trust any certificate (K3s's {@code --etcd-s3-skip-ssl-verify})
+ * @param accessKey access key id, or null for anonymous
+ * @param secretKey secret key, or null
+ * @param bucket the bucket, which must already exist
+ * @param region the region ({@code us-east-1} by default)
+ * @param folder the folder inside the bucket, or empty
+ * @param insecure use plain http
+ * @param timeout per-request timeout (K3s's default: 5 minutes)
+ */
+public record S3Config(
+    String endpoint,
+    Path endpointCa,
+    boolean skipSslVerify,
+    String accessKey,
+    String secretKey,
+    String bucket,
+    String region,
+    String folder,
+    boolean insecure,
+    Duration timeout) {
+
+  public static final String DEFAULT_ENDPOINT = "s3.amazonaws.com";
+  public static final String DEFAULT_REGION = "us-east-1";
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
+
+  public S3Config {
+    if (bucket == null || bucket.isBlank()) {
+      throw SnapshotException.badInput("--s3-bucket is required with --s3: name an existing bucket");
+    }
+    if (bucket.contains("/") || bucket.contains("..")) {
+      throw SnapshotException.badInput("--s3-bucket '" + bucket + "' must be a bucket name, "
+          + "without '/' or '..': put the path part in --s3-folder");
+    }
+    folder = normalizeFolder(folder);
+    if (endpoint == null || endpoint.isBlank()) {
+      endpoint = DEFAULT_ENDPOINT;
+    }
+    if (region == null || region.isBlank()) {
+      region = DEFAULT_REGION;
+    }
+    if (timeout == null) {
+      timeout = DEFAULT_TIMEOUT;
+    }
+    if ((accessKey == null) != (secretKey == null)) {
+      throw SnapshotException.badInput("--s3-access-key and --s3-secret-key go together: give "
+          + "both (or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or neither");
+    }
+  }
+
+  /**
+   * Accepts {@code ""}, {@code "k3s"} or nested {@code "clusters/prod"} (K3s joins it with
+   * path.Join); refuses anything that climbs out of or is ambiguous inside the bucket.
+   */
+  static String normalizeFolder(String folder) {
+    if (folder == null || folder.isEmpty()) {
+      return "";
+    }
+    boolean bad = folder.startsWith("/") || folder.endsWith("/") || folder.contains("//")
+        || folder.contains("\\") || folder.chars().anyMatch(Character::isISOControl);
+    for (String segment : folder.split("/")) {
+      bad |= segment.equals("..") || segment.equals(".") || segment.startsWith(".");
+    }
+    if (bad) {
+      throw SnapshotException.badInput("--s3-folder '" + folder + "' must be a relative folder "
+          + "like 'k3s' or 'clusters/prod': no leading or trailing '/', no '..' or '.' parts");
+    }
+    return folder;
+  }
+
+  /** The object key of a snapshot file: {@code path.Join(folder, file)}. */
+  public String keyOf(String fileName) {
+    return folder.isEmpty() ? fileName : folder + "/" + fileName;
+  }
+
+  /** The key of its sidecar: {@code folder/.metadata/file}. */
+  public String metadataKeyOf(String fileName) {
+    return keyOf(SnapshotMetadataKeys.METADATA_DIR + "/" + fileName);
+  }
+
+  public String locationOf(String fileName) {
+    return "s3://" + bucket + "/" + keyOf(fileName);
+  }
+
+  @Override
+  public String toString() {
+    return "S3Config[endpoint=" + endpoint + ", bucket=" + bucket + ", folder=" + folder
+        + ", region=" + region + ", insecure=" + insecure + ", accessKey="
+        + (accessKey == null ? "none" : "set") + "]";
+  }
+}

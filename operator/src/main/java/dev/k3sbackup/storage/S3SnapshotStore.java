@@ -1,0 +1,497 @@
+package dev.k3sbackup.storage;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.k3sbackup.etcd.PemFiles;
+import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.snapshot.SnapshotName;
+import io.minio.AbortMultipartUploadArgs;
+import io.minio.BucketExistsArgs;
+import io.minio.CompleteMultipartUploadArgs;
+import io.minio.CreateMultipartUploadArgs;
+import io.minio.GetObjectArgs;
+import io.minio.Http;
+import io.minio.ListMultipartUploadsArgs;
+import io.minio.ListObjectsArgs;
+import io.minio.MinioAsyncClient;
+import io.minio.PutObjectArgs;
+import io.minio.RemoveObjectArgs;
+import io.minio.Result;
+import io.minio.StatObjectArgs;
+import io.minio.StatObjectResponse;
+import io.minio.UploadPartArgs;
+import io.minio.errors.ErrorResponseException;
+import io.minio.messages.Item;
+import io.minio.messages.Part;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+import okhttp3.OkHttpClient;
+
+/**
+ * A snapshot folder in an S3 bucket, laid out as K3s lays it out: {@code folder/<file>} with a
+ * {@code folder/.metadata/<file>} sidecar. The bucket is never created.
+ */
+public final class S3SnapshotStore implements AutoCloseable {
+
+  /** Parts are this big; at most {@link #PARTS_IN_FLIGHT} upload while the next one fills. */
+  static final int PART_SIZE = 8 * 1024 * 1024;
+  static final int PARTS_IN_FLIGHT = 2;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final S3Config config;
+  private final MinioAsyncClient client;
+  private final OkHttpClient http;
+
+  private S3SnapshotStore(S3Config config, MinioAsyncClient client, OkHttpClient http) {
+    this.config = config;
+    this.client = client;
+    this.http = http;
+  }
+
+  /** Builds a client for {@code config}; reads the CA file now so a bad one is refused early. */
+  public static S3SnapshotStore connect(S3Config config) {
+    long ms = config.timeout().toMillis();
+    OkHttpClient.Builder http = new OkHttpClient.Builder()
+        .connectTimeout(ms, TimeUnit.MILLISECONDS)
+        .readTimeout(ms, TimeUnit.MILLISECONDS)
+        .writeTimeout(ms, TimeUnit.MILLISECONDS)
+        .retryOnConnectionFailure(true);
+    if (config.skipSslVerify()) {
+      X509TrustManager trustAll = new TrustAll();
+      http.sslSocketFactory(sslContext(trustAll).getSocketFactory(), trustAll)
+          .hostnameVerifier((host, session) -> true);
+    } else if (config.endpointCa() != null) {
+      X509TrustManager trust = trustOnly(
+          PemFiles.certificates("--s3-endpoint-ca", config.endpointCa()));
+      http.sslSocketFactory(sslContext(trust).getSocketFactory(), trust);
+    }
+    OkHttpClient okhttp = http.build();
+    MinioAsyncClient.Builder builder = MinioAsyncClient.builder()
+        .endpoint(endpointUrl(config))
+        .region(config.region())
+        .httpClient(okhttp, true);
+    if (config.accessKey() != null) {
+      builder.credentials(config.accessKey(), config.secretKey());
+    }
+    try {
+      return new S3SnapshotStore(config, builder.build(), okhttp);
+    } catch (IllegalArgumentException e) {
+      throw SnapshotException.badInput("--s3-endpoint " + config.endpoint() + " is not usable ("
+          + e.getMessage() + "): give host[:port], e.g. s3.amazonaws.com or minio.local:9000");
+    }
+  }
+
+  /** The URL the client talks to, for records and messages. */
+  public static String endpointUrl(S3Config config) {
+    String e = config.endpoint();
+    if (e.contains("://")) {
+      URI uri = URI.create(e);
+      if (config.insecure() && "https".equals(uri.getScheme())) {
+        throw SnapshotException.badInput("--s3-endpoint " + e + " says https but --s3-insecure "
+            + "asks for http: drop one of them");
+      }
+      return e;
+    }
+    if (e.contains("/")) {
+      throw SnapshotException.badInput("--s3-endpoint " + e + " must be host[:port] without a "
+          + "path: put the path part in --s3-folder");
+    }
+    return (config.insecure() ? "http://" : "https://") + e;
+  }
+
+  public S3Config config() {
+    return config;
+  }
+
+  /** Proves the bucket exists and the credentials are accepted, before anything is written. */
+  public void requireBucket() {
+    boolean exists;
+    try {
+      exists = client.bucketExists(BucketExistsArgs.builder().bucket(config.bucket()).build())
+          .get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw explain("checking bucket " + config.bucket(), e);
+    }
+    if (!exists) {
+      throw SnapshotException.badInput("S3 bucket '" + config.bucket() + "' does not exist at "
+          + endpointUrl(config) + ": create it first (K3s never creates buckets) or fix "
+          + "--s3-bucket / --s3-endpoint");
+    }
+  }
+
+  /**
+   * Starts a multipart upload of {@code fileName}. Nothing becomes visible in the bucket until
+   * {@link Upload#complete()}; {@link Upload#abort()} leaves no parts behind.
+   */
+  public Upload startUpload(String fileName, Map<String, String> userMetadata) {
+    String key = config.keyOf(fileName);
+    Http.Headers headers = new Http.Headers();
+    headers.put("Content-Type", fileName.endsWith(SnapshotName.ZIP_SUFFIX)
+        ? "application/zip" : "application/octet-stream");
+    userMetadata.forEach((k, v) -> headers.put("x-amz-meta-" + k, v));
+    try {
+      String uploadId = client.createMultipartUpload(CreateMultipartUploadArgs.builder()
+              .bucket(config.bucket()).region(config.region()).object(key).headers(headers).build())
+          .get().result().uploadId();
+      return new Upload(key, uploadId);
+    } catch (Exception e) {
+      throw explain("starting the upload of " + key, e);
+    }
+  }
+
+  /** Writes the {@code .metadata/<file>} sidecar (JSON) with the same user metadata. */
+  public void putSidecar(String fileName, byte[] json, Map<String, String> userMetadata) {
+    String key = config.metadataKeyOf(fileName);
+    try {
+      client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(key)
+          .stream(new ByteArrayInputStream(json), (long) json.length, -1L)
+          .contentType("application/json").userMetadata(userMetadata).build()).get();
+    } catch (Exception e) {
+      throw explain("uploading " + key, e);
+    }
+  }
+
+  /** Snapshots in the folder (not its sub-folders), with their metadata and sidecars. */
+  public List<StoredSnapshot> list() {
+    String prefix = config.folder().isEmpty() ? "" : config.folder() + "/";
+    List<StoredSnapshot> found = new ArrayList<>();
+    try {
+      for (Result<Item> r : client.listObjects(ListObjectsArgs.builder().bucket(config.bucket())
+          .prefix(prefix).recursive(false).build())) {
+        Item item = r.get();
+        if (item.isDir() || item.size() == 0) {
+          continue;
+        }
+        String name = item.objectName().substring(prefix.length());
+        Optional<SnapshotName.Parsed> parsed = SnapshotName.parse(name);
+        if (parsed.isPresent()) {
+          found.add(describe(name, item.size(), parsed.get()));
+        }
+      }
+    } catch (Exception e) {
+      throw explain("listing s3://" + config.bucket() + "/" + prefix, e);
+    }
+    return found;
+  }
+
+  /** The snapshot object named {@code fileName}, if present. */
+  public Optional<StoredSnapshot> find(String fileName) {
+    SnapshotName.requireSafeComponent("snapshot name", fileName);
+    Optional<SnapshotName.Parsed> parsed = SnapshotName.parse(fileName);
+    if (parsed.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      StatObjectResponse stat = client.statObject(StatObjectArgs.builder()
+          .bucket(config.bucket()).object(config.keyOf(fileName)).build()).get();
+      return Optional.of(describe(fileName, stat.size(), parsed.get()));
+    } catch (Exception e) {
+      if (isNoSuchKey(e)) {
+        return Optional.empty();
+      }
+      throw explain("looking up " + config.keyOf(fileName), e);
+    }
+  }
+
+  private StoredSnapshot describe(String name, long size, SnapshotName.Parsed parsed)
+      throws Exception {
+    Map<String, String> meta = new LinkedHashMap<>(readSidecar(name));
+    StatObjectResponse stat = client.statObject(StatObjectArgs.builder()
+        .bucket(config.bucket()).object(config.keyOf(name)).build()).get();
+    for (var e : stat.userMetadata().entries()) {
+      meta.putIfAbsent(canonical(e.getKey()), e.getValue());
+    }
+    String node = meta.getOrDefault(SnapshotMetadataKeys.NODE,
+        meta.get(SnapshotMetadataKeys.K3S_NODE_NAME));
+    return new StoredSnapshot(name, StoredSnapshot.Storage.S3, config.locationOf(name), size,
+        parsed.createdAt(), node, parsed.compressed(), meta);
+  }
+
+  private Map<String, String> readSidecar(String name) {
+    try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(config.bucket())
+        .object(config.metadataKeyOf(name)).build()).get()) {
+      return JSON.readValue(in, new TypeReference<Map<String, String>>() {});
+    } catch (Exception e) {
+      return Map.of(); // absent, or K3s's extra metadata in a form we do not read
+    }
+  }
+
+  /** K3s writes {@code K3s-Node-Name}; S3 servers hand header names back in any case. */
+  private static String canonical(String key) {
+    for (String k : List.of(SnapshotMetadataKeys.K3S_CLUSTER_ID,
+        SnapshotMetadataKeys.K3S_NODE_NAME, SnapshotMetadataKeys.K3S_TOKEN_HASH)) {
+      if (k.equalsIgnoreCase(key)) {
+        return k;
+      }
+    }
+    return key.toLowerCase(Locale.ROOT);
+  }
+
+  /** Streams the snapshot object's bytes. */
+  public InputStream open(String fileName) {
+    try {
+      return client.getObject(GetObjectArgs.builder().bucket(config.bucket())
+          .object(config.keyOf(fileName)).build()).get();
+    } catch (Exception e) {
+      throw explain("downloading " + config.keyOf(fileName), e);
+    }
+  }
+
+  /** Deletes the object and its sidecar; false when the object was not there. */
+  public boolean delete(String fileName) {
+    boolean existed = find(fileName).isPresent();
+    try {
+      client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket())
+          .object(config.keyOf(fileName)).build()).get();
+      client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket())
+          .object(config.metadataKeyOf(fileName)).build()).get();
+    } catch (Exception e) {
+      throw explain("deleting " + config.keyOf(fileName), e);
+    }
+    return existed;
+  }
+
+  /** Multipart uploads not completed nor aborted under the folder (should always be none). */
+  public int pendingUploads() {
+    try {
+      return client.listMultipartUploads(ListMultipartUploadsArgs.builder()
+              .bucket(config.bucket()).prefix(config.keyOf("")).build())
+          .get().result().uploads().size();
+    } catch (Exception e) {
+      throw explain("listing multipart uploads", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    http.dispatcher().executorService().shutdown();
+    http.connectionPool().evictAll();
+  }
+
+  /**
+   * Turns an S3 client failure into a sentence that names the flag to fix. Credentials never
+   * appear: only S3's error code is quoted.
+   */
+  SnapshotException explain(String doing, Throwable error) {
+    Throwable e = unwrap(error);
+    if (e instanceof ErrorResponseException ere) {
+      String code = ere.errorResponse().code();
+      String base = "S3 refused " + doing + " (" + code + ")";
+      return switch (code) {
+        case "NoSuchBucket" -> SnapshotException.badInput("S3 bucket '" + config.bucket()
+            + "' does not exist: create it first (K3s never creates buckets) or fix --s3-bucket");
+        case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken",
+            "ExpiredToken", "InvalidSecurity" -> SnapshotException.badInput(base
+            + ": check --s3-access-key and --s3-secret-key (or AWS_ACCESS_KEY_ID / "
+            + "AWS_SECRET_ACCESS_KEY) and that they may write to bucket " + config.bucket());
+        case "AuthorizationHeaderMalformed", "InvalidRegion", "PermanentRedirect" ->
+            SnapshotException.badInput(base + ": check --s3-region (now " + config.region()
+                + ") and --s3-endpoint");
+        default -> SnapshotException.failed(base + ": " + ere.errorResponse().message(), e);
+      };
+    }
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof SSLException) {
+        return SnapshotException.badInput("TLS with S3 at " + config.endpoint() + " failed while "
+            + doing + " (" + c.getMessage() + "): give the endpoint's CA with --s3-endpoint-ca, "
+            + "use --s3-insecure for a plain-http endpoint, or --s3-skip-ssl-verify");
+      }
+      if (c instanceof java.net.ConnectException || c instanceof java.net.UnknownHostException
+          || c instanceof java.net.SocketTimeoutException) {
+        return SnapshotException.failed("cannot reach S3 at " + endpointUrl(config) + " while "
+            + doing + " (" + c.getClass().getSimpleName() + "): check --s3-endpoint, "
+            + "--s3-insecure and --s3-timeout", e);
+      }
+    }
+    return SnapshotException.failed("S3 failed while " + doing + " (" + e.getClass().getSimpleName()
+        + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+  }
+
+  private static boolean isNoSuchKey(Throwable error) {
+    return unwrap(error) instanceof ErrorResponseException ere
+        && ("NoSuchKey".equals(ere.errorResponse().code())
+            || "NoSuchObject".equals(ere.errorResponse().code()));
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    while ((e instanceof ExecutionException || e instanceof CompletionException)
+        && e.getCause() != null) {
+      e = e.getCause();
+    }
+    if (e instanceof io.minio.errors.MinioException && !(e instanceof ErrorResponseException)
+        && e.getCause() != null) {
+      return unwrap(e.getCause());
+    }
+    return e;
+  }
+
+  private static SSLContext sslContext(TrustManager trust) {
+    try {
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(null, new TrustManager[] {trust}, new SecureRandom());
+      return ctx;
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot set up TLS", e);
+    }
+  }
+
+  private static X509TrustManager trustOnly(List<X509Certificate> cas) {
+    try {
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      for (int i = 0; i < cas.size(); i++) {
+        store.setCertificateEntry("ca-" + i, cas.get(i));
+      }
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(store);
+      return (X509TrustManager) tmf.getTrustManagers()[0];
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot load --s3-endpoint-ca", e);
+    }
+  }
+
+  /** {@code --s3-skip-ssl-verify}: the admin asked for it. */
+  private static final class TrustAll implements X509TrustManager {
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
+    }
+  }
+
+  /**
+   * One multipart upload, written as a stream: parts upload in the background while the next one
+   * fills, so the upload runs alongside the snapshot stream.
+   */
+  public final class Upload extends OutputStream {
+    private final String key;
+    private final String uploadId;
+    private final List<Part> parts = new ArrayList<>();
+    private final Deque<InFlight> inFlight = new ArrayDeque<>();
+    private byte[] buffer = new byte[PART_SIZE];
+    private int filled;
+    private boolean finished;
+
+    private record InFlight(CompletableFuture<io.minio.UploadPartResponse> future, byte[] buffer) {}
+
+    Upload(String key, String uploadId) {
+      this.key = key;
+      this.uploadId = uploadId;
+    }
+
+    public String key() {
+      return key;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      while (len > 0) {
+        int n = Math.min(len, buffer.length - filled);
+        System.arraycopy(b, off, buffer, filled, n);
+        filled += n;
+        off += n;
+        len -= n;
+        if (filled == buffer.length) {
+          sendPart();
+        }
+      }
+    }
+
+    private void sendPart() throws IOException {
+      int partNumber = parts.size() + inFlight.size() + 1;
+      var future = client.uploadPart(UploadPartArgs.builder().bucket(config.bucket())
+          .region(config.region()).object(key).uploadId(uploadId).partNumber(partNumber)
+          .data(buffer, filled).build());
+      inFlight.add(new InFlight(future, buffer));
+      filled = 0;
+      buffer = inFlight.size() >= PARTS_IN_FLIGHT ? awaitOldest() : new byte[PART_SIZE];
+    }
+
+    private byte[] awaitOldest() throws IOException {
+      InFlight oldest = inFlight.removeFirst();
+      try {
+        parts.add(oldest.future().get().part());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while uploading " + key);
+      } catch (ExecutionException e) {
+        throw new IOException(explain("uploading part of " + key, e).getMessage(), e);
+      }
+      return oldest.buffer();
+    }
+
+    /** Sends the last part and makes the object visible. */
+    public void complete() throws IOException {
+      if (filled > 0 || parts.size() + inFlight.size() == 0) {
+        sendPart();
+      }
+      while (!inFlight.isEmpty()) {
+        awaitOldest();
+      }
+      try {
+        client.completeMultipartUpload(CompleteMultipartUploadArgs.builder()
+            .bucket(config.bucket()).region(config.region()).object(key).uploadId(uploadId)
+            .parts(parts.toArray(Part[]::new)).build()).get();
+        finished = true;
+      } catch (Exception e) {
+        throw new IOException(explain("completing the upload of " + key, e).getMessage(), e);
+      }
+    }
+
+    /** Abandons the upload and deletes its parts. Safe to call more than once. */
+    public void abort() {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      for (InFlight f : inFlight) {
+        f.future().cancel(true);
+        try {
+          f.future().get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception ignored) {
+          // we only wait so the abort below is not overtaken by a late part
+        }
+      }
+      try {
+        client.abortMultipartUpload(AbortMultipartUploadArgs.builder().bucket(config.bucket())
+            .region(config.region()).object(key).uploadId(uploadId).build()).get();
+      } catch (Exception ignored) {
+        // the caller reports the original failure; a stale upload is listed by pendingUploads()
+      }
+    }
+  }
+}

@@ -1,0 +1,207 @@
+package dev.k3sbackup.testing;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.options.GetOption;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real etcd server (Debian's etcd-server) on free loopback ports with its own data dir.
+ * Optionally serves TLS with client certificates, like K3s's embedded etcd.
+ */
+public final class EtcdProcess implements AutoCloseable {
+
+  private final String name;
+  private final Path dataDir;
+  private final int clientPort;
+  private final int peerPort;
+  private final TlsFiles tls;
+  private final Path log;
+  private Process process;
+  private Client client;
+
+  private EtcdProcess(String name, Path dataDir, int clientPort, int peerPort, TlsFiles tls) {
+    this.name = name;
+    this.dataDir = dataDir;
+    this.clientPort = clientPort;
+    this.peerPort = peerPort;
+    this.tls = tls;
+    this.log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
+  }
+
+  /** Starts a fresh single-member etcd with plain http under {@code work}. */
+  public static EtcdProcess start(Path work) {
+    return new EtcdProcess("n1", work.resolve("etcd-data"), Processes.freePort(),
+        Processes.freePort(), null).launch();
+  }
+
+  /** Starts a fresh single-member etcd that requires TLS client certificates. */
+  public static EtcdProcess startTls(Path work, TlsFiles tls) {
+    return new EtcdProcess("n1", work.resolve("etcd-data"), Processes.freePort(),
+        Processes.freePort(), tls).launch();
+  }
+
+  /**
+   * Restores {@code snapshot} with {@code etcdctl snapshot restore} (the judge, not our code)
+   * into a new data dir and starts etcd on it.
+   */
+  public static EtcdProcess restoreAndStart(Path snapshot, Path work) {
+    int peer = Processes.freePort();
+    Path restored = work.resolve("restored-data");
+    Processes.run(List.of("etcdctl", "snapshot", "restore", snapshot.toString(), "--data-dir",
+        restored.toString(), "--name", "r", "--initial-cluster", "r=http://127.0.0.1:" + peer,
+        "--initial-advertise-peer-urls", "http://127.0.0.1:" + peer),
+        Map.of("ETCDCTL_API", "3"), null).requireSuccess(List.of("etcdctl snapshot restore"));
+    return new EtcdProcess("r", restored, Processes.freePort(), peer, null).launch();
+  }
+
+  private EtcdProcess launch() {
+    String scheme = tls == null ? "http" : "https";
+    String clientUrl = scheme + "://127.0.0.1:" + clientPort;
+    String peerUrl = "http://127.0.0.1:" + peerPort;
+    List<String> cmd = new ArrayList<>(List.of("etcd", "--name", name,
+        "--data-dir", dataDir.toString(), "--logger=zap", "--log-outputs=stderr",
+        "--listen-client-urls", clientUrl, "--advertise-client-urls", clientUrl,
+        "--listen-peer-urls", peerUrl, "--initial-advertise-peer-urls", peerUrl,
+        "--initial-cluster", name + "=" + peerUrl, "--quota-backend-bytes", "8589934592"));
+    if (tls != null) {
+      cmd.addAll(List.of("--cert-file", tls.serverCert().toString(),
+          "--key-file", tls.serverKey().toString(),
+          "--trusted-ca-file", tls.ca().toString(), "--client-cert-auth"));
+    }
+    try {
+      Files.createDirectories(dataDir.getParent());
+      process = new ProcessBuilder(cmd).redirectErrorStream(true)
+          .redirectOutput(log.toFile()).start();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start etcd: install it with "
+          + "`apt-get install -y etcd-server etcd-client`", e);
+    }
+    awaitPort();
+    return this;
+  }
+
+  private void awaitPort() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("etcd exited " + process.exitValue() + ":\n"
+            + Processes.read(log));
+      }
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", clientPort), 200);
+        sleep(150); // the port opens just before etcd serves; give it a moment
+        return;
+      } catch (IOException e) {
+        sleep(50);
+      }
+    }
+    throw new IllegalStateException("etcd did not start within 20s:\n" + Processes.read(log));
+  }
+
+  public String endpoint() {
+    return (tls == null ? "http" : "https") + "://127.0.0.1:" + clientPort;
+  }
+
+  public int clientPort() {
+    return clientPort;
+  }
+
+  /** A jetcd client for writing test data (plain http only). */
+  public synchronized Client client() {
+    if (tls != null) {
+      throw new IllegalStateException("write test data through etcdctl for a TLS etcd");
+    }
+    if (client == null) {
+      client = Client.builder().endpoints(endpoint()).build();
+    }
+    return client;
+  }
+
+  public void put(String key, String value) {
+    try {
+      client().getKVClient().put(bytes(key), bytes(value)).get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Writes with etcdctl over TLS, with the client pair. */
+  public void putTls(String key, String value) {
+    Processes.run(List.of("etcdctl", "--endpoints", endpoint(), "--cacert", tls.ca().toString(),
+        "--cert", tls.clientCert().toString(), "--key", tls.clientKey().toString(), "put", key,
+        value), Map.of("ETCDCTL_API", "3"), null).requireSuccess(List.of("etcdctl put"));
+  }
+
+  /** Every key and value in the store. */
+  public Map<String, String> all() {
+    try {
+      List<KeyValue> kvs = client().getKVClient().get(bytes("\0"),
+              GetOption.builder().withRange(bytes("\0")).build())
+          .get(10, TimeUnit.SECONDS).getKvs();
+      Map<String, String> m = new TreeMap<>();
+      for (KeyValue kv : kvs) {
+        m.put(kv.getKey().toString(StandardCharsets.UTF_8),
+            kv.getValue().toString(StandardCharsets.UTF_8));
+      }
+      return m;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public long revision() {
+    try {
+      return client().getKVClient().get(bytes("x")).get(10, TimeUnit.SECONDS).getHeader()
+          .getRevision();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Stops the server (its data dir stays). */
+  public void stop() {
+    if (client != null) {
+      client.close();
+      client = null;
+    }
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      try {
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  private static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
