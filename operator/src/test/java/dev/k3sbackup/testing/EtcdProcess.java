@@ -124,7 +124,7 @@ public final class EtcdProcess implements AutoCloseable {
       throw new IllegalStateException("write test data through etcdctl for a TLS etcd");
     }
     if (client == null) {
-      client = Client.builder().endpoints(endpoint()).build();
+      client = Client.builder().endpoints(endpoint()).maxInboundMessageSize(256 * 1024 * 1024).build();
     }
     return client;
   }
