@@ -13,15 +13,15 @@ public class EtcdOptions {
   String endpoints;
 
   @Option(names = "--cacert",
-      description = "etcd CA (default: ${data-dir}/server/tls/etcd/server-ca.crt)")
+      description = "etcd CA (default: $${data-dir}/server/tls/etcd/server-ca.crt)")
   Path caCert;
 
   @Option(names = "--cert",
-      description = "etcd client certificate (default: ${data-dir}/server/tls/etcd/client.crt)")
+      description = "etcd client certificate (default: $${data-dir}/server/tls/etcd/client.crt)")
   Path cert;
 
   @Option(names = "--key",
-      description = "etcd client key (default: ${data-dir}/server/tls/etcd/client.key)")
+      description = "etcd client key (default: $${data-dir}/server/tls/etcd/client.key)")
   Path key;
 
   @Option(names = "--etcd-timeout", defaultValue = "30s",

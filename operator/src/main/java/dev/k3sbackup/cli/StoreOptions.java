@@ -20,7 +20,7 @@ public class StoreOptions {
   Path dataDir;
 
   @Option(names = {"--dir", "--etcd-snapshot-dir"},
-      description = "Snapshot dir (default: ${data-dir}/server/db/snapshots)")
+      description = "Snapshot dir (default: $${data-dir}/server/db/snapshots)")
   Path dir;
 
   @Option(names = {"--s3", "--etcd-s3"}, description = "Also use S3")

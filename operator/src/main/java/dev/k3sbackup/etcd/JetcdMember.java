@@ -39,8 +39,12 @@ public final class JetcdMember implements EtcdMember {
     this.client = client;
   }
 
-  /** Validates the TLS files, then opens a client to the endpoint (no request is made yet). */
+  /**
+   * Validates the TLS files and probes the endpoint (so a refused connection or a rejected
+   * certificate is reported as such), then opens a client to it.
+   */
   public static JetcdMember connect(EtcdEndpoint endpoint, Duration timeout) {
+    EndpointProbe.check(endpoint, timeout);
     ClientBuilder builder = Client.builder()
         .endpoints(endpoint.target())
         .connectTimeout(timeout)

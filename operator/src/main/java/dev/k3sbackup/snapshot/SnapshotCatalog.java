@@ -96,7 +96,7 @@ public final class SnapshotCatalog implements AutoCloseable {
       Optional<StoredSnapshot> keepAnyway = plan.newestVerified(this::verifies)
           .filter(beyond::contains);
       keepAnyway.ifPresent(s -> {
-        LOG.warn("keeping {} beyond retention: none of the {} newer snapshots verifies",
+        LOG.warn("keeping {} beyond retention: none of the {} kept snapshots verifies",
             s.location(), keep);
         spared.add(s);
       });

@@ -1,0 +1,257 @@
+package dev.k3sbackup.snapshot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.k3sbackup.cli.EtcdSnapshotCommand;
+import dev.k3sbackup.storage.S3Config;
+import dev.k3sbackup.storage.S3SnapshotStore;
+import dev.k3sbackup.testing.Cli;
+import dev.k3sbackup.testing.EtcdProcess;
+import dev.k3sbackup.testing.Processes;
+import dev.k3sbackup.testing.S3Fixture;
+import dev.k3sbackup.testing.TlsFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.stream.Stream;
+import org.gaul.s3proxy.junit.S3ProxyExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every kind of bad input exits non-zero with a message naming the flag and the fix, and leaves
+ * no file, part file, object or multipart upload behind.
+ */
+class BadInputIT {
+
+  private static final Instant T = Instant.parse("2026-11-21T12:00:00Z");
+  private static final String BUCKET = "backups";
+
+  @RegisterExtension
+  static final S3ProxyExtension S3_SERVER = S3ProxyExtension.builder()
+      .withCredentials(S3Fixture.ACCESS_KEY, S3Fixture.SECRET_KEY).build();
+
+  @TempDir
+  Path work;
+
+  private EtcdProcess etcd;
+  private S3Fixture s3;
+  private Path dir;
+
+  @BeforeEach
+  void start() throws Exception {
+    s3 = new S3Fixture(S3_SERVER.getUri()).bucket(BUCKET);
+    dir = work.resolve("snapshots");
+  }
+
+  @AfterEach
+  void stop() {
+    if (etcd != null) {
+      etcd.close();
+    }
+  }
+
+  private EtcdProcess etcd() {
+    if (etcd == null) {
+      etcd = EtcdProcess.start(work);
+      etcd.put("/registry/a", "1");
+    }
+    return etcd;
+  }
+
+  private List<String> save(String... more) {
+    List<String> base = List.of("save", "--dir", dir.toString());
+    return List.of(more).contains("--node-name") ? Cli.args(base, more)
+        : Cli.args(Cli.args(base, "--node-name", "server-1"), more);
+  }
+
+  private List<String> saveTo(EtcdProcess e, String... more) {
+    return Cli.args(save(more), "--endpoints", e.endpoint());
+  }
+
+  private List<String> withS3(List<String> args, List<String> s3Flags) {
+    return Cli.args(args, s3Flags.toArray(String[]::new));
+  }
+
+  /** Nothing at all was left: no snapshot, no part file, no object, no pending upload. */
+  private void assertNothingLeft() throws Exception {
+    if (Files.exists(dir)) {
+      try (Stream<Path> files = Files.list(dir)) {
+        assertThat(files).isEmpty();
+      }
+    }
+    assertThat(s3.keys(BUCKET)).isEmpty();
+    try (S3SnapshotStore store = S3SnapshotStore.connect(new S3Config(s3.endpoint(), null, false,
+        S3Fixture.ACCESS_KEY, S3Fixture.SECRET_KEY, BUCKET, null, "", true, null))) {
+      assertThat(store.pendingUploads()).isZero();
+    }
+  }
+
+  private Cli.Run run(List<String> args) {
+    Cli.Run run = new Cli().at(T).run(args);
+    assertThat(run.all()).doesNotContain(S3Fixture.SECRET_KEY).doesNotContain("wrong-secret");
+    return run;
+  }
+
+  @Test
+  void unreachableEtcdNamesTheEndpointFlag() throws Exception {
+    int closed = Processes.freePort();
+    Cli.Run run = run(save("--endpoints", "http://127.0.0.1:" + closed, "--etcd-timeout", "3s"));
+
+    assertThat(run.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_FAILED);
+    assertThat(run.err()).contains("cannot reach etcd at http://127.0.0.1:" + closed)
+        .contains("check --endpoints");
+    assertNothingLeft();
+  }
+
+  @Test
+  void etcdCertificateFromAnotherCaIsRefusedWithTheTlsFlags() throws Exception {
+    TlsFiles real = TlsFiles.generate(work.resolve("tls"), "real-ca");
+    TlsFiles other = TlsFiles.generate(work.resolve("other"), "other-ca");
+    etcd = EtcdProcess.startTls(work, real);
+
+    Cli.Run run = run(saveTo(etcd, "--cacert", other.ca().toString(), "--cert",
+        real.clientCert().toString(), "--key", real.clientKey().toString(),
+        "--etcd-timeout", "5s"));
+
+    assertThat(run.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_FAILED);
+    assertThat(run.err()).contains("TLS with etcd").contains("--cacert").contains("--cert/--key");
+    assertNothingLeft();
+
+    Cli.Run wrongClient = run(saveTo(etcd, "--cacert", real.ca().toString(), "--cert",
+        other.clientCert().toString(), "--key", other.clientKey().toString(),
+        "--etcd-timeout", "5s"));
+    assertThat(wrongClient.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_FAILED);
+    assertThat(wrongClient.err()).contains("etcd").contains("--cert");
+    assertNothingLeft();
+  }
+
+  @Test
+  void badCaFilesNameTheirFlag() throws Exception {
+    Path garbage = Files.writeString(work.resolve("ca.crt"), "this is not a certificate");
+    Cli.Run etcdCa = run(save("--endpoints", "https://127.0.0.1:2379", "--cacert",
+        garbage.toString()));
+    assertThat(etcdCa.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
+    assertThat(etcdCa.err()).contains("--cacert " + garbage + " is not a PEM certificate");
+
+    Cli.Run missing = run(save("--endpoints", "https://127.0.0.1:2379", "--cacert",
+        work.resolve("nope.crt").toString()));
+    assertThat(missing.err()).contains("--cacert " + work.resolve("nope.crt") + " cannot be read");
+
+    List<String> flags = Cli.args(s3.flags(BUCKET, null), "--s3-endpoint-ca", garbage.toString());
+    Cli.Run s3Ca = run(withS3(saveTo(etcd()), flags));
+    assertThat(s3Ca.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
+    assertThat(s3Ca.err()).contains("--s3-endpoint-ca " + garbage + " is not a PEM certificate");
+    assertNothingLeft();
+  }
+
+  @Test
+  void missingBucketIsAClearErrorAndNothingIsWritten() throws Exception {
+    Cli.Run run = run(withS3(saveTo(etcd()), s3.flags("no-such-bucket", null)));
+
+    assertThat(run.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
+    assertThat(run.err()).contains("bucket 'no-such-bucket' does not exist")
+        .contains("create it first").contains("--s3-bucket");
+    assertNothingLeft();
+  }
+
+  @Test
+  void wrongS3KeysNameTheKeyFlagsWithoutPrintingThem() throws Exception {
+    List<String> flags = s3.flags(BUCKET, null);
+    flags.set(flags.indexOf(S3Fixture.SECRET_KEY), "wrong-secret");
+
+    Cli.Run run = run(withS3(saveTo(etcd()), flags));
+
+    assertThat(run.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
+    assertThat(run.err()).contains("--s3-access-key and --s3-secret-key");
+    assertNothingLeft();
+  }
+
+  @Test
+  void keysComeFromTheEnvironmentToo() throws Exception {
+    List<String> flags = s3.flags(BUCKET, null);
+    flags.removeAll(List.of("--s3-access-key", S3Fixture.ACCESS_KEY, "--s3-secret-key",
+        S3Fixture.SECRET_KEY));
+    Cli.Run run = new Cli().at(T).env("AWS_ACCESS_KEY_ID", S3Fixture.ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", S3Fixture.SECRET_KEY)
+        .run(withS3(saveTo(etcd()), flags));
+    assertThat(run.exitCode()).as(run.all()).isZero();
+    assertThat(s3.keys(BUCKET)).contains("on-demand-server-1-" + T.getEpochSecond());
+  }
+
+  @Test
+  void unreachableS3NamesTheEndpointFlags() throws Exception {
+    List<String> flags = s3.flags(BUCKET, null);
+    flags.set(flags.indexOf(s3.endpoint()), "127.0.0.1:" + Processes.freePort());
+    Cli.Run run = run(withS3(saveTo(etcd(), "--s3-timeout", "3s"), flags));
+
+    assertThat(run.exitCode()).isNotZero();
+    assertThat(run.err()).contains("cannot reach S3").contains("--s3-endpoint");
+    assertNothingLeft();
+  }
+
+  @Test
+  void namesThatCouldEscapeTheDirOrFolderAreRefused() throws Exception {
+    for (String[] bad : new String[][] {
+        {"--name", "../evil"}, {"--name", "a/b"}, {"--node-name", "x/../../y"},
+        {"--node-name", ".."}}) {
+      Cli.Run run = run(saveTo(etcd(), bad));
+      assertThat(run.exitCode()).as(String.join(" ", bad)).isEqualTo(
+          EtcdSnapshotCommand.EXIT_BAD_INPUT);
+      assertThat(run.err()).contains(bad[0] + " '" + bad[1] + "' must be a plain file name");
+    }
+    for (String folder : List.of("../up", "/abs", "a/../b", "a//b")) {
+      Cli.Run run = run(withS3(saveTo(etcd()), s3.flags(BUCKET, folder)));
+      assertThat(run.exitCode()).as(folder).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
+      assertThat(run.err()).contains("--s3-folder '" + folder + "'");
+    }
+    Cli.Run delete = run(List.of("delete", "--dir", dir.toString(), "../../etc/passwd"));
+    assertThat(delete.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
+    assertThat(delete.err()).contains("must be a plain file name");
+    assertNothingLeft();
+  }
+
+  @Test
+  void unwritableDirIsNamed() throws Exception {
+    Path file = Files.writeString(work.resolve("a-file"), "x");
+    dir = file.resolve("snapshots");
+
+    Cli.Run run = run(saveTo(etcd()));
+
+    assertThat(run.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
+    assertThat(run.err()).contains("--dir " + dir + " is not writable");
+    assertThat(file).hasContent("x");
+  }
+
+  @Test
+  void existingSnapshotOfTheSameNameIsNeverOverwritten() throws Exception {
+    Files.createDirectories(dir);
+    Path existing = Files.writeString(dir.resolve("on-demand-server-1-" + T.getEpochSecond()),
+        "precious");
+
+    Cli.Run run = run(saveTo(etcd()));
+
+    assertThat(run.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
+    assertThat(run.err()).contains(existing + " already exists: nothing was overwritten");
+    assertThat(existing).hasContent("precious");
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files).containsExactly(existing);
+    }
+  }
+
+  @Test
+  void retentionBelowOneAndSeveralEndpointsAreRefused() throws Exception {
+    Cli.Run prune = run(List.of("prune", "--dir", dir.toString(), "--snapshot-retention", "0"));
+    assertThat(prune.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
+    assertThat(prune.err()).contains("--snapshot-retention 0").contains("give 1 or more");
+
+    Cli.Run endpoints = run(save("--endpoints", "http://127.0.0.1:1,http://127.0.0.1:2"));
+    assertThat(endpoints.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
+    assertThat(endpoints.err()).contains("--endpoints").contains("exactly one member");
+    assertNothingLeft();
+  }
+}
