@@ -1,7 +1,7 @@
 package dev.k3sbackup.cli;
 
 import dev.k3sbackup.etcd.EtcdMember;
-import dev.k3sbackup.etcd.JetcdMember;
+import dev.k3sbackup.etcd.GrpcEtcdMember;
 import dev.k3sbackup.snapshot.SaveRequest;
 import java.time.Clock;
 import java.util.Map;
@@ -22,6 +22,6 @@ public record CliContext(Clock clock, Map<String, String> env,
   /** The real thing: system clock, process environment, jetcd. */
   public static CliContext system() {
     return new CliContext(Clock.systemUTC(), System.getenv(),
-        r -> JetcdMember.connect(r.etcd(), r.etcdTimeout()), System.console() != null);
+        r -> GrpcEtcdMember.connect(r.etcd(), r.etcdTimeout()), System.console() != null);
   }
 }

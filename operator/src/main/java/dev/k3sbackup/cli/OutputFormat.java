@@ -15,23 +15,26 @@ public enum OutputFormat {
   JSON,
   YAML;
 
-  private static final ObjectMapper JSON_MAPPER = configure(new ObjectMapper());
-  private static final ObjectMapper YAML_MAPPER = configure(new ObjectMapper(new YAMLFactory()
-      .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-      .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)));
+  /** Built on first use: a save printed as a table never pays for Jackson's start-up. */
+  private static final class Mappers {
+    static final ObjectMapper JSON = configure(new ObjectMapper());
+    static final ObjectMapper YAML = configure(new ObjectMapper(new YAMLFactory()
+        .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+        .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)));
 
-  private static ObjectMapper configure(ObjectMapper m) {
-    return m.registerModule(new JavaTimeModule())
-        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-        .enable(SerializationFeature.INDENT_OUTPUT);
+    private static ObjectMapper configure(ObjectMapper m) {
+      return m.registerModule(new JavaTimeModule())
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .enable(SerializationFeature.INDENT_OUTPUT);
+    }
   }
 
   /** Renders {@code value} as JSON or YAML (not for TABLE). */
   public String render(Object value) {
     try {
       return switch (this) {
-        case JSON -> JSON_MAPPER.writeValueAsString(value) + "\n";
-        case YAML -> YAML_MAPPER.writeValueAsString(value);
+        case JSON -> Mappers.JSON.writeValueAsString(value) + "\n";
+        case YAML -> Mappers.YAML.writeValueAsString(value);
         case TABLE -> throw new IllegalStateException("tables are rendered by the command");
       };
     } catch (JsonProcessingException e) {

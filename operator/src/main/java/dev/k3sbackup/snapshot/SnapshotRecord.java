@@ -73,6 +73,36 @@ public record SnapshotRecord(
     return m;
   }
 
+  /** {@link #sidecar()} as a JSON object (flat strings, so no JSON library is needed). */
+  public byte[] sidecarJson() {
+    StringBuilder json = new StringBuilder("{\n");
+    var entries = sidecar().entrySet().iterator();
+    while (entries.hasNext()) {
+      var e = entries.next();
+      json.append("  ").append(quote(e.getKey())).append(": ").append(quote(e.getValue()))
+          .append(entries.hasNext() ? ",\n" : "\n");
+    }
+    return json.append("}\n").toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static String quote(String s) {
+    StringBuilder q = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      switch (c) {
+        case '"' -> q.append("\\\"");
+        case '\\' -> q.append("\\\\");
+        default -> {
+          if (c < 0x20) {
+            q.append(String.format("\\u%04x", (int) c));
+          } else {
+            q.append(c);
+          }
+        }
+      }
+    }
+    return q.append('"').toString();
+  }
+
   public SnapshotRecord withS3(S3Location location, String error) {
     return new SnapshotRecord(name, node, localPath, location, size, sha256, snapshotSize,
         etcdRevision, etcdMemberId, etcdClusterId, etcdVersion, createdAt, compressed, tokenHash,

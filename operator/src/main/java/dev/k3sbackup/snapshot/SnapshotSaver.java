@@ -1,7 +1,5 @@
 package dev.k3sbackup.snapshot;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.k3sbackup.etcd.EtcdMember;
 import dev.k3sbackup.etcd.MemberStatus;
 import dev.k3sbackup.storage.LocalSnapshotDir;
@@ -15,6 +13,8 @@ import java.time.Clock;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -30,7 +30,6 @@ import org.slf4j.LoggerFactory;
 public final class SnapshotSaver {
 
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotSaver.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Clock clock;
   private final Function<SaveRequest, EtcdMember> etcdConnector;
@@ -51,29 +50,65 @@ public final class SnapshotSaver {
   public SnapshotRecord save(SaveRequest request) {
     SnapshotName name = SnapshotName.of(request.prefix(), request.nodeName(),
         clock.instant(), request.compress());
-    LocalSnapshotDir local = new LocalSnapshotDir(request.dir());
-    local.requireWritable();
-    if (local.find(name.fileName()).isPresent()) {
-      throw SnapshotException.badInput("snapshot " + local.dir().resolve(name.fileName())
-          + " already exists: nothing was overwritten; wait a second or use another --name");
-    }
-    S3SnapshotStore s3 = request.s3() == null ? null : S3SnapshotStore.connect(request.s3());
-    try (EtcdMember etcd = etcdConnector.apply(request)) {
-      if (s3 != null) {
+    // Reaching etcd (TLS, gRPC start-up, first request) overlaps the local and S3 checks.
+    CompletableFuture<Connected> etcd = CompletableFuture.supplyAsync(() -> connect(request),
+        task -> {
+          Thread t = new Thread(task, "etcd-connect");
+          t.setDaemon(true);
+          t.start();
+        });
+    S3SnapshotStore s3 = null;
+    try {
+      LocalSnapshotDir local = new LocalSnapshotDir(request.dir());
+      local.requireWritable();
+      if (local.find(name.fileName()).isPresent()) {
+        throw SnapshotException.badInput("snapshot " + local.dir().resolve(name.fileName())
+            + " already exists: nothing was overwritten; wait a second or use another --name");
+      }
+      if (request.s3() != null) {
+        s3 = S3SnapshotStore.connect(request.s3());
         s3.requireBucket();
         if (s3.find(name.fileName()).isPresent()) {
           throw SnapshotException.badInput(request.s3().locationOf(name.fileName())
               + " already exists: nothing was overwritten; wait a second or use another --name");
         }
       }
-      MemberStatus member = etcd.status();
-      LOG.info("saving snapshot {} from etcd member {} at revision {}", name.fileName(),
-          member.memberId(), member.revision());
-      return stream(request, name, local, s3, etcd, member);
+      Connected connected = await(etcd);
+      try (EtcdMember member = connected.member()) {
+        LOG.info("saving snapshot {} from etcd member {} at revision {}", name.fileName(),
+            connected.status().memberId(), connected.status().revision());
+        return stream(request, name, local, s3, member, connected.status());
+      }
+    } catch (RuntimeException e) {
+      etcd.thenAccept(c -> c.member().close()); // closes a connection nobody will use
+      throw e;
     } finally {
       if (s3 != null) {
         s3.close();
       }
+    }
+  }
+
+  private record Connected(EtcdMember member, MemberStatus status) {}
+
+  private Connected connect(SaveRequest request) {
+    EtcdMember member = etcdConnector.apply(request);
+    try {
+      return new Connected(member, member.status());
+    } catch (RuntimeException e) {
+      member.close();
+      throw e;
+    }
+  }
+
+  private static Connected await(CompletableFuture<Connected> etcd) {
+    try {
+      return etcd.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw e;
     }
   }
 
@@ -91,7 +126,7 @@ public final class SnapshotSaver {
             member.revision(), member.memberId(), member.clusterId(), member.version(),
             name.createdAt(), name.compressed(), request.tokenHash(), null);
         record = upload == null ? record : finishUpload(s3, upload, record, userMetadata);
-        if (!local.writeSidecar(name.fileName(), json(record.sidecar()))) {
+        if (!local.writeSidecar(name.fileName(), record.sidecarJson())) {
           LOG.warn("could not write the .metadata sidecar next to {}", local.dir());
         }
         LOG.info("saved snapshot {} ({} bytes, sha256 {})", record.localPath(), record.size(),
@@ -153,7 +188,7 @@ public final class SnapshotSaver {
         config.locationOf(record.name()), S3SnapshotStore.endpointUrl(config));
     try {
       upload.complete();
-      s3.putSidecar(record.name(), json(record.sidecar()), userMetadata);
+      s3.putSidecar(record.name(), record.sidecarJson(), userMetadata);
       return record.withS3(location, null);
     } catch (IOException | RuntimeException e) {
       upload.abort();
@@ -174,14 +209,6 @@ public final class SnapshotSaver {
       m.put(SnapshotMetadataKeys.K3S_TOKEN_HASH, request.tokenHash());
     }
     return m;
-  }
-
-  private static byte[] json(Map<String, String> map) {
-    try {
-      return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(map);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** Feeds the raw etcd stream to the trailer check and on to storage, reporting progress. */

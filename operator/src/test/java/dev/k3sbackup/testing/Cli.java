@@ -2,7 +2,7 @@ package dev.k3sbackup.testing;
 
 import dev.k3sbackup.cli.CliContext;
 import dev.k3sbackup.cli.EtcdSnapshotCommand;
-import dev.k3sbackup.etcd.JetcdMember;
+import dev.k3sbackup.etcd.GrpcEtcdMember;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Clock;
@@ -50,7 +50,7 @@ public final class Cli {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     CliContext context = new CliContext(clock, Map.copyOf(env),
-        r -> JetcdMember.connect(r.etcd(), r.etcdTimeout()), false);
+        r -> GrpcEtcdMember.connect(r.etcd(), r.etcdTimeout()), false);
     var cli = EtcdSnapshotCommand.commandLine(context);
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));

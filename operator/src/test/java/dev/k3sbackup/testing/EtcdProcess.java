@@ -170,6 +170,28 @@ public final class EtcdProcess implements AutoCloseable {
     }
   }
 
+  /** Kills the server at once, as a crash would. */
+  public void kill() {
+    if (process != null) {
+      process.destroyForcibly();
+    }
+  }
+
+  /** Writes about {@code mib} MiB of incompressible values. */
+  public void fill(int mib) {
+    byte[] value = new byte[256 * 1024];
+    java.util.Random random = new java.util.Random(7);
+    try {
+      for (int i = 0; i < mib * 4; i++) {
+        random.nextBytes(value);
+        client().getKVClient().put(bytes("/fill/" + i), ByteSequence.from(value))
+            .get(30, TimeUnit.SECONDS);
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Stops the server (its data dir stays). */
   public void stop() {
     if (client != null) {
