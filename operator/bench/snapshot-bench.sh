@@ -37,7 +37,8 @@ etcd --name bench --data-dir "$work/etcd" --listen-client-urls "$endpoint" --adv
   --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
   --initial-cluster "bench=http://127.0.0.1:$((port + 1))" --quota-backend-bytes 8589934592 \
   --max-request-bytes 2097152 >"$work/etcd.log" 2>&1 &
-pids+=($!)
+etcd_pid=$!
+pids+=($etcd_pid)
 for _ in $(seq 100); do ETCDCTL_API=3 etcdctl --endpoints "$endpoint" endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 
 echo "filling etcd with ${size} MiB ..."
@@ -54,26 +55,41 @@ s3proxy.credential=bench-secret
 jclouds.provider=filesystem-nio2
 jclouds.filesystem.basedir=$work/s3
 CONF
-java -cp "$(cat "$cp_file")" org.gaul.s3proxy.Main --properties "$work/s3proxy.conf" >"$work/s3proxy.log" 2>&1 &
-pids+=($!)
+cat >"$work/s3proxy-logback.xml" <<'CONF'
+<configuration>
+  <appender name="E" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%d %-5level %logger %msg%n</pattern></encoder></appender>
+  <root level="WARN"><appender-ref ref="E"/></root>
+</configuration>
+CONF
+java -Dlogback.configurationFile="$work/s3proxy-logback.xml" -cp "$(cat "$cp_file")" \
+  org.gaul.s3proxy.Main --properties "$work/s3proxy.conf" >"$work/s3proxy.log" 2>&1 &
+s3_pid=$!
+pids+=($s3_pid)
 for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$s3port") 2>/dev/null && break; sleep 0.2; done
 
 out=$work/out
 mkdir -p "$out"
-# time_it LABEL COMMAND...: appends "seconds rss_kib" to $work/LABEL.txt
+cpu_ms() { awk '{print ($14 + $15) * 10}' "/proc/$1/stat"; }
+# time_it LABEL COMMAND...: appends "wall_s rss_kib cpu_s etcd_cpu_ms s3_cpu_ms" to $work/LABEL.txt
 time_it() {
   local label=$1; shift
   rm -rf "$out"/*
   sync
-  /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>"$work/$label.err" || { cat "$work/$label.err"; exit 1; }
-  cat "$work/t" >>"$work/$label.txt"
+  local e0 s0
+  e0=$(cpu_ms "$etcd_pid"); s0=$(cpu_ms "$s3_pid")
+  /usr/bin/time -f "%e %M %U %S" -o "$work/t" "$@" >/dev/null 2>"$work/$label.err" || { cat "$work/$label.err"; exit 1; }
+  read -r wall rss user sys <"$work/t"
+  echo "$wall $rss $(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }') $(( $(cpu_ms "$etcd_pid") - e0 )) $(( $(cpu_ms "$s3_pid") - s0 ))" >>"$work/$label.txt"
 }
+# The CLI exactly as the README runs it: plain `java -jar`, default JVM settings.
 ours=(java -jar "$jar" etcd-snapshot save --endpoints "$endpoint" --dir "$out" --node-name bench)
 s3=(--s3 --s3-endpoint "127.0.0.1:$s3port" --s3-insecure --s3-bucket bench
   --s3-access-key bench-access --s3-secret-key bench-secret)
 
 echo "warm-up ..."
 time_it warmup "${ours[@]}"
+time_it warmup "${ours[@]}" "${s3[@]}"
+rm -rf "$work/s3/bench"/*
 ETCDCTL_API=3 etcdctl snapshot status -w table "$(ls -d "$out"/* | head -1)" 2>/dev/null || true
 for i in $(seq "$runs"); do
   time_it etcdctl env ETCDCTL_API=3 etcdctl --endpoints "$endpoint" snapshot save "$out/etcdctl.db"
@@ -91,6 +107,7 @@ col() { awk "{print \$$2}" "$work/$1.txt" | median; }
 m_etcdctl=$(col etcdctl 1); m_save=$(col save 1); m_s3=$(col save_s3 1); m_save2=$(col save2 1)
 rss_save=$(awk '{print $2}' "$work/save.txt" "$work/save2.txt" | sort -n | tail -1)
 rss_s3=$(awk '{print $2}' "$work/save_s3.txt" | sort -n | tail -1)
+
 db=$(ls -l "$(ls -d "$out"/* | head -1)" | awk '{print $5}')
 echo
 echo "snapshot size: $db bytes; $runs runs each, alternated; wall-clock medians:"
@@ -101,3 +118,8 @@ printf '  save (second series)      %6.2f s\n' "$m_save2"
 printf '  save --s3                 %6.2f s   (ratio to save: %s, target <= 1.2)\n' "$m_s3" "$(ratio "$m_s3" "$(awk -v a="$m_save" -v b="$m_save2" 'BEGIN { print (a + b) / 2 }')")"
 printf '  peak RSS save             %6d MiB  (target <= 256)\n' "$((rss_save / 1024))"
 printf '  peak RSS save --s3        %6d MiB\n' "$((rss_s3 / 1024))"
+echo "CPU seconds per run (medians; 2 cores are shared by etcd, our process and the S3 server):"
+for label in etcdctl save save_s3; do
+  printf '  %-9s client %5.2f s   etcd %5.2f s   S3 server %5.2f s\n' "$label" "$(col "$label" 3)" \
+    "$(awk -v v="$(col "$label" 4)" 'BEGIN { print v / 1000 }')" "$(awk -v v="$(col "$label" 5)" 'BEGIN { print v / 1000 }')"
+done
