@@ -5,37 +5,22 @@ import dev.k3sbackup.snapshot.SnapshotException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code delete NAME...}: removes files, objects and their sidecars. */
 @Command(name = "delete", aliases = {"rm"}, mixinStandardHelpOptions = true,
     description = "Delete snapshots by name (as 'ls' shows them, with .zip when compressed).")
-final class DeleteCommand implements Callable<Integer> {
-
-  @ParentCommand
-  EtcdSnapshotCommand parent;
-
-  @Spec
-  CommandLine.Model.CommandSpec spec;
-
-  @Mixin
-  StoreOptions store;
+final class DeleteCommand extends StoreCommand {
 
   @Parameters(arity = "1..*", paramLabel = "NAME", description = "Snapshot names")
   List<String> names;
 
   @Override
   public Integer call() {
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = out();
     List<String> missing = new ArrayList<>();
-    try (SnapshotCatalog catalog = new SnapshotCatalog(store.local(),
-        store.s3Store(parent.context.env()), parent.progress(spec.commandLine()))) {
+    try (SnapshotCatalog catalog = catalog()) {
       for (String name : names) {
         SnapshotCatalog.Deleted d = catalog.delete(name);
         if (!d.any()) {

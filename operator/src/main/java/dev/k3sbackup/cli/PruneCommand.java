@@ -4,28 +4,14 @@ import dev.k3sbackup.snapshot.SnapshotCatalog;
 import dev.k3sbackup.snapshot.SnapshotName;
 import dev.k3sbackup.storage.StoredSnapshot;
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code prune}: K3s's retention, run on demand. */
 @Command(name = "prune", mixinStandardHelpOptions = true,
     description = "Delete snapshots with the --name prefix beyond the N newest, local and S3 "
         + "counted separately; the newest snapshot that verifies is always kept.")
-final class PruneCommand implements Callable<Integer> {
-
-  @ParentCommand
-  EtcdSnapshotCommand parent;
-
-  @Spec
-  CommandLine.Model.CommandSpec spec;
-
-  @Mixin
-  StoreOptions store;
+final class PruneCommand extends StoreCommand {
 
   @Option(names = {"--name", "--etcd-snapshot-name"}, defaultValue = SnapshotName.ON_DEMAND_PREFIX,
       description = "Name prefix to prune (default: ${DEFAULT-VALUE})")
@@ -42,11 +28,10 @@ final class PruneCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     SnapshotCatalog.Pruned pruned;
-    try (SnapshotCatalog catalog = new SnapshotCatalog(store.local(),
-        store.s3Store(parent.context.env()), parent.progress(spec.commandLine()))) {
+    try (SnapshotCatalog catalog = catalog()) {
       pruned = catalog.prune(name, retention);
     }
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = out();
     if (output == OutputFormat.TABLE) {
       for (StoredSnapshot s : pruned.deleted()) {
         out.printf("Deleted %s%n", s.location());

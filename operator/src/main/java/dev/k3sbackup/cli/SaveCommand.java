@@ -10,27 +10,14 @@ import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Locale;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code save}: K3s's {@code etcd-snapshot save}. */
 @Command(name = "save", description = "Take a verified snapshot of one etcd member.",
     mixinStandardHelpOptions = true)
-final class SaveCommand implements Callable<Integer> {
-
-  @ParentCommand
-  EtcdSnapshotCommand parent;
-
-  @Spec
-  CommandLine.Model.CommandSpec spec;
-
-  @Mixin
-  StoreOptions store;
+final class SaveCommand extends StoreCommand {
 
   @Mixin
   EtcdOptions etcd;
@@ -62,7 +49,7 @@ final class SaveCommand implements Callable<Integer> {
         ServerTokenHash.fromDataDir(store.dataDir).orElse(null), clusterId);
     SnapshotRecord record = new SnapshotSaver(parent.context.clock(), parent.context.etcd(),
         parent.progress(spec.commandLine())).save(request);
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = out();
     if (output == OutputFormat.TABLE) {
       out.printf("Saved snapshot %s%n  file://%s%n", record.name(), record.localPath());
       if (record.s3() != null) {

@@ -4,28 +4,14 @@ import dev.k3sbackup.snapshot.SnapshotCatalog;
 import dev.k3sbackup.snapshot.SnapshotVerifier;
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code verify NAME|PATH}: checks etcd's integrity trailer without restoring. */
 @Command(name = "verify", mixinStandardHelpOptions = true,
     description = "Check a snapshot's integrity (etcd's sha256 trailer) without restoring it.")
-final class VerifyCommand implements Callable<Integer> {
-
-  @ParentCommand
-  EtcdSnapshotCommand parent;
-
-  @Spec
-  CommandLine.Model.CommandSpec spec;
-
-  @Mixin
-  StoreOptions store;
+final class VerifyCommand extends StoreCommand {
 
   @Parameters(index = "0", paramLabel = "NAME|PATH",
       description = "A snapshot name (looked up in --dir, then S3) or a file path")
@@ -38,11 +24,10 @@ final class VerifyCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     List<SnapshotVerifier.Verdict> verdicts;
-    try (SnapshotCatalog catalog = new SnapshotCatalog(store.local(),
-        store.s3Store(parent.context.env()), parent.progress(spec.commandLine()))) {
+    try (SnapshotCatalog catalog = catalog()) {
       verdicts = catalog.verify(target);
     }
-    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = out();
     if (output == OutputFormat.TABLE) {
       for (SnapshotVerifier.Verdict v : verdicts) {
         out.printf(v.ok() ? "OK %s: %d bytes, sha256 %s%n" : "CORRUPT %s: %4$s%n", v.name(),

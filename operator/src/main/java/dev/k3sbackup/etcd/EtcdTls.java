@@ -1,6 +1,7 @@
 package dev.k3sbackup.etcd;
 
 import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.tls.PemFiles;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
 import java.security.KeyStore;
@@ -12,7 +13,7 @@ import java.util.Base64;
 import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.TrustManager;
 
 /** The TLS context for an etcd endpoint: trust exactly {@code --cacert}, present the client pair. */
 final class EtcdTls {
@@ -25,14 +26,7 @@ final class EtcdTls {
       throw SnapshotException.badInput("--cert and --key go together: give both or neither");
     }
     try {
-      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-      trust.load(null, null);
-      for (int i = 0; i < cas.size(); i++) {
-        trust.setCertificateEntry("ca-" + i, cas.get(i));
-      }
-      TrustManagerFactory tmf =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
+      TrustManager trust = PemFiles.trusting(cas);
       KeyManagerFactory kmf = null;
       if (endpoint.clientCert() != null) {
         Certificate[] chain = PemFiles.certificates("--cert", endpoint.clientCert())
@@ -44,7 +38,7 @@ final class EtcdTls {
         kmf.init(keys, new char[0]);
       }
       SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+      ctx.init(kmf == null ? null : kmf.getKeyManagers(), new TrustManager[] {trust}, null);
       return ctx;
     } catch (SnapshotException e) {
       throw e;

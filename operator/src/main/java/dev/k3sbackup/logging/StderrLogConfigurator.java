@@ -12,12 +12,19 @@ import org.slf4j.Logger;
 /**
  * Logging set up in code rather than XML (parsing logback.xml costs a CLI run a noticeable part
  * of its start-up): one line per event on stderr, so stdout stays for command output. Our own
- * messages at INFO (or {@code K3S_ETCD_BACKUP_LOG_LEVEL}), libraries at WARN.
+ * messages at INFO (or {@code K3S_ETCD_BACKUP_LOG_LEVEL}), libraries at WARN. A logback.xml on
+ * the class path (or {@code -Dlogback.configurationFile}) still takes precedence.
  */
 public final class StderrLogConfigurator extends ContextAwareBase implements Configurator {
 
   @Override
   public ExecutionStatus configure(LoggerContext context) {
+    ClassLoader loader = StderrLogConfigurator.class.getClassLoader();
+    if (System.getProperty("logback.configurationFile") != null
+        || loader.getResource("logback-test.xml") != null
+        || loader.getResource("logback.xml") != null) {
+      return ExecutionStatus.INVOKE_NEXT_IF_ANY; // logback's own configurators read that file
+    }
     PatternLayoutEncoder encoder = new PatternLayoutEncoder();
     encoder.setContext(context);
     encoder.setPattern("%d{HH:mm:ss.SSS} %-5level %msg%n");

@@ -2,7 +2,7 @@ package dev.k3sbackup.storage;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.k3sbackup.etcd.PemFiles;
+import dev.k3sbackup.tls.PemFiles;
 import dev.k3sbackup.snapshot.SnapshotException;
 import dev.k3sbackup.snapshot.SnapshotName;
 import io.minio.AbortMultipartUploadArgs;
@@ -28,7 +28,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
-import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
@@ -46,7 +45,6 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 import okhttp3.OkHttpClient;
 
@@ -101,7 +99,7 @@ public final class S3SnapshotStore implements AutoCloseable {
       http.sslSocketFactory(sslContext(trustAll).getSocketFactory(), trustAll)
           .hostnameVerifier((host, session) -> true);
     } else if (config.endpointCa() != null) {
-      X509TrustManager trust = trustOnly(
+      X509TrustManager trust = PemFiles.trusting(
           PemFiles.certificates("--s3-endpoint-ca", config.endpointCa()));
       http.sslSocketFactory(sslContext(trust).getSocketFactory(), trust);
     }
@@ -372,22 +370,6 @@ public final class S3SnapshotStore implements AutoCloseable {
       return ctx;
     } catch (Exception e) {
       throw new IllegalStateException("cannot set up TLS", e);
-    }
-  }
-
-  private static X509TrustManager trustOnly(List<X509Certificate> cas) {
-    try {
-      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-      store.load(null, null);
-      for (int i = 0; i < cas.size(); i++) {
-        store.setCertificateEntry("ca-" + i, cas.get(i));
-      }
-      TrustManagerFactory tmf =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(store);
-      return (X509TrustManager) tmf.getTrustManagers()[0];
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot load --s3-endpoint-ca", e);
     }
   }
 

@@ -1,4 +1,4 @@
-package dev.k3sbackup.etcd;
+package dev.k3sbackup.tls;
 
 import dev.k3sbackup.snapshot.SnapshotException;
 import java.io.ByteArrayInputStream;
@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -15,6 +17,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
 
 /**
  * Reads the PEM files an admin points us at, failing with a message that names the flag.
@@ -51,6 +55,23 @@ public final class PemFiles {
     } catch (CertificateException e) {
       throw SnapshotException.badInput(flag + " " + file + " is not a PEM certificate file ("
           + e.getMessage() + "): point it at the CA bundle, e.g. server-ca.crt");
+    }
+  }
+
+  /** A trust manager that trusts exactly {@code cas}. */
+  public static X509TrustManager trusting(List<X509Certificate> cas) {
+    try {
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      for (int i = 0; i < cas.size(); i++) {
+        store.setCertificateEntry("ca-" + i, cas.get(i));
+      }
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(store);
+      return (X509TrustManager) tmf.getTrustManagers()[0];
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalStateException("cannot build a trust store", e);
     }
   }
 
