@@ -1,0 +1,38 @@
+package dev.k3sbackup.api.v1alpha1;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Kind;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Singular;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/** Snapshots on a cron schedule, pruned to retention: K3s's scheduled etcd snapshots. */
+@Group(EtcdSnapshot.GROUP)
+@Version(EtcdSnapshot.VERSION)
+@Kind("EtcdSnapshotSchedule")
+@Plural("etcdsnapshotschedules")
+@Singular("etcdsnapshotschedule")
+@ShortNames({"esched", "etcdsched"})
+@AdditionalPrinterColumn(name = "Schedule", jsonPath = ".spec.schedule")
+@AdditionalPrinterColumn(name = "Suspend", jsonPath = ".spec.suspend",
+    type = AdditionalPrinterColumn.Type.BOOLEAN)
+@AdditionalPrinterColumn(name = "Retention", jsonPath = ".spec.retention",
+    type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Last Success", jsonPath = ".status.lastSuccessfulTime",
+    type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(name = "Next Run", jsonPath = ".status.nextScheduleTime")
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp",
+    type = AdditionalPrinterColumn.Type.DATE)
+public class EtcdSnapshotSchedule
+    extends CustomResource<EtcdSnapshotScheduleSpec, EtcdSnapshotScheduleStatus>
+    implements Namespaced {
+
+  @Override
+  protected EtcdSnapshotScheduleStatus initStatus() {
+    return new EtcdSnapshotScheduleStatus();
+  }
+}
