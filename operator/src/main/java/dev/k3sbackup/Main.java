@@ -2,12 +2,15 @@ package dev.k3sbackup;
 
 import dev.k3sbackup.cli.CliContext;
 import dev.k3sbackup.cli.EtcdSnapshotCommand;
+import dev.k3sbackup.operator.OperatorMain;
+import java.io.PrintWriter;
 import java.util.Arrays;
+import picocli.CommandLine;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
- * The one jar's entry point: {@code etcd-snapshot} (the CLI) today; the operator and the node
- * agent join it as further commands.
+ * The one jar's entry point: {@code etcd-snapshot} (the CLI, which the node agent Jobs also
+ * run) and {@code operator}.
  */
 public final class Main {
 
@@ -17,13 +20,29 @@ public final class Main {
     // gRPC and Vert.x log through java.util.logging; send it to the same place as ours.
     SLF4JBridgeHandler.removeHandlersForRootLogger();
     SLF4JBridgeHandler.install();
-    if (args.length == 0 || !args[0].equals("etcd-snapshot")) {
-      System.err.println("usage: java -jar k3s-etcd-backup.jar etcd-snapshot "
-          + "save|ls|delete|prune|verify [flags]   (add --help for flags)");
-      System.exit(args.length == 0 || args[0].equals("--help") ? 0 : 2);
+    if (args.length > 0 && args[0].equals("operator")) {
+      OperatorMain.run(Arrays.copyOfRange(args, 1, args.length));
+      return; // the operator runs until it is stopped
     }
-    int code = EtcdSnapshotCommand.commandLine(CliContext.system())
-        .execute(Arrays.copyOfRange(args, 1, args.length));
-    System.exit(code);
+    System.exit(run(args, CliContext.system(), new PrintWriter(System.out, true),
+        new PrintWriter(System.err, true)));
+  }
+
+  /**
+   * Runs one command line to its exit code without exiting the JVM: {@code etcd-snapshot ...},
+   * which is also what the node agent Jobs run.
+   */
+  public static int run(String[] args, CliContext context, PrintWriter out, PrintWriter err) {
+    if (args.length == 0 || !args[0].equals("etcd-snapshot")) {
+      err.println("usage: java -jar k3s-etcd-backup.jar etcd-snapshot "
+          + "save|ls|delete|prune|verify [flags]   (add --help for flags)\n"
+          + "       java -jar k3s-etcd-backup.jar operator");
+      err.flush();
+      return args.length == 0 || args[0].equals("--help") ? 0 : 2;
+    }
+    CommandLine cli = EtcdSnapshotCommand.commandLine(context);
+    cli.setOut(out);
+    cli.setErr(err);
+    return cli.execute(Arrays.copyOfRange(args, 1, args.length));
   }
 }

@@ -28,10 +28,15 @@ public class EtcdOptions {
       description = "How long to wait for etcd to answer (default: ${DEFAULT-VALUE})")
   String timeout;
 
-  EtcdEndpoint endpoint(Path dataDir) {
+  /**
+   * The endpoint: {@code --endpoints}, else {@code $K3S_ETCD_BACKUP_ENDPOINT} (for a node whose
+   * etcd does not listen where K3s's does), else K3s's.
+   */
+  EtcdEndpoint endpoint(Path dataDir, java.util.Map<String, String> env) {
     EtcdEndpoint k3s = EtcdEndpoint.k3sDefaults(dataDir);
+    String given = endpoints != null ? endpoints : env.get("K3S_ETCD_BACKUP_ENDPOINT");
     return new EtcdEndpoint(
-        endpoints == null ? k3s.url() : EtcdEndpoint.parseEndpoint(endpoints),
+        given == null ? k3s.url() : EtcdEndpoint.parseEndpoint(given),
         caCert != null ? caCert : k3s.caCert(),
         cert != null ? cert : k3s.clientCert(),
         key != null ? key : k3s.clientKey());

@@ -6,7 +6,12 @@ import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * {@code etcd-snapshot}: K3s's subcommand of the same name, with its verbs and flag names, run
@@ -29,6 +34,27 @@ public final class EtcdSnapshotCommand {
   @Spec
   CommandSpec spec;
 
+  @Option(names = "--result-file", paramLabel = "PATH", scope = ScopeType.INHERIT,
+      description = "Also write the outcome as one line of JSON to PATH (for the operator's "
+          + "Jobs: /dev/termination-log)")
+  Path resultFile;
+
+  private boolean resultWritten;
+
+  /** Writes the outcome to {@code --result-file}, once; does nothing without that flag. */
+  void writeResult(AgentResult result) {
+    if (resultFile == null || resultWritten) {
+      return;
+    }
+    resultWritten = true;
+    try {
+      Files.writeString(resultFile, OutputFormat.compactJson(result));
+    } catch (IOException e) {
+      spec.commandLine().getErr().println("warning: cannot write --result-file " + resultFile
+          + ": " + e.getMessage());
+    }
+  }
+
   public EtcdSnapshotCommand(CliContext context) {
     this.context = context;
   }
@@ -39,6 +65,9 @@ public final class EtcdSnapshotCommand {
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       PrintWriter err = commandLine.getErr();
+      EtcdSnapshotCommand root = commandLine.getCommandSpec().root().commandLine().getCommand();
+      root.writeResult(AgentResult.failure(e instanceof SnapshotException se
+          ? se.kind().name() : "FAILED", e.getMessage(), null));
       if (e instanceof SnapshotException se) {
         err.println("error: " + se.getMessage());
         err.flush();

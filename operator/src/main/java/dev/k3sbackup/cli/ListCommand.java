@@ -31,6 +31,7 @@ final class ListCommand extends StoreCommand {
       out.print(output.render(all));
     }
     out.flush();
+    result(all);
     return 0;
   }
 }

@@ -48,6 +48,7 @@ final class PruneCommand extends StoreCommand {
       out.print(output.render(pruned));
     }
     out.flush();
+    result(pruned);
     return 0;
   }
 }

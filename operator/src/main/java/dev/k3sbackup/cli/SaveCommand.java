@@ -8,6 +8,7 @@ import dev.k3sbackup.snapshot.SnapshotRecord;
 import dev.k3sbackup.snapshot.SnapshotSaver;
 import java.io.PrintWriter;
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.net.UnknownHostException;
 import java.util.Locale;
 import picocli.CommandLine.Command;
@@ -33,6 +34,10 @@ final class SaveCommand extends StoreCommand {
       description = "Write K3s's compressed .zip form")
   boolean compress;
 
+  @Option(names = "--token-file", paramLabel = "PATH",
+      description = "K3s server token, for the token hash (default: $${data-dir}/server/token)")
+  Path tokenFile;
+
   @Option(names = "--cluster-id", description = "K3s cluster id to record in S3 metadata "
       + "(the kube-system namespace UID)")
   String clusterId;
@@ -43,10 +48,11 @@ final class SaveCommand extends StoreCommand {
 
   @Override
   public Integer call() {
-    SaveRequest request = new SaveRequest(etcd.endpoint(store.dataDir), etcd.timeout(),
+    SaveRequest request = new SaveRequest(etcd.endpoint(store.dataDir, parent.context.env()), etcd.timeout(),
         store.snapshotDir(), name, nodeName != null ? nodeName : hostName(), compress,
         store.s3Config(parent.context.env()),
-        ServerTokenHash.fromDataDir(store.dataDir).orElse(null), clusterId);
+        ServerTokenHash.fromFile(tokenFile != null ? tokenFile
+            : store.dataDir.resolve("server/token")).orElse(null), clusterId);
     SnapshotRecord record = new SnapshotSaver(parent.context.clock(), parent.context.etcd(),
         parent.progress(spec.commandLine())).save(request);
     PrintWriter out = out();
@@ -62,10 +68,13 @@ final class SaveCommand extends StoreCommand {
     }
     out.flush();
     if (record.s3Error() != null) {
-      throw new SnapshotException(SnapshotException.Kind.UPLOAD_FAILED, "the snapshot was saved "
-          + "and verified locally at " + record.localPath() + ", but the S3 upload failed and was "
-          + "aborted: " + record.s3Error());
+      SnapshotException failure = new SnapshotException(SnapshotException.Kind.UPLOAD_FAILED,
+          "the snapshot was saved and verified locally at " + record.localPath() + ", but the S3 "
+          + "upload failed and was aborted: " + record.s3Error());
+      parent.writeResult(AgentResult.failure(failure.kind().name(), failure.getMessage(), record));
+      throw failure;
     }
+    result(record);
     return 0;
   }
 

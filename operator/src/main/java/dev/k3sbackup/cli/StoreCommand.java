@@ -26,6 +26,11 @@ abstract class StoreCommand implements Callable<Integer> {
         parent.progress(spec.commandLine()));
   }
 
+  /** Records a successful outcome for {@code --result-file}. */
+  void result(Object value) {
+    parent.writeResult(AgentResult.success(value));
+  }
+
   PrintWriter out() {
     return spec.commandLine().getOut();
   }

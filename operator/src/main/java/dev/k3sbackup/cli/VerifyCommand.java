@@ -37,6 +37,7 @@ final class VerifyCommand extends StoreCommand {
       out.print(output.render(verdicts.size() == 1 ? verdicts.get(0) : verdicts));
     }
     out.flush();
+    result(verdicts);
     return verdicts.stream().allMatch(SnapshotVerifier.Verdict::ok) ? 0
         : EtcdSnapshotCommand.EXIT_FAILED;
   }

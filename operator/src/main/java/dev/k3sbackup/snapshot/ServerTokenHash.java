@@ -15,9 +15,8 @@ public final class ServerTokenHash {
 
   private ServerTokenHash() {}
 
-  /** Reads {@code <dataDir>/server/token}; empty when it is missing or unreadable. */
-  public static Optional<String> fromDataDir(Path dataDir) {
-    Path file = dataDir.resolve("server/token");
+  /** Hashes the token in {@code file} (K3s's {@code <data-dir>/server/token}); empty when unreadable. */
+  public static Optional<String> fromFile(Path file) {
     try {
       return Optional.of(of(Files.readString(file, StandardCharsets.UTF_8)));
     } catch (IOException | RuntimeException e) {

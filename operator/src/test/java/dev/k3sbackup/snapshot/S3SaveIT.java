@@ -11,6 +11,7 @@ import dev.k3sbackup.testing.Cli;
 import dev.k3sbackup.testing.EtcdProcess;
 import dev.k3sbackup.testing.Etcdctl;
 import dev.k3sbackup.testing.FaultyProxy;
+import dev.k3sbackup.testing.Hashes;
 import dev.k3sbackup.testing.S3Fixture;
 import io.minio.StatObjectResponse;
 import java.net.InetSocketAddress;
@@ -101,8 +102,8 @@ class S3SaveIT {
         .contains(record.get("sha256").asText());
 
     Path downloaded = s3.download(BUCKET, "k3s/" + name, work.resolve("downloaded"));
-    assertThat(SaveIT.sha256(downloaded)).isEqualTo(record.get("sha256").asText())
-        .isEqualTo(SaveIT.sha256(dir.resolve(name)));
+    assertThat(Hashes.sha256(downloaded)).isEqualTo(record.get("sha256").asText())
+        .isEqualTo(Hashes.sha256(dir.resolve(name)));
     assertThat(Etcdctl.snapshotStatus(downloaded).revision())
         .isEqualTo(record.get("etcdRevision").asLong());
     restored = EtcdProcess.restoreAndStart(downloaded, work);
@@ -120,7 +121,7 @@ class S3SaveIT {
     String name = "on-demand-server-1-" + T.getEpochSecond() + ".zip";
     assertThat(s3.stat(BUCKET, "k3s/" + name).contentType()).isEqualTo("application/zip");
     Path downloaded = s3.download(BUCKET, "k3s/" + name, work.resolve(name));
-    assertThat(SaveIT.sha256(downloaded)).isEqualTo(SaveIT.sha256(dir.resolve(name)));
+    assertThat(Hashes.sha256(downloaded)).isEqualTo(Hashes.sha256(dir.resolve(name)));
     assertThat(new Cli().run("verify", downloaded.toString()).out()).startsWith("OK ");
   }
 

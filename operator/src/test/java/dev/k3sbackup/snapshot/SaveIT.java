@@ -6,15 +6,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.k3sbackup.testing.Cli;
 import dev.k3sbackup.testing.EtcdProcess;
+import dev.k3sbackup.testing.Hashes;
 import dev.k3sbackup.testing.Etcdctl;
 import dev.k3sbackup.testing.TlsFiles;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,7 +81,7 @@ class SaveIT {
     assertThat(record.get("node").asText()).isEqualTo("server-1");
     assertThat(record.get("localPath").asText()).isEqualTo(file.toString());
     assertThat(record.get("size").asLong()).isEqualTo(Files.size(file));
-    assertThat(record.get("sha256").asText()).isEqualTo(sha256(file));
+    assertThat(record.get("sha256").asText()).isEqualTo(Hashes.sha256(file));
     assertThat(record.get("etcdRevision").asLong()).isEqualTo(status.revision());
     assertThat(record.get("etcdMemberId").asText()).matches("[0-9a-f]+");
     assertThat(record.get("createdAt").asText()).isEqualTo(T.toString());
@@ -109,7 +108,7 @@ class SaveIT {
     assertThat(zip).isRegularFile();
     assertThat(dir.resolve(base)).doesNotExist();
     JsonNode record = new ObjectMapper().readTree(run.out());
-    assertThat(record.get("sha256").asText()).isEqualTo(sha256(zip));
+    assertThat(record.get("sha256").asText()).isEqualTo(Hashes.sha256(zip));
     assertThat(record.get("compressed").asBoolean()).isTrue();
 
     Path unpacked = work.resolve(base);
@@ -149,24 +148,6 @@ class SaveIT {
     assertThat(run.all()).doesNotContain("s3cr3t-token");
     // K3s keeps the sidecar next to the snapshot dir
     assertThat(dataDir.resolve("server/db/.metadata/on-demand-server-1-" + T.getEpochSecond()))
-        .content().contains(sha256(file));
-  }
-
-  static String sha256(Path file) throws Exception {
-    MessageDigest d = MessageDigest.getInstance("SHA-256");
-    try (InputStream in = Files.newInputStream(file)) {
-      in.transferTo(new java.security.DigestOutputStream(OutputStreamNull.INSTANCE, d));
-    }
-    return HexFormat.of().formatHex(d.digest());
-  }
-
-  private static final class OutputStreamNull extends java.io.OutputStream {
-    static final OutputStreamNull INSTANCE = new OutputStreamNull();
-
-    @Override
-    public void write(int b) {}
-
-    @Override
-    public void write(byte[] b, int off, int len) {}
+        .content().contains(Hashes.sha256(file));
   }
 }

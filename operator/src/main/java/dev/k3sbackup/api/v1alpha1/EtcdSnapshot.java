@@ -38,9 +38,4 @@ public class EtcdSnapshot extends CustomResource<EtcdSnapshotSpec, EtcdSnapshotS
 
   public static final String GROUP = "k3sbackup.dev";
   public static final String VERSION = "v1alpha1";
-
-  @Override
-  protected EtcdSnapshotStatus initStatus() {
-    return new EtcdSnapshotStatus();
-  }
 }

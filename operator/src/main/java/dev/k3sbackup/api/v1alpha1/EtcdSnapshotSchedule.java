@@ -30,9 +30,4 @@ import io.fabric8.kubernetes.model.annotation.Version;
 public class EtcdSnapshotSchedule
     extends CustomResource<EtcdSnapshotScheduleSpec, EtcdSnapshotScheduleStatus>
     implements Namespaced {
-
-  @Override
-  protected EtcdSnapshotScheduleStatus initStatus() {
-    return new EtcdSnapshotScheduleStatus();
-  }
 }

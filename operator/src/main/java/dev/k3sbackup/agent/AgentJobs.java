@@ -1,0 +1,294 @@
+package dev.k3sbackup.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
+import dev.k3sbackup.api.v1alpha1.LocalStorage;
+import dev.k3sbackup.api.v1alpha1.S3Storage;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.TolerationBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The node agent's Jobs: our own jar, pinned to one K3s server node, running an
+ * {@code etcd-snapshot} verb with {@code --result-file /dev/termination-log}, so that the outcome
+ * comes back in the Pod's termination message. Host access is the snapshot dir, its
+ * {@code .metadata} sidecar dir, and, read-only, K3s's etcd client TLS dir and server token; the
+ * host network reaches etcd on 127.0.0.1:2379. S3 keys come from the Secret as environment
+ * variables, never as arguments.
+ */
+public final class AgentJobs {
+
+  public static final String LABEL_SNAPSHOT = "k3sbackup.dev/snapshot";
+  public static final String LABEL_OPERATION = "k3sbackup.dev/operation";
+  public static final String LABEL_MANAGED = "app.kubernetes.io/managed-by";
+  public static final String MANAGED_BY = "k3s-etcd-backup";
+  public static final String TERMINATION_LOG = "/dev/termination-log";
+  private static final String S3_CA_DIR = "/etc/k3s-etcd-backup/s3-ca";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final String image;
+
+  /** @param image the operator's own image, which also runs the agent */
+  public AgentJobs(String image) {
+    this.image = image;
+  }
+
+  /** The Job that takes {@code snapshot} on {@code node}. */
+  public Job save(EtcdSnapshot snapshot, String jobName, String node) {
+    EtcdSnapshotSpec spec = snapshot.getSpec();
+    List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
+        TERMINATION_LOG, "save", "-o", "json", "--node-name", node,
+        "--name", spec.namePrefixOrDefault()));
+    if (spec.compressed()) {
+      args.add("--snapshot-compress");
+    }
+    Mounts mounts = new Mounts(spec.localOrDefault(), true);
+    args.addAll(mounts.dirArgs());
+    args.addAll(mounts.etcdArgs());
+    List<EnvVar> env = new ArrayList<>();
+    if (spec.s3 != null) {
+      args.addAll(s3Args(spec.s3, mounts));
+      env.addAll(s3Env(spec.s3));
+    }
+    return job(snapshot, jobName, node, "save", args, env, mounts);
+  }
+
+  /** The Job that deletes the local file {@code fileName} (and its sidecar) on {@code node}. */
+  public Job deleteLocal(EtcdSnapshot snapshot, String jobName, String node, String fileName) {
+    Mounts mounts = new Mounts(snapshot.getSpec().localOrDefault(), false);
+    List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
+        TERMINATION_LOG, "delete", "--missing-ok"));
+    args.addAll(mounts.dirArgs());
+    args.add(fileName);
+    return job(snapshot, jobName, node, "delete", args, List.of(), mounts);
+  }
+
+  private Job job(EtcdSnapshot owner, String name, String node, String operation,
+      List<String> args, List<EnvVar> env, Mounts mounts) {
+    return new JobBuilder()
+        .withNewMetadata()
+          .withName(name)
+          .withNamespace(owner.getMetadata().getNamespace())
+          .addToLabels(LABEL_MANAGED, MANAGED_BY)
+          .addToLabels(LABEL_SNAPSHOT, owner.getMetadata().getName())
+          .addToLabels(LABEL_OPERATION, operation)
+        .endMetadata()
+        .withNewSpec()
+          .withBackoffLimit(0) // the operator retries, with its own backoff and messages
+          .withActiveDeadlineSeconds(3600L)
+          .withTtlSecondsAfterFinished(86_400)
+          .withNewTemplate()
+            .withNewMetadata()
+              .addToLabels(LABEL_MANAGED, MANAGED_BY)
+              .addToLabels(LABEL_SNAPSHOT, owner.getMetadata().getName())
+              .addToLabels(LABEL_OPERATION, operation)
+            .endMetadata()
+            .withNewSpec()
+              .withNodeName(node)
+              .withRestartPolicy("Never")
+              .withHostNetwork(true)
+              .withDnsPolicy("ClusterFirstWithHostNet")
+              .withAutomountServiceAccountToken(false)
+              .withTolerations(tolerations())
+              .withVolumes(mounts.volumes())
+              .addNewContainer()
+                .withName("agent")
+                .withImage(image)
+                .withArgs(args)
+                .withEnv(env)
+                .withTerminationMessagePath(TERMINATION_LOG)
+                .withTerminationMessagePolicy("File")
+                .withVolumeMounts(mounts.mounts())
+                .withNewSecurityContext()
+                  .withRunAsUser(0L) // K3s's TLS key and snapshot dir belong to root
+                  .withAllowPrivilegeEscalation(false)
+                  .withReadOnlyRootFilesystem(true)
+                .endSecurityContext()
+                .withNewResources()
+                  .addToRequests("cpu", new Quantity("100m"))
+                  .addToRequests("memory", new Quantity("192Mi"))
+                  .addToLimits("memory", new Quantity("512Mi"))
+                .endResources()
+              .endContainer()
+            .endSpec()
+          .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  /** K3s servers are often tainted; the agent must run there anyway. */
+  private static List<Toleration> tolerations() {
+    List<Toleration> t = new ArrayList<>();
+    for (String key : List.of("node-role.kubernetes.io/control-plane",
+        "node-role.kubernetes.io/master", "node-role.kubernetes.io/etcd", "CriticalAddonsOnly")) {
+      t.add(new TolerationBuilder().withKey(key).withOperator("Exists").build());
+    }
+    return t;
+  }
+
+  private static List<String> s3Args(S3Storage s3, Mounts mounts) {
+    List<String> a = new ArrayList<>(List.of("--s3", "--s3-bucket", s3.bucket));
+    add(a, "--s3-endpoint", s3.endpoint);
+    add(a, "--s3-region", s3.region);
+    add(a, "--s3-folder", s3.folder);
+    add(a, "--s3-timeout", s3.timeout);
+    if (Boolean.TRUE.equals(s3.insecure)) {
+      a.add("--s3-insecure");
+    }
+    if (Boolean.TRUE.equals(s3.skipSSLVerify)) {
+      a.add("--s3-skip-ssl-verify");
+    }
+    if (s3.endpointCA != null) {
+      a.addAll(List.of("--s3-endpoint-ca", S3_CA_DIR + "/" + s3.endpointCA.key));
+      mounts.addS3Ca(s3);
+    }
+    return a;
+  }
+
+  private static List<EnvVar> s3Env(S3Storage s3) {
+    if (s3.credentials == null) {
+      return List.of();
+    }
+    return List.of(secretEnv("AWS_ACCESS_KEY_ID", s3.credentials.secretName,
+            s3.credentials.accessKeyIdKeyOrDefault()),
+        secretEnv("AWS_SECRET_ACCESS_KEY", s3.credentials.secretName,
+            s3.credentials.secretAccessKeyKeyOrDefault()));
+  }
+
+  private static EnvVar secretEnv(String name, String secret, String key) {
+    return new EnvVarBuilder().withName(name).withNewValueFrom().withNewSecretKeyRef()
+        .withName(secret).withKey(key).endSecretKeyRef().endValueFrom().build();
+  }
+
+  private static void add(List<String> args, String flag, String value) {
+    if (value != null && !value.isBlank()) {
+      args.add(flag);
+      args.add(value);
+    }
+  }
+
+  /** The host paths a Job may touch, mounted at the same paths inside the container. */
+  private static final class Mounts {
+    private final List<Volume> volumes = new ArrayList<>();
+    private final List<VolumeMount> mounts = new ArrayList<>();
+    private final LocalStorage local;
+
+    Mounts(LocalStorage local, boolean save) {
+      this.local = local;
+      String dir = local.dirOrDefault();
+      hostPath("snapshots", dir, "DirectoryOrCreate", false);
+      hostPath("metadata", parentOf(dir) + "/.metadata", "DirectoryOrCreate", false);
+      if (save) {
+        String server = local.dataDirOrDefault() + "/server";
+        hostPath("etcd-tls", server + "/tls/etcd", "Directory", true);
+        hostPath("token", server + "/token", "File", true);
+      }
+    }
+
+    /** Every host path the agent uses, explicitly (each under one of the mounts). */
+    List<String> dirArgs() {
+      return List.of("--dir", local.dirOrDefault());
+    }
+
+    List<String> etcdArgs() {
+      String server = local.dataDirOrDefault() + "/server";
+      return List.of("--cacert", server + "/tls/etcd/server-ca.crt",
+          "--cert", server + "/tls/etcd/client.crt", "--key", server + "/tls/etcd/client.key",
+          "--token-file", server + "/token");
+    }
+
+    private void hostPath(String name, String path, String type, boolean readOnly) {
+      volumes.add(new VolumeBuilder().withName(name).withNewHostPath().withPath(path)
+          .withType(type).endHostPath().build());
+      mounts.add(new VolumeMountBuilder().withName(name).withMountPath(path)
+          .withReadOnly(readOnly).build());
+    }
+
+    void addS3Ca(S3Storage s3) {
+      VolumeBuilder v = new VolumeBuilder().withName("s3-ca");
+      if (s3.endpointCA.secretName != null) {
+        v.withNewSecret().withSecretName(s3.endpointCA.secretName).endSecret();
+      } else {
+        v.withNewConfigMap().withName(s3.endpointCA.configMapName).endConfigMap();
+      }
+      volumes.add(v.build());
+      mounts.add(new VolumeMountBuilder().withName("s3-ca").withMountPath(S3_CA_DIR)
+          .withReadOnly(true).build());
+    }
+
+    List<Volume> volumes() {
+      return volumes;
+    }
+
+    List<VolumeMount> mounts() {
+      return mounts;
+    }
+
+    private static String parentOf(String dir) {
+      String d = dir.endsWith("/") ? dir.substring(0, dir.length() - 1) : dir;
+      int slash = d.lastIndexOf('/');
+      return slash <= 0 ? "/" : d.substring(0, slash);
+    }
+  }
+
+  /**
+   * What the agent left in the Pod's termination message.
+   *
+   * @param exitCode the container's exit code
+   * @param ok whether the agent reported success
+   * @param kind BAD_INPUT, FAILED or UPLOAD_FAILED on failure
+   * @param message the agent's message, or Kubernetes's reason when the agent said nothing
+   * @param result the verb's result, when there is one
+   */
+  public record Outcome(int exitCode, boolean ok, String kind, String message, JsonNode result) {}
+
+  /** Reads the agent's outcome from a finished Pod; empty while it has not terminated. */
+  public static Optional<Outcome> outcome(Pod pod) {
+    if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+      return Optional.empty();
+    }
+    for (var cs : pod.getStatus().getContainerStatuses()) {
+      ContainerStateTerminated t = cs.getState() == null ? null : cs.getState().getTerminated();
+      if (t == null) {
+        continue;
+      }
+      int code = t.getExitCode() == null ? -1 : t.getExitCode();
+      String text = t.getMessage();
+      if (text != null && text.strip().startsWith("{")) {
+        try {
+          JsonNode n = JSON.readTree(text);
+          return Optional.of(new Outcome(code, n.path("ok").asBoolean(false),
+              n.path("kind").asText(null), n.path("message").asText(null), n.get("result")));
+        } catch (Exception e) {
+          // fall through to the plain reason
+        }
+      }
+      String reason = t.getReason() == null ? "the agent exited " + code : t.getReason()
+          + " (exit " + code + ")";
+      return Optional.of(new Outcome(code, code == 0, code == 0 ? null : "FAILED",
+          text == null || text.isBlank() ? reason : text, null));
+    }
+    return Optional.empty();
+  }
+
+  /** Labels that find the Pods of a Job. */
+  public static Map<String, String> podSelector(String jobName) {
+    return Map.of("job-name", jobName);
+  }
+}

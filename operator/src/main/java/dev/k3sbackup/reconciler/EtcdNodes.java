@@ -1,0 +1,42 @@
+package dev.k3sbackup.reconciler;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/** K3s's etcd server nodes: the nodes labelled {@code node-role.kubernetes.io/etcd=true}. */
+public final class EtcdNodes {
+
+  public static final String LABEL = "node-role.kubernetes.io/etcd";
+
+  private final KubernetesClient client;
+
+  public EtcdNodes(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /** All etcd server nodes, by name. */
+  public List<Node> all() {
+    return client.nodes().withLabel(LABEL, "true").list().getItems().stream()
+        .sorted(Comparator.comparing(n -> n.getMetadata().getName())).toList();
+  }
+
+  /** Ready etcd server nodes, by name. */
+  public List<String> ready() {
+    return all().stream().filter(EtcdNodes::isReady).map(n -> n.getMetadata().getName()).toList();
+  }
+
+  public Optional<Node> find(String name) {
+    return all().stream().filter(n -> n.getMetadata().getName().equals(name)).findFirst();
+  }
+
+  static boolean isReady(Node node) {
+    if (node.getStatus() == null || node.getStatus().getConditions() == null) {
+      return false;
+    }
+    return node.getStatus().getConditions().stream()
+        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+}

@@ -1,0 +1,395 @@
+package dev.k3sbackup.reconciler;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.k3sbackup.agent.AgentJobs;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
+import dev.k3sbackup.api.v1alpha1.S3Location;
+import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
+import dev.k3sbackup.storage.S3SnapshotStore;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Takes one snapshot through a node agent Job, and deletes its file and object when the resource
+ * is deleted. The phase ({@link SnapshotPhase}) says which step runs:
+ *
+ * <ul>
+ *   <li>no Job named yet: check the spec and its Secrets, choose the node, write the node, the
+ *       attempt and the Job's name into status, then create the Job (Running);
+ *   <li>Running: follow the Job; on success copy the agent's record into status (Succeeded); on
+ *       failure retry with a doubling backoff, up to the attempt limit, then Failed. Refused
+ *       input (the agent's BAD_INPUT) is not retried.
+ *   <li>Succeeded and Failed are terminal.
+ * </ul>
+ */
+@ControllerConfiguration(name = "etcdsnapshot", finalizerName = EtcdSnapshotReconciler.FINALIZER)
+public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner<EtcdSnapshot> {
+
+  public static final String FINALIZER = "k3sbackup.dev/snapshot-files";
+  private static final Logger LOG = LoggerFactory.getLogger(EtcdSnapshotReconciler.class);
+  private static final Duration RECHECK = Duration.ofSeconds(30);
+
+  private final KubernetesClient client;
+  private final OperatorSettings settings;
+  private final AgentJobs jobs;
+  private final EventRecorder events;
+  private final EtcdNodes nodes;
+  private final SnapshotSpecCheck specCheck;
+  private final S3Access s3;
+
+  public EtcdSnapshotReconciler(KubernetesClient client, OperatorSettings settings) {
+    this.client = client;
+    this.settings = settings;
+    this.jobs = new AgentJobs(settings.agentImage());
+    this.events = new EventRecorder(client, settings.clock());
+    this.nodes = new EtcdNodes(client);
+    this.specCheck = new SnapshotSpecCheck(client);
+    this.s3 = new S3Access(client);
+  }
+
+  @Override
+  public List<EventSource<?, EtcdSnapshot>> prepareEventSources(
+      EventSourceContext<EtcdSnapshot> context) {
+    var config = InformerEventSourceConfiguration.from(Job.class, EtcdSnapshot.class)
+        .withName("agent-jobs")
+        .withLabelSelector(AgentJobs.LABEL_MANAGED + "=" + AgentJobs.MANAGED_BY)
+        .build();
+    return List.of(new InformerEventSource<>(config, context));
+  }
+
+  @Override
+  public UpdateControl<EtcdSnapshot> reconcile(EtcdSnapshot snapshot,
+      Context<EtcdSnapshot> context) {
+    MDC.put("resource", snapshot.getMetadata().getNamespace() + "/"
+        + snapshot.getMetadata().getName());
+    try {
+      if (snapshot.getStatus() == null) {
+        snapshot.setStatus(new EtcdSnapshotStatus());
+      }
+      EtcdSnapshotStatus status = snapshot.getStatus();
+      if (Boolean.TRUE.equals(status.adopted) || status.phaseOrPending().terminal()) {
+        return UpdateControl.noUpdate();
+      }
+      if (status.jobName == null) {
+        return start(snapshot);
+      }
+      return follow(snapshot);
+    } finally {
+      MDC.remove("resource");
+    }
+  }
+
+  /** Pending: check, choose the node, name the Job in status, create it. */
+  private UpdateControl<EtcdSnapshot> start(EtcdSnapshot snapshot) {
+    EtcdSnapshotStatus status = snapshot.getStatus();
+    Instant now = settings.clock().instant();
+    Long generation = snapshot.getMetadata().getGeneration();
+    Optional<SpecProblem> problem = specCheck.check(snapshot.getSpec(), "spec",
+        snapshot.getMetadata().getNamespace());
+    if (problem.isEmpty()) {
+      problem = chooseNode(snapshot).isEmpty() ? Optional.of(noNode(snapshot)) : Optional.empty();
+    }
+    if (problem.isPresent()) {
+      return waitFor(snapshot, problem.get(), now);
+    }
+    status.node = chooseNode(snapshot).orElseThrow();
+    status.attempts = 1;
+    status.jobName = jobName(snapshot, 1);
+    status.startTime = now.toString();
+    status.phase = SnapshotPhase.Pending;
+    status.message = "starting attempt 1 on node " + status.node;
+    status.observedGeneration = generation;
+    Conditions.set(status.conditions, Conditions.READY, false, "Starting", status.message,
+        generation, now);
+    // The names go into status before the Job exists: a restarted operator resumes, never repeats.
+    client.resource(snapshot).patchStatus();
+    return launch(snapshot, now);
+  }
+
+  private UpdateControl<EtcdSnapshot> launch(EtcdSnapshot snapshot, Instant now) {
+    EtcdSnapshotStatus status = snapshot.getStatus();
+    Job job = jobs.save(snapshot, status.jobName, status.node);
+    job.addOwnerReference(snapshot);
+    try {
+      client.resource(job).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+    }
+    status.phase = SnapshotPhase.Running;
+    status.message = "attempt " + status.attempts + " running on node " + status.node + " (Job "
+        + status.jobName + ")";
+    Conditions.set(status.conditions, Conditions.READY, false, "Running", status.message,
+        snapshot.getMetadata().getGeneration(), now);
+    LOG.info("snapshot {}: {}", snapshot.getMetadata().getName(), status.message);
+    if (status.attempts == 1) {
+      events.normal(snapshot, "SnapshotStarted", status.message);
+    }
+    return UpdateControl.patchStatus(snapshot);
+  }
+
+  /** Running: follow the Job and act on its outcome. */
+  private UpdateControl<EtcdSnapshot> follow(EtcdSnapshot snapshot) {
+    EtcdSnapshotStatus status = snapshot.getStatus();
+    Instant now = settings.clock().instant();
+    Job job = client.batch().v1().jobs().inNamespace(snapshot.getMetadata().getNamespace())
+        .withName(status.jobName).get();
+    if (job == null) {
+      return launch(snapshot, now); // named but never created (or removed): create it now
+    }
+    if (!JobState.finished(job)) {
+      return UpdateControl.<EtcdSnapshot>noUpdate().rescheduleAfter(recheck());
+    }
+    AgentJobs.Outcome outcome = outcomeOf(job).orElse(new AgentJobs.Outcome(-1, false, "FAILED",
+        "the Job " + job.getMetadata().getName() + " finished without a Pod result", null));
+    if (outcome.ok() || "UPLOAD_FAILED".equals(outcome.kind())) {
+      return succeeded(snapshot, outcome, now);
+    }
+    boolean retryable = !"BAD_INPUT".equals(outcome.kind());
+    if (!retryable || status.attempts >= settings.maxAttempts()) {
+      return failed(snapshot, outcome, now, retryable);
+    }
+    Duration backoff = settings.retryBackoff().multipliedBy(1L << (status.attempts - 1));
+    Instant due = JobState.finishedAt(job).orElse(now).plus(backoff);
+    if (now.isBefore(due)) {
+      String message = "attempt " + status.attempts + " of " + settings.maxAttempts()
+          + " failed: " + outcome.message() + "; retrying at " + due;
+      if (!message.equals(status.message)) {
+        status.message = message;
+        events.warning(snapshot, "AttemptFailed", message);
+        return UpdateControl.patchStatus(snapshot)
+            .rescheduleAfter(Duration.between(now, due).plusMillis(100));
+      }
+      return UpdateControl.<EtcdSnapshot>noUpdate()
+          .rescheduleAfter(Duration.between(now, due).plusMillis(100));
+    }
+    status.attempts += 1;
+    status.jobName = jobName(snapshot, status.attempts);
+    client.resource(snapshot).patchStatus();
+    return launch(snapshot, now);
+  }
+
+  private UpdateControl<EtcdSnapshot> succeeded(EtcdSnapshot snapshot, AgentJobs.Outcome outcome,
+      Instant now) {
+    EtcdSnapshotStatus status = snapshot.getStatus();
+    JsonNode r = outcome.result();
+    Long generation = snapshot.getMetadata().getGeneration();
+    if (r != null) {
+      status.snapshotName = text(r, "name");
+      // The path on the host: the agent sees the same path through its hostPath mount.
+      status.localPath = snapshot.getSpec().localOrDefault().dirOrDefault() + "/"
+          + status.snapshotName;
+      status.size = r.path("size").asLong();
+      status.sha256 = text(r, "sha256");
+      status.etcdRevision = r.has("etcdRevision") ? r.get("etcdRevision").asLong() : null;
+      status.etcdMemberId = text(r, "etcdMemberId");
+      status.tokenHash = text(r, "tokenHash");
+      status.compressed = r.path("compressed").asBoolean();
+      JsonNode s3 = r.get("s3");
+      if (s3 != null && s3.isObject()) {
+        status.s3 = new S3Location();
+        status.s3.location = text(s3, "location");
+        status.s3.bucket = text(s3, "bucket");
+        status.s3.key = text(s3, "key");
+        status.s3.endpoint = text(s3, "endpoint");
+      }
+    }
+    status.phase = SnapshotPhase.Succeeded;
+    status.completionTime = now.toString();
+    status.progress = null;
+    status.message = "saved " + status.snapshotName + " on node " + status.node + " ("
+        + status.size + " bytes, sha256 " + status.sha256 + ")";
+    Conditions.set(status.conditions, Conditions.READY, true, "Saved", status.message,
+        generation, now);
+    if (snapshot.getSpec().s3 != null) {
+      boolean uploaded = outcome.ok();
+      Conditions.set(status.conditions, Conditions.UPLOADED, uploaded,
+          uploaded ? "Uploaded" : "UploadFailed", uploaded ? status.s3.location
+              : outcome.message() + "; the local copy is kept: check the S3 settings and take "
+                  + "a new snapshot", generation, now);
+      if (!uploaded) {
+        status.message += "; the S3 upload failed: " + outcome.message();
+        events.warning(snapshot, "UploadFailed", outcome.message());
+      }
+    }
+    events.normal(snapshot, "SnapshotSaved", status.message);
+    LOG.info("snapshot {}: {}", snapshot.getMetadata().getName(), status.message);
+    return UpdateControl.patchStatus(snapshot);
+  }
+
+  private UpdateControl<EtcdSnapshot> failed(EtcdSnapshot snapshot, AgentJobs.Outcome outcome,
+      Instant now, boolean retried) {
+    EtcdSnapshotStatus status = snapshot.getStatus();
+    status.phase = SnapshotPhase.Failed;
+    status.completionTime = now.toString();
+    status.message = (retried ? "failed after " + status.attempts + " attempts: "
+        : "refused: ") + outcome.message() + "; fix the cause and create a new EtcdSnapshot "
+        + "(Job logs: kubectl logs job/" + status.jobName + ")";
+    Conditions.set(status.conditions, Conditions.READY, false, "SnapshotFailed", status.message,
+        snapshot.getMetadata().getGeneration(), now);
+    Conditions.set(status.conditions, Conditions.FAILED, true, "SnapshotFailed", status.message,
+        snapshot.getMetadata().getGeneration(), now);
+    events.warning(snapshot, "SnapshotFailed", status.message);
+    LOG.warn("snapshot {}: {}", snapshot.getMetadata().getName(), status.message);
+    return UpdateControl.patchStatus(snapshot);
+  }
+
+  private UpdateControl<EtcdSnapshot> waitFor(EtcdSnapshot snapshot, SpecProblem problem,
+      Instant now) {
+    EtcdSnapshotStatus status = snapshot.getStatus();
+    boolean changed = !problem.message().equals(status.message);
+    status.phase = SnapshotPhase.Pending;
+    status.message = problem.message();
+    status.observedGeneration = snapshot.getMetadata().getGeneration();
+    Conditions.set(status.conditions, Conditions.READY, false, problem.reason(),
+        problem.message(), status.observedGeneration, now);
+    if (changed) {
+      events.warning(snapshot, problem.reason(), problem.message());
+    }
+    return UpdateControl.patchStatus(snapshot).rescheduleAfter(recheck());
+  }
+
+  private Duration recheck() {
+    return EtcdSnapshotScheduleReconciler.min(RECHECK, settings.recheck());
+  }
+
+  private Optional<String> chooseNode(EtcdSnapshot snapshot) {
+    String wanted = snapshot.getSpec().node;
+    List<String> ready = nodes.ready();
+    if (wanted == null || wanted.isBlank()) {
+      return ready.stream().findFirst();
+    }
+    return ready.contains(wanted) ? Optional.of(wanted) : Optional.empty();
+  }
+
+  private SpecProblem noNode(EtcdSnapshot snapshot) {
+    String wanted = snapshot.getSpec().node;
+    if (wanted == null || wanted.isBlank()) {
+      return new SpecProblem("NoEtcdNode", "no Ready node is labelled " + EtcdNodes.LABEL
+          + "=true: this operator needs K3s with embedded etcd (--cluster-init)");
+    }
+    return new SpecProblem("NodeNotReady", "spec.node: node '" + wanted + "' is not a Ready "
+        + "etcd server node (label " + EtcdNodes.LABEL + "=true); waiting for it, or create "
+        + "the EtcdSnapshot with another node");
+  }
+
+  private Optional<AgentJobs.Outcome> outcomeOf(Job job) {
+    List<Pod> pods = client.pods().inNamespace(job.getMetadata().getNamespace())
+        .withLabels(AgentJobs.podSelector(job.getMetadata().getName())).list().getItems();
+    return pods.stream()
+        .sorted(Comparator.comparing((Pod p) -> p.getMetadata().getCreationTimestamp(),
+            Comparator.nullsFirst(Comparator.naturalOrder())).reversed())
+        .map(AgentJobs::outcome).flatMap(Optional::stream).findFirst();
+  }
+
+  /** Deterministic per attempt, so a restarted operator finds the Job it created. */
+  static String jobName(EtcdSnapshot snapshot, int attempt) {
+    String base = snapshot.getMetadata().getName();
+    String suffix = "-save-" + attempt;
+    return (base.length() + suffix.length() > 63 ? base.substring(0, 63 - suffix.length())
+        : base) + suffix;
+  }
+
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    return v == null || v.isNull() ? null : v.asText();
+  }
+
+  /**
+   * Deletion: the file goes through a Job on its node, the S3 object from here. A copy that is
+   * already gone, a node that no longer exists, or one that does not answer within the cleanup
+   * timeout, does not block deletion: it is reported as a Warning Event instead.
+   */
+  @Override
+  public DeleteControl cleanup(EtcdSnapshot snapshot, Context<EtcdSnapshot> context) {
+    EtcdSnapshotStatus status = snapshot.getStatus();
+    Instant now = settings.clock().instant();
+    String deleted = snapshot.getMetadata().getDeletionTimestamp();
+    boolean overdue = deleted != null && now.isAfter(Instant.parse(deleted)
+        .plus(settings.cleanupTimeout()));
+    if (status == null || status.snapshotName == null) {
+      return DeleteControl.defaultDelete(); // nothing was stored
+    }
+    if (status.s3 != null && snapshot.getSpec().s3 != null) {
+      try (S3SnapshotStore store = s3.open(snapshot.getSpec().s3,
+          snapshot.getMetadata().getNamespace())) {
+        store.delete(status.snapshotName);
+        status.s3 = null;
+      } catch (RuntimeException e) {
+        if (!overdue) {
+          LOG.warn("snapshot {}: S3 delete failed, retrying: {}", snapshot.getMetadata().getName(),
+              e.getMessage());
+          return DeleteControl.noFinalizerRemoval().rescheduleAfter(recheck());
+        }
+        events.warning(snapshot, "DeleteFailed", "the S3 object " + status.s3.location
+            + " could not be deleted (" + e.getMessage() + "); delete it by hand");
+      }
+    }
+    if (status.localPath != null && status.node != null) {
+      Optional<DeleteControl> waiting = deleteLocal(snapshot, overdue);
+      if (waiting.isPresent()) {
+        return waiting.get();
+      }
+    }
+    return DeleteControl.defaultDelete();
+  }
+
+  private Optional<DeleteControl> deleteLocal(EtcdSnapshot snapshot, boolean overdue) {
+    EtcdSnapshotStatus status = snapshot.getStatus();
+    if (nodes.find(status.node).isEmpty()) {
+      events.warning(snapshot, "NodeGone", "node " + status.node + " no longer exists; its file "
+          + status.localPath + " went with it");
+      return Optional.empty();
+    }
+    String name = snapshot.getMetadata().getName();
+    String jobName = (name.length() > 55 ? name.substring(0, 55) : name) + "-delete";
+    var jobsApi = client.batch().v1().jobs().inNamespace(snapshot.getMetadata().getNamespace());
+    Job job = jobsApi.withName(jobName).get();
+    if (job == null) {
+      Job delete = jobs.deleteLocal(snapshot, jobName, status.node, status.snapshotName);
+      delete.addOwnerReference(snapshot);
+      jobsApi.resource(delete).create();
+      return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(EtcdSnapshotScheduleReconciler.min(Duration.ofSeconds(5), settings.recheck())));
+    }
+    if (!JobState.finished(job)) {
+      if (overdue) {
+        events.warning(snapshot, "DeleteFailed", "node " + status.node + " did not delete "
+            + status.localPath + " in time; delete it by hand");
+        return Optional.empty();
+      }
+      return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(EtcdSnapshotScheduleReconciler.min(Duration.ofSeconds(5), settings.recheck())));
+    }
+    Optional<AgentJobs.Outcome> outcome = outcomeOf(job);
+    if (outcome.isEmpty() || !outcome.get().ok()) {
+      events.warning(snapshot, "DeleteFailed", "deleting " + status.localPath + " on node "
+          + status.node + " failed: " + outcome.map(AgentJobs.Outcome::message).orElse("no result")
+          + "; delete it by hand");
+    } else {
+      events.normal(snapshot, "SnapshotDeleted", "deleted " + status.localPath + " on node "
+          + status.node);
+    }
+    return Optional.empty();
+  }
+}

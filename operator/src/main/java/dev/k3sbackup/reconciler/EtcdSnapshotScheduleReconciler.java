@@ -1,0 +1,291 @@
+package dev.k3sbackup.reconciler;
+
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotScheduleSpec;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotScheduleStatus;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
+import dev.k3sbackup.api.v1alpha1.MissedRunPolicy;
+import dev.k3sbackup.api.v1alpha1.NodeSelection;
+import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
+import dev.k3sbackup.snapshot.SnapshotName;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Creates {@code EtcdSnapshot} children on a cron schedule, as a CronJob creates Jobs, and prunes
+ * them to retention. Its state is rebuilt from the children on every pass: each child carries
+ * the schedule's name and its scheduled time as labels and has a name derived from that time, so
+ * a restarted operator can never take the same run twice.
+ */
+@ControllerConfiguration(name = "etcdsnapshotschedule")
+public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSchedule> {
+
+  public static final String LABEL_SCHEDULE = "k3sbackup.dev/schedule";
+  public static final String LABEL_SCHEDULED_MINUTE = "k3sbackup.dev/scheduled-minute";
+  public static final String ANNOTATION_SCHEDULED_TIME = "k3sbackup.dev/scheduled-time";
+  /** K3s's prefix for scheduled snapshots, used when the template names none. */
+  static final String SCHEDULED_PREFIX = SnapshotName.SCHEDULED_PREFIX;
+  private static final Logger LOG = LoggerFactory.getLogger(EtcdSnapshotScheduleReconciler.class);
+  private static final Duration RECHECK = Duration.ofSeconds(30);
+  /** A run this late still counts as on time, whatever the missed-runs policy. */
+  private static final Duration ON_TIME = Duration.ofMinutes(2);
+
+  private final KubernetesClient client;
+  private final OperatorSettings settings;
+  private final EventRecorder events;
+  private final EtcdNodes nodes;
+  private final SnapshotSpecCheck specCheck;
+  private final SchedulePruner pruner;
+
+  public EtcdSnapshotScheduleReconciler(KubernetesClient client, OperatorSettings settings) {
+    this.client = client;
+    this.settings = settings;
+    this.events = new EventRecorder(client, settings.clock());
+    this.nodes = new EtcdNodes(client);
+    this.specCheck = new SnapshotSpecCheck(client);
+    this.pruner = new SchedulePruner(client, new S3Access(client), events);
+  }
+
+  @Override
+  public List<EventSource<?, EtcdSnapshotSchedule>> prepareEventSources(
+      EventSourceContext<EtcdSnapshotSchedule> context) {
+    var config = InformerEventSourceConfiguration.from(EtcdSnapshot.class,
+            EtcdSnapshotSchedule.class)
+        .withName("schedule-children")
+        .withLabelSelector(LABEL_SCHEDULE)
+        .withSecondaryToPrimaryMapper(Mappers.fromLabel(LABEL_SCHEDULE, "k3sbackup.dev/none",
+            EtcdSnapshotSchedule.class))
+        .build();
+    return List.of(new InformerEventSource<>(config, context));
+  }
+
+  @Override
+  public UpdateControl<EtcdSnapshotSchedule> reconcile(EtcdSnapshotSchedule schedule,
+      Context<EtcdSnapshotSchedule> context) {
+    MDC.put("resource", schedule.getMetadata().getNamespace() + "/"
+        + schedule.getMetadata().getName());
+    try {
+      if (schedule.getStatus() == null) {
+        schedule.setStatus(new EtcdSnapshotScheduleStatus());
+      }
+      return reconcile(schedule, children(schedule, context));
+    } finally {
+      MDC.remove("resource");
+    }
+  }
+
+  private UpdateControl<EtcdSnapshotSchedule> reconcile(EtcdSnapshotSchedule schedule,
+      List<EtcdSnapshot> children) {
+    EtcdSnapshotScheduleSpec spec = schedule.getSpec();
+    EtcdSnapshotScheduleStatus status = schedule.getStatus();
+    Instant now = settings.clock().instant();
+    Long generation = schedule.getMetadata().getGeneration();
+    status.observedGeneration = generation;
+
+    CronSchedule.Result parsed = CronSchedule.parse(spec.scheduleOrDefault(), spec.timeZone, now);
+    Optional<SpecProblem> problem = Optional.ofNullable(parsed.problem());
+    if (problem.isEmpty() && spec.retentionOrDefault() < 1) {
+      problem = Optional.of(new SpecProblem("InvalidRetention", "spec.retention "
+          + spec.retention + " would delete every snapshot: give 1 or more (K3s's default is 5)"));
+    }
+    if (problem.isEmpty()) {
+      problem = specCheck.check(spec.snapshotTemplate == null ? new EtcdSnapshotSpec()
+          : spec.snapshotTemplate, "spec.snapshotTemplate", schedule.getMetadata().getNamespace());
+    }
+    summarize(status, children);
+    if (problem.isPresent()) {
+      return refuse(schedule, problem.get(), now);
+    }
+    CronSchedule cron = parsed.schedule();
+    pruner.prune(schedule, children, spec.retentionOrDefault());
+
+    if (spec.suspended()) {
+      status.nextScheduleTime = null;
+      Conditions.set(status.conditions, Conditions.READY, true, "Suspended",
+          "suspended: no new snapshots are taken (spec.suspend)", generation, now);
+      return UpdateControl.patchStatus(schedule).rescheduleAfter(settings.recheck());
+    }
+    Instant last = lastScheduled(schedule, children);
+    Optional<Instant> due = cron.latestAtOrBefore(now).filter(t -> t.isAfter(last));
+    if (due.isPresent()) {
+      Optional<SpecProblem> runProblem = run(schedule, cron, children, last, due.get(), now);
+      if (runProblem.isPresent()) {
+        return refuse(schedule, runProblem.get(), now);
+      }
+    }
+    Instant next = cron.nextAfter(now).orElseThrow();
+    status.nextScheduleTime = next.toString();
+    Conditions.set(status.conditions, Conditions.READY, true, "Scheduled",
+        "next snapshot at " + next, generation, now);
+    Duration wait = Duration.between(now, next);
+    return UpdateControl.patchStatus(schedule)
+        .rescheduleAfter(wait.compareTo(settings.recheck()) > 0 ? settings.recheck()
+            : wait.plusSeconds(1));
+  }
+
+  /** Takes the run due at {@code due}, unless the policy or a running snapshot says no. */
+  private Optional<SpecProblem> run(EtcdSnapshotSchedule schedule, CronSchedule cron,
+      List<EtcdSnapshot> children, Instant last, Instant due, Instant now) {
+    EtcdSnapshotScheduleStatus status = schedule.getStatus();
+    boolean late = Duration.between(due, now).compareTo(ON_TIME) > 0;
+    if (late && schedule.getSpec().missedRunsOrDefault() == MissedRunPolicy.Skip) {
+      status.lastScheduleTime = due.toString();
+      events.normal(schedule, "MissedRunSkipped", "the run at " + due + " was missed (operator "
+          + "not running) and is skipped (spec.missedRuns: Skip)");
+      return Optional.empty();
+    }
+    if (!status.active.isEmpty()) {
+      status.lastScheduleTime = due.toString();
+      events.warning(schedule, "RunSkipped", "the run at " + due + " is skipped: "
+          + String.join(", ", status.active) + " is still running (never two at once)");
+      return Optional.empty();
+    }
+    List<String> ready = nodes.ready();
+    if (ready.isEmpty()) {
+      return Optional.of(new SpecProblem("NoEtcdNode", "no Ready node is labelled "
+          + EtcdNodes.LABEL + "=true: the run at " + due + " waits for one"));
+    }
+    long minute = due.getEpochSecond() / 60;
+    List<String> targets = schedule.getSpec().nodeSelectionOrDefault() == NodeSelection.Every
+        ? ready : List.of(ready.get((int) (children.size() % ready.size())));
+    for (String node : targets) {
+      create(schedule, due, minute, node, targets.size() > 1);
+    }
+    status.lastScheduleTime = due.toString();
+    if (late) {
+      events.normal(schedule, "MissedRunTaken", "took one snapshot for the run(s) missed since "
+          + last + " (spec.missedRuns: RunOnce)");
+    }
+    return Optional.empty();
+  }
+
+  private void create(EtcdSnapshotSchedule schedule, Instant due, long minute, String node,
+      boolean perNode) {
+    String name = childName(schedule.getMetadata().getName(), minute, perNode ? node : null);
+    EtcdSnapshotSpec spec = schedule.getSpec().snapshotTemplate == null ? new EtcdSnapshotSpec()
+        : Serialization.clone(schedule.getSpec().snapshotTemplate);
+    spec.node = node;
+    if (spec.namePrefix == null || spec.namePrefix.isBlank()) {
+      spec.namePrefix = SCHEDULED_PREFIX;
+    }
+    EtcdSnapshot child = new EtcdSnapshot();
+    child.getMetadata().setName(name);
+    child.getMetadata().setNamespace(schedule.getMetadata().getNamespace());
+    child.getMetadata().setLabels(Map.of(LABEL_SCHEDULE, schedule.getMetadata().getName(),
+        LABEL_SCHEDULED_MINUTE, Long.toString(minute)));
+    child.getMetadata().setAnnotations(Map.of(ANNOTATION_SCHEDULED_TIME, due.toString()));
+    child.addOwnerReference(schedule);
+    child.setSpec(spec);
+    try {
+      client.resource(child).create();
+      LOG.info("schedule {}: created {} for the run at {} on node {}",
+          schedule.getMetadata().getName(), name, due, node);
+      events.normal(schedule, "SnapshotCreated", "created EtcdSnapshot " + name + " for the run "
+          + "at " + due + " on node " + node);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      LOG.info("schedule {}: {} exists already, the run at {} was taken before",
+          schedule.getMetadata().getName(), name, due);
+    }
+  }
+
+  /** {@code <schedule>-<epoch minutes>[-<node>]}: one name per run, whoever creates it. */
+  static String childName(String schedule, long minute, String node) {
+    String suffix = "-" + minute + (node == null ? "" : "-" + node);
+    int room = 253 - suffix.length();
+    return (schedule.length() > room ? schedule.substring(0, room) : schedule) + suffix;
+  }
+
+  /** The latest run already taken, from the children (the state of the world), else status. */
+  private static Instant lastScheduled(EtcdSnapshotSchedule schedule, List<EtcdSnapshot> children) {
+    Instant last = Optional.ofNullable(schedule.getMetadata().getCreationTimestamp())
+        .map(Instant::parse).orElse(Instant.EPOCH);
+    if (schedule.getStatus().lastScheduleTime != null) {
+      last = max(last, Instant.parse(schedule.getStatus().lastScheduleTime));
+    }
+    for (EtcdSnapshot child : children) {
+      String minute = child.getMetadata().getLabels().get(LABEL_SCHEDULED_MINUTE);
+      if (minute != null) {
+        last = max(last, Instant.ofEpochSecond(Long.parseLong(minute) * 60));
+      }
+    }
+    return last;
+  }
+
+  private static Instant max(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
+  }
+
+  /** Active children and the last success, from the children themselves. */
+  private static void summarize(EtcdSnapshotScheduleStatus status, List<EtcdSnapshot> children) {
+    status.active = children.stream()
+        .filter(c -> c.getMetadata().getDeletionTimestamp() == null)
+        .filter(c -> c.getStatus() == null || !c.getStatus().phaseOrPending().terminal())
+        .map(c -> c.getMetadata().getName()).sorted().collect(Collectors.toList());
+    children.stream()
+        .filter(c -> c.getStatus() != null && c.getStatus().phase == SnapshotPhase.Succeeded)
+        .max(Comparator.comparing(SchedulePruner::scheduledMinute))
+        .ifPresent(c -> {
+          status.lastSuccessfulSnapshot = c.getMetadata().getName();
+          status.lastSuccessfulTime = c.getStatus().completionTime;
+        });
+  }
+
+  private UpdateControl<EtcdSnapshotSchedule> refuse(EtcdSnapshotSchedule schedule,
+      SpecProblem problem, Instant now) {
+    EtcdSnapshotScheduleStatus status = schedule.getStatus();
+    boolean changed = Conditions.find(status.conditions, Conditions.READY)
+        .map(c -> !problem.message().equals(c.getMessage())).orElse(true);
+    status.nextScheduleTime = null;
+    Conditions.set(status.conditions, Conditions.READY, false, problem.reason(),
+        problem.message(), schedule.getMetadata().getGeneration(), now);
+    if (changed) {
+      events.warning(schedule, problem.reason(), problem.message());
+      LOG.warn("schedule {}: {}", schedule.getMetadata().getName(), problem.message());
+    }
+    return UpdateControl.patchStatus(schedule).rescheduleAfter(min(RECHECK, settings.recheck()));
+  }
+
+  static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) < 0 ? a : b;
+  }
+
+  private List<EtcdSnapshot> children(EtcdSnapshotSchedule schedule,
+      Context<EtcdSnapshotSchedule> context) {
+    Set<String> seen = new HashSet<>();
+    List<EtcdSnapshot> children = new ArrayList<>();
+    for (EtcdSnapshot s : context.getSecondaryResources(EtcdSnapshot.class)) {
+      if (schedule.getMetadata().getName().equals(s.getMetadata().getLabels().get(LABEL_SCHEDULE))
+          && seen.add(s.getMetadata().getName())) {
+        children.add(s);
+      }
+    }
+    return children;
+  }
+}

@@ -1,0 +1,36 @@
+package dev.k3sbackup.reconciler;
+
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * How the reconcilers behave.
+ *
+ * @param agentImage the image the node agent Jobs run (the operator's own)
+ * @param clock the time, injected so tests control schedules and backoff
+ * @param maxAttempts how many Jobs one snapshot may take before it is Failed
+ * @param retryBackoff the wait after the first failed attempt; it doubles after each
+ * @param cleanupTimeout how long a deletion waits for a node or S3 before giving up loudly
+ * @param recheck the longest a resource goes without being looked at again
+ */
+public record OperatorSettings(String agentImage, Clock clock, int maxAttempts,
+    Duration retryBackoff, Duration cleanupTimeout, Duration recheck) {
+
+  public static OperatorSettings defaults(String agentImage) {
+    return new OperatorSettings(agentImage, Clock.systemUTC(), 3, Duration.ofSeconds(30),
+        Duration.ofMinutes(10), Duration.ofMinutes(5));
+  }
+
+  public OperatorSettings withClock(Clock c) {
+    return new OperatorSettings(agentImage, c, maxAttempts, retryBackoff, cleanupTimeout, recheck);
+  }
+
+  public OperatorSettings withRetries(int attempts, Duration backoff) {
+    return new OperatorSettings(agentImage, clock, attempts, backoff, cleanupTimeout, recheck);
+  }
+
+  public OperatorSettings withRecheck(Duration every) {
+    return new OperatorSettings(agentImage, clock, maxAttempts, retryBackoff, cleanupTimeout,
+        every);
+  }
+}

@@ -1,0 +1,221 @@
+package dev.k3sbackup.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
+import dev.k3sbackup.api.v1alpha1.S3Credentials;
+import dev.k3sbackup.api.v1alpha1.S3Storage;
+import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
+import dev.k3sbackup.testing.EtcdProcess;
+import dev.k3sbackup.testing.Etcdctl;
+import dev.k3sbackup.testing.FakeKubelet;
+import dev.k3sbackup.testing.MutableClock;
+import dev.k3sbackup.testing.OperatorHarness;
+import dev.k3sbackup.testing.S3Fixture;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.gaul.s3proxy.junit.S3ProxyExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One-off EtcdSnapshots through the real operator: Jobs on fake nodes run our agent against
+ * real etcd and S3; files are judged by etcdctl.
+ */
+class EtcdSnapshotOperatorIT {
+
+  private static final String NS = OperatorHarness.NAMESPACE;
+  private static final String SNAPSHOTS = "var/lib/rancher/k3s/server/db/snapshots";
+
+  @RegisterExtension
+  static final S3ProxyExtension S3_SERVER = S3ProxyExtension.builder()
+      .withCredentials(S3Fixture.ACCESS_KEY, S3Fixture.SECRET_KEY).build();
+
+  @TempDir
+  Path work;
+
+  private EtcdProcess etcd;
+  private OperatorHarness cluster;
+  private FakeKubelet.FakeNode node;
+  private S3Fixture s3;
+
+  @BeforeEach
+  void start() throws Exception {
+    s3 = new S3Fixture(S3_SERVER.getUri()).bucket("backups"); // S3Proxy needs one to shut down
+    etcd = EtcdProcess.start(work);
+    for (int i = 0; i < 20; i++) {
+      etcd.put("/registry/configmaps/default/cm-" + i, "v" + i);
+    }
+    cluster = new OperatorHarness(new MutableClock(Instant.parse("2026-11-21T12:00:00Z")));
+    node = cluster.addEtcdNode("server-1", work.resolve("node-server-1"), etcd);
+    cluster.startOperator();
+  }
+
+  @AfterEach
+  void stop() {
+    cluster.close();
+    etcd.close();
+  }
+
+  private EtcdSnapshot create(String name, EtcdSnapshotSpec spec) {
+    EtcdSnapshot s = new EtcdSnapshot();
+    s.getMetadata().setName(name);
+    s.getMetadata().setNamespace(NS);
+    s.setSpec(spec);
+    return cluster.client().resource(s).create();
+  }
+
+  private EtcdSnapshot get(String name) {
+    return cluster.client().resources(EtcdSnapshot.class).inNamespace(NS).withName(name).get();
+  }
+
+  private EtcdSnapshot awaitPhase(String name, SnapshotPhase phase) {
+    await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      EtcdSnapshot s = get(name);
+      return s != null && s.getStatus() != null && s.getStatus().phase == phase;
+    });
+    return get(name);
+  }
+
+  private List<String> eventReasons(String name) {
+    return cluster.client().v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName())).map(Event::getReason).toList();
+  }
+
+  private static List<String> files(Path dir) throws Exception {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> f = Files.list(dir)) {
+      return f.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void oneOffLocalSnapshotSucceedsAndStatusMatchesTheFile() throws Exception {
+    EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
+    spec.node = "server-1";
+    create("before-upgrade", spec);
+
+    EtcdSnapshot done = awaitPhase("before-upgrade", SnapshotPhase.Succeeded);
+
+    var status = done.getStatus();
+    Path file = node.path("/" + SNAPSHOTS).resolve(status.snapshotName);
+    assertThat(status.snapshotName).matches("on-demand-server-1-\\d+");
+    assertThat(file).isRegularFile();
+    assertThat(status.localPath).isEqualTo("/" + SNAPSHOTS + "/" + status.snapshotName);
+    assertThat(status.size).isEqualTo(Files.size(file));
+    assertThat(status.sha256).isEqualTo(dev.k3sbackup.testing.Hashes.sha256(file));
+    assertThat(status.etcdRevision).isEqualTo(Etcdctl.snapshotStatus(file).revision());
+    assertThat(status.tokenHash).isEqualTo(
+        dev.k3sbackup.snapshot.ServerTokenHash.of("server-1-token"));
+    assertThat(status.node).isEqualTo("server-1");
+    assertThat(status.attempts).isEqualTo(1);
+    assertThat(Conditions.find(status.conditions, Conditions.READY))
+        .hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+    assertThat(eventReasons("before-upgrade")).contains("SnapshotStarted", "SnapshotSaved");
+
+    var job = cluster.client().batch().v1().jobs().inNamespace(NS).withName(status.jobName).get();
+    var pod = job.getSpec().getTemplate().getSpec();
+    assertThat(pod.getNodeName()).isEqualTo("server-1");
+    assertThat(pod.getHostNetwork()).isTrue();
+    assertThat(pod.getVolumes()).allSatisfy(v -> assertThat(v.getHostPath()).isNotNull());
+    assertThat(pod.getVolumes()).extracting(v -> v.getHostPath().getPath()).containsExactly(
+        "/" + SNAPSHOTS, "/var/lib/rancher/k3s/server/db/.metadata",
+        "/var/lib/rancher/k3s/server/tls/etcd", "/var/lib/rancher/k3s/server/token");
+    assertThat(pod.getTolerations()).extracting(t -> t.getKey())
+        .contains("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/etcd");
+  }
+
+  @Test
+  void s3SnapshotUploadsWithKeysFromTheSecretAndDeleteRemovesFileAndObject() throws Exception {
+    cluster.client().secrets().inNamespace(NS).resource(new SecretBuilder().withNewMetadata()
+        .withName("s3-keys").endMetadata().withStringData(Map.of())
+        .addToData("AWS_ACCESS_KEY_ID", b64(S3Fixture.ACCESS_KEY))
+        .addToData("AWS_SECRET_ACCESS_KEY", b64(S3Fixture.SECRET_KEY)).build()).create();
+    EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
+    spec.s3 = new S3Storage();
+    spec.s3.endpoint = s3.endpoint();
+    spec.s3.insecure = true;
+    spec.s3.bucket = "backups";
+    spec.s3.folder = "k3s";
+    spec.s3.credentials = new S3Credentials();
+    spec.s3.credentials.secretName = "s3-keys";
+    create("offsite", spec);
+
+    EtcdSnapshot done = awaitPhase("offsite", SnapshotPhase.Succeeded);
+
+    String name = done.getStatus().snapshotName;
+    assertThat(done.getStatus().s3.location).isEqualTo("s3://backups/k3s/" + name);
+    assertThat(s3.keys("backups")).containsExactly("k3s/.metadata/" + name, "k3s/" + name);
+    var job = cluster.client().batch().v1().jobs().inNamespace(NS)
+        .withName(done.getStatus().jobName).get();
+    String podSpec = io.fabric8.kubernetes.client.utils.Serialization.asYaml(job);
+    assertThat(podSpec).doesNotContain(S3Fixture.SECRET_KEY).doesNotContain(b64(S3Fixture.SECRET_KEY));
+    assertThat(cluster.kubelet().logs(done.getStatus().jobName)).doesNotContain(S3Fixture.SECRET_KEY);
+    assertThat(String.join("\n", done.getStatus().message)).doesNotContain(S3Fixture.SECRET_KEY);
+
+    cluster.client().resource(done).delete();
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> get("offsite") == null);
+    assertThat(files(node.path("/" + SNAPSHOTS))).isEmpty();
+    assertThat(s3.keys("backups")).isEmpty();
+  }
+
+  @Test
+  void etcdDownFailsAfterRetriesWithAUsefulMessageAndNoPartialFile() throws Exception {
+    EtcdProcess dead = EtcdProcess.start(work.resolve("dead"));
+    dead.close();
+    cluster.addEtcdNode("server-2", work.resolve("node-server-2"), dead);
+    EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
+    spec.node = "server-2";
+    create("doomed", spec);
+
+    EtcdSnapshot failed = awaitPhase("doomed", SnapshotPhase.Failed);
+
+    assertThat(failed.getStatus().attempts).isEqualTo(2);
+    assertThat(failed.getStatus().message).contains("failed after 2 attempts")
+        .contains("cannot reach etcd").contains("create a new EtcdSnapshot");
+    assertThat(eventReasons("doomed")).contains("AttemptFailed", "SnapshotFailed");
+    assertThat(files(work.resolve("node-server-2/" + SNAPSHOTS))).isEmpty();
+  }
+
+  @Test
+  void missingSecretIsRefusedWithAConditionAndNothingIsCreated() throws Exception {
+    EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
+    spec.s3 = new S3Storage();
+    spec.s3.bucket = "backups";
+    spec.s3.credentials = new S3Credentials();
+    spec.s3.credentials.secretName = "nope";
+    create("no-keys", spec);
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> get("no-keys").getStatus() != null
+        && get("no-keys").getStatus().message != null);
+
+    var status = get("no-keys").getStatus();
+    assertThat(status.phase).isEqualTo(SnapshotPhase.Pending);
+    assertThat(Conditions.find(status.conditions, Conditions.READY)).hasValueSatisfying(c -> {
+      assertThat(c.getReason()).isEqualTo("SecretNotFound");
+      assertThat(c.getMessage()).contains("spec.s3.credentials.secretName")
+          .contains("Secret 'nope' not found");
+    });
+    assertThat(cluster.client().batch().v1().jobs().inNamespace(NS).list().getItems()).isEmpty();
+  }
+
+  static String b64(String s) {
+    return java.util.Base64.getEncoder().encodeToString(s.getBytes());
+  }
+
+}

@@ -1,0 +1,281 @@
+package dev.k3sbackup.testing;
+
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A fake, named as such: plays the kubelets and the job controller of a cluster whose API is the
+ * test server, for the one thing that cannot run here. It registers Node objects; for each Job
+ * it sees, it creates the Pod, runs the container's arguments through the image's entrypoint
+ * (given: our jar's real code), and writes Pod and Job status as Kubernetes would, including the
+ * termination message.
+ *
+ * <p>Each fake node has a root directory standing for its file system: a hostPath volume at
+ * {@code /x} is {@code <root>/x}, and container paths in the arguments are mapped through the
+ * Pod's volume mounts. Each node also has environment variables, as a real node's host would
+ * differ. It knows nothing about snapshots.
+ */
+public final class FakeKubelet implements AutoCloseable {
+
+  /** The image's entrypoint: runs arguments, returns the exit code. */
+  public interface Entrypoint {
+    int run(List<String> args, Map<String, String> env, PrintWriter out, PrintWriter err);
+  }
+
+  /**
+   * A node.
+   *
+   * @param name its name
+   * @param root the directory that stands for its file system
+   * @param labels its labels
+   * @param env what its host adds to every container's environment
+   */
+  public record FakeNode(String name, Path root, Map<String, String> labels,
+      Map<String, String> env) {
+
+    /** The real place of host path {@code hostPath} on this node. */
+    public Path path(String hostPath) {
+      return root.resolve(hostPath.startsWith("/") ? hostPath.substring(1) : hostPath);
+    }
+  }
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final Entrypoint entrypoint;
+  private final java.time.Clock clock;
+  private final Map<String, FakeNode> nodes = new ConcurrentHashMap<>();
+  private final Set<String> seen = ConcurrentHashMap.newKeySet();
+  private final Map<String, String> logs = new ConcurrentHashMap<>();
+  private final ExecutorService runner = Executors.newCachedThreadPool();
+  private final Thread poller;
+  private volatile boolean running = true;
+  private volatile boolean paused;
+
+  public FakeKubelet(KubernetesClient client, String namespace, java.time.Clock clock,
+      Entrypoint entrypoint) {
+    this.client = client;
+    this.clock = clock;
+    this.namespace = namespace;
+    this.entrypoint = entrypoint;
+    this.poller = new Thread(this::pollJobs, "fake-kubelet");
+    this.poller.setDaemon(true);
+    this.poller.start();
+  }
+
+  /** Registers a Ready node. */
+  public FakeNode addNode(FakeNode node) {
+    nodes.put(node.name(), node);
+    client.nodes().resource(new NodeBuilder().withNewMetadata().withName(node.name())
+        .withLabels(node.labels()).endMetadata().withNewStatus().addNewCondition()
+        .withType("Ready").withStatus("True").endCondition().endStatus().build()).create();
+    return node;
+  }
+
+  /** Stops starting new Pods (Jobs wait, as on a node that is down) until resumed. */
+  public void pause(boolean paused) {
+    this.paused = paused;
+  }
+
+  /** Everything a Job's container printed. */
+  public String logs(String jobName) {
+    return logs.getOrDefault(jobName, "");
+  }
+
+  private void pollJobs() {
+    while (running) {
+      try {
+        if (!paused) {
+          for (Job job : client.batch().v1().jobs().inNamespace(namespace).list().getItems()) {
+            if (seen.add(job.getMetadata().getUid())) {
+              runner.submit(() -> run(job));
+            }
+          }
+        }
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException e) {
+        // the API server is going away at the end of a test
+      }
+    }
+  }
+
+  private void run(Job job) {
+    var template = job.getSpec().getTemplate().getSpec();
+    FakeNode node = nodes.get(template.getNodeName());
+    if (node == null) {
+      return; // no kubelet for that node: the Pod would stay Pending
+    }
+    var container = template.getContainers().get(0);
+    String podName = job.getMetadata().getName() + "-" + UUID.randomUUID().toString()
+        .substring(0, 5);
+    Map<String, String> labels = new HashMap<>(job.getSpec().getTemplate().getMetadata()
+        .getLabels() == null ? Map.of() : job.getSpec().getTemplate().getMetadata().getLabels());
+    labels.put("job-name", job.getMetadata().getName());
+    Pod pod = client.pods().inNamespace(namespace).resource(new PodBuilder().withNewMetadata()
+        .withName(podName).withLabels(labels).endMetadata()
+        .withSpec(job.getSpec().getTemplate().getSpec()).withNewStatus().withPhase("Running")
+        .endStatus().build()).create();
+    int exit;
+    String message;
+    StringWriter output = new StringWriter();
+    try {
+      Path podDir = Files.createTempDirectory("fake-pod-");
+      Map<String, Path> mounts = mounts(node, container.getVolumeMounts(), template.getVolumes(),
+          podDir);
+      Path terminationLog = podDir.resolve("termination-log");
+      mounts.put(container.getTerminationMessagePath(), terminationLog);
+      List<String> args = new ArrayList<>();
+      for (String arg : container.getArgs()) {
+        args.add(translate(arg, mounts));
+      }
+      Map<String, String> env = new HashMap<>(node.env());
+      for (EnvVar e : container.getEnv() == null ? List.<EnvVar>of() : container.getEnv()) {
+        env.put(e.getName(), valueOf(e));
+      }
+      PrintWriter out = new PrintWriter(output, true);
+      exit = entrypoint.run(args, env, out, out);
+      message = Files.exists(terminationLog) ? Files.readString(terminationLog) : "";
+      if (message.length() > 4096) {
+        message = message.substring(0, 4096);
+      }
+    } catch (IOException | RuntimeException e) {
+      exit = 128;
+      message = "CreateContainerConfigError: " + e.getMessage();
+    }
+    logs.put(job.getMetadata().getName(), output.toString());
+    finish(job, pod, exit, message);
+  }
+
+  private void finish(Job job, Pod pod, int exit, String message) {
+    String now = clock.instant().toString();
+    pod.getStatus().setPhase(exit == 0 ? "Succeeded" : "Failed");
+    pod.getStatus().setContainerStatuses(List.of(new ContainerStatusBuilder().withName("agent")
+        .withState(new ContainerStateBuilder().withNewTerminated().withExitCode(exit)
+            .withReason(exit == 0 ? "Completed" : "Error").withMessage(message)
+            .withFinishedAt(now).endTerminated().build()).build()));
+    client.pods().inNamespace(namespace).resource(pod).updateStatus();
+    Job current = client.batch().v1().jobs().inNamespace(namespace)
+        .withName(job.getMetadata().getName()).get();
+    if (current == null) {
+      return;
+    }
+    current.setStatus(current.getStatus() == null
+        ? new io.fabric8.kubernetes.api.model.batch.v1.JobStatus() : current.getStatus());
+    current.getStatus().setStartTime(now);
+    current.getStatus().setActive(0);
+    if (exit == 0) {
+      current.getStatus().setSucceeded(1);
+      current.getStatus().setCompletionTime(now);
+    } else {
+      current.getStatus().setFailed(1);
+    }
+    current.getStatus().setConditions(List.of(new JobConditionBuilder()
+        .withType(exit == 0 ? "Complete" : "Failed").withStatus("True")
+        .withLastTransitionTime(now).build()));
+    client.batch().v1().jobs().inNamespace(namespace).resource(current).updateStatus();
+  }
+
+  /** Container mount path to the real directory or file behind it. */
+  private Map<String, Path> mounts(FakeNode node, List<VolumeMount> volumeMounts,
+      List<Volume> volumes, Path podDir) throws IOException {
+    Map<String, Path> mounts = new HashMap<>();
+    for (VolumeMount m : volumeMounts == null ? List.<VolumeMount>of() : volumeMounts) {
+      Volume v = volumes.stream().filter(x -> x.getName().equals(m.getName())).findFirst()
+          .orElseThrow(() -> new IOException("no volume " + m.getName()));
+      Path real;
+      if (v.getHostPath() != null) {
+        real = node.path(v.getHostPath().getPath());
+        String type = v.getHostPath().getType();
+        if ("DirectoryOrCreate".equals(type)) {
+          Files.createDirectories(real);
+        } else if ("Directory".equals(type) && !Files.isDirectory(real)
+            || "File".equals(type) && !Files.isRegularFile(real)) {
+          throw new IOException("hostPath " + v.getHostPath().getPath() + " is not a " + type);
+        }
+      } else if (v.getSecret() != null) {
+        real = podDir.resolve("volume-" + v.getName());
+        Files.createDirectories(real);
+        Secret s = client.secrets().inNamespace(namespace).withName(v.getSecret().getSecretName())
+            .require();
+        for (var e : s.getData().entrySet()) {
+          Files.write(real.resolve(e.getKey()), Base64.getDecoder().decode(e.getValue()));
+        }
+      } else if (v.getConfigMap() != null) {
+        real = podDir.resolve("volume-" + v.getName());
+        Files.createDirectories(real);
+        var cm = client.configMaps().inNamespace(namespace).withName(v.getConfigMap().getName())
+            .require();
+        for (var e : cm.getData().entrySet()) {
+          Files.writeString(real.resolve(e.getKey()), e.getValue());
+        }
+      } else {
+        throw new IOException("volume " + v.getName() + " of an unsupported kind");
+      }
+      mounts.put(m.getMountPath(), real);
+    }
+    return mounts;
+  }
+
+  private static String translate(String arg, Map<String, Path> mounts) {
+    return mounts.keySet().stream()
+        .filter(p -> arg.equals(p) || arg.startsWith(p.endsWith("/") ? p : p + "/"))
+        .max(Comparator.comparingInt(String::length))
+        .map(p -> mounts.get(p).toString() + arg.substring(p.length()))
+        .orElse(arg);
+  }
+
+  private String valueOf(EnvVar e) {
+    if (e.getValueFrom() == null || e.getValueFrom().getSecretKeyRef() == null) {
+      return e.getValue();
+    }
+    var ref = e.getValueFrom().getSecretKeyRef();
+    Secret s = client.secrets().inNamespace(namespace).withName(ref.getName()).require();
+    String encoded = s.getData().get(ref.getKey());
+    if (encoded == null) {
+      throw new IllegalStateException("couldn't find key " + ref.getKey() + " in Secret "
+          + ref.getName());
+    }
+    return new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    poller.interrupt();
+    runner.shutdownNow();
+    try {
+      runner.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
