@@ -130,7 +130,12 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
       return UpdateControl.patchStatus(schedule).rescheduleAfter(settings.recheck());
     }
     Instant last = lastScheduled(schedule, children);
+    if (!children.isEmpty() || status.lastScheduleTime != null) {
+      status.lastScheduleTime = last.toString(); // rebuilt from the children every time
+    }
     Optional<Instant> due = cron.latestAtOrBefore(now).filter(t -> t.isAfter(last));
+    LOG.debug("schedule {}: now {}, last run {}, due {}, {} children",
+        schedule.getMetadata().getName(), now, last, due.orElse(null), children.size());
     if (due.isPresent()) {
       Optional<SpecProblem> runProblem = run(schedule, cron, children, last, due.get(), now);
       if (runProblem.isPresent()) {

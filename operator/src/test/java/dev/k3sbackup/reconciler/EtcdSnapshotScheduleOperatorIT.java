@@ -1,0 +1,206 @@
+package dev.k3sbackup.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotScheduleSpec;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
+import dev.k3sbackup.api.v1alpha1.S3Credentials;
+import dev.k3sbackup.api.v1alpha1.S3Storage;
+import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
+import dev.k3sbackup.testing.EtcdProcess;
+import dev.k3sbackup.testing.FakeKubelet;
+import dev.k3sbackup.testing.MutableClock;
+import dev.k3sbackup.testing.OperatorHarness;
+import dev.k3sbackup.testing.S3Fixture;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.stream.Stream;
+import org.gaul.s3proxy.junit.S3ProxyExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Schedules driven by an injected clock through the real operator, with real etcd and S3. */
+class EtcdSnapshotScheduleOperatorIT {
+
+  private static final String NS = OperatorHarness.NAMESPACE;
+  private static final String SNAPSHOTS = "/var/lib/rancher/k3s/server/db/snapshots";
+
+  @RegisterExtension
+  static final S3ProxyExtension S3_SERVER = S3ProxyExtension.builder()
+      .withCredentials(S3Fixture.ACCESS_KEY, S3Fixture.SECRET_KEY).build();
+
+  @TempDir
+  Path work;
+
+  private EtcdProcess etcd;
+  private OperatorHarness cluster;
+  private MutableClock clock;
+  private FakeKubelet.FakeNode node;
+  private S3Fixture s3;
+
+  @BeforeEach
+  void start() throws Exception {
+    s3 = new S3Fixture(S3_SERVER.getUri()).bucket("backups");
+    etcd = EtcdProcess.start(work);
+    etcd.put("/registry/a", "1");
+    clock = new MutableClock(Instant.now());
+    cluster = new OperatorHarness(clock);
+    node = cluster.addEtcdNode("server-1", work.resolve("node-server-1"), etcd);
+    cluster.client().secrets().inNamespace(NS).resource(new SecretBuilder().withNewMetadata()
+        .withName("s3-keys").endMetadata()
+        .addToData("AWS_ACCESS_KEY_ID", EtcdSnapshotOperatorIT.b64(S3Fixture.ACCESS_KEY))
+        .addToData("AWS_SECRET_ACCESS_KEY", EtcdSnapshotOperatorIT.b64(S3Fixture.SECRET_KEY))
+        .build()).create();
+    cluster.startOperator();
+  }
+
+  @AfterEach
+  void stop() {
+    cluster.close();
+    etcd.close();
+  }
+
+  private EtcdSnapshotSchedule create(String name, EtcdSnapshotScheduleSpec spec) {
+    EtcdSnapshotSchedule s = new EtcdSnapshotSchedule();
+    s.getMetadata().setName(name);
+    s.getMetadata().setNamespace(NS);
+    s.setSpec(spec);
+    return cluster.client().resource(s).create();
+  }
+
+  private EtcdSnapshotSchedule schedule(String name) {
+    return cluster.client().resources(EtcdSnapshotSchedule.class).inNamespace(NS).withName(name)
+        .get();
+  }
+
+  private List<EtcdSnapshot> children(String schedule) {
+    return cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
+        .withLabel(EtcdSnapshotScheduleReconciler.LABEL_SCHEDULE, schedule).list().getItems();
+  }
+
+  private List<String> localFiles() throws Exception {
+    Path dir = node.path(SNAPSHOTS);
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> f = Files.list(dir)) {
+      return f.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  private EtcdSnapshotSpec s3Template() {
+    EtcdSnapshotSpec t = new EtcdSnapshotSpec();
+    t.s3 = new S3Storage();
+    t.s3.endpoint = s3.endpoint();
+    t.s3.insecure = true;
+    t.s3.bucket = "backups";
+    t.s3.folder = "k3s";
+    t.s3.credentials = new S3Credentials();
+    t.s3.credentials.secretName = "s3-keys";
+    return t;
+  }
+
+  /** Moves the clock to just after the next 10-minute mark and waits for that run to succeed. */
+  private void nextRunSucceeds(int expectedRuns) {
+    Instant now = clock.instant();
+    Instant mark = now.truncatedTo(ChronoUnit.HOURS)
+        .plus(Duration.ofMinutes((now.atZone(java.time.ZoneOffset.UTC).getMinute() / 10 + 1) * 10));
+    clock.advance(Duration.between(now, mark).plusSeconds(2));
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+        .untilAsserted(() -> {
+          EtcdSnapshotSchedule s = schedule("k3s-default");
+          assertThat(s.getStatus()).isNotNull();
+          assertThat(s.getStatus().lastScheduleTime).isEqualTo(mark.toString());
+          assertThat(children("k3s-default")).anySatisfy(c -> {
+            assertThat(c.getMetadata().getName()).endsWith("-" + mark.getEpochSecond() / 60);
+            assertThat(c.getStatus()).isNotNull();
+            assertThat(c.getStatus().phase).isEqualTo(SnapshotPhase.Succeeded);
+          });
+        });
+  }
+
+  @Test
+  void firesOncePerRunNeverTwiceAcrossARestartAndPrunesToRetention() throws Exception {
+    EtcdSnapshotScheduleSpec spec = new EtcdSnapshotScheduleSpec();
+    spec.schedule = "*/10 * * * *";
+    spec.retention = 2;
+    spec.snapshotTemplate = s3Template();
+    create("k3s-default", spec);
+
+    nextRunSucceeds(1);
+    nextRunSucceeds(2);
+    // A restart in the middle of a run window must not take that run again.
+    cluster.stopOperator();
+    cluster.startOperator();
+    Thread.sleep(2000);
+    assertThat(children("k3s-default")).hasSize(2);
+    nextRunSucceeds(3);
+    nextRunSucceeds(4);
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      assertThat(children("k3s-default")).hasSize(2);
+      assertThat(localFiles()).hasSize(2);
+      assertThat(s3.keys("backups").stream().filter(k -> !k.contains(".metadata")))
+          .hasSize(2);
+    });
+    List<String> names = children("k3s-default").stream()
+        .map(c -> c.getStatus().snapshotName).sorted().toList();
+    assertThat(localFiles()).containsExactlyElementsOf(names);
+    assertThat(names).allMatch(n -> n.startsWith("etcd-snapshot-server-1-"));
+    EtcdSnapshotSchedule s = schedule("k3s-default");
+    assertThat(s.getStatus().lastSuccessfulSnapshot).isNotNull();
+    assertThat(Instant.parse(s.getStatus().nextScheduleTime)).isAfter(clock.instant());
+    assertThat(cluster.client().v1().events().inNamespace(NS).list().getItems())
+        .extracting(e -> e.getReason()).contains("SnapshotCreated", "SnapshotPruned");
+  }
+
+  @Test
+  void invalidInputIsRefusedWithAConditionNamingTheFieldAndNothingIsCreated() {
+    EtcdSnapshotScheduleSpec neverFires = new EtcdSnapshotScheduleSpec();
+    neverFires.schedule = "0 0 30 2 *";
+    create("never", neverFires);
+    EtcdSnapshotScheduleSpec badCron = new EtcdSnapshotScheduleSpec();
+    badCron.schedule = "61 * * * *";
+    create("bad-cron", badCron);
+    EtcdSnapshotScheduleSpec noRetention = new EtcdSnapshotScheduleSpec();
+    noRetention.retention = 0;
+    create("keep-none", noRetention);
+    EtcdSnapshotScheduleSpec noSecret = new EtcdSnapshotScheduleSpec();
+    noSecret.snapshotTemplate = s3Template();
+    noSecret.snapshotTemplate.s3.credentials.secretName = "missing";
+    create("no-secret", noSecret);
+
+    assertRefused("never", "ScheduleNeverFires", "spec.schedule '0 0 30 2 *' never fires");
+    assertRefused("bad-cron", "InvalidSchedule", "spec.schedule '61 * * * *'");
+    assertRefused("keep-none", "InvalidRetention", "spec.retention 0");
+    assertRefused("no-secret", "SecretNotFound",
+        "spec.snapshotTemplate.s3.credentials.secretName: Secret 'missing' not found");
+    clock.advance(Duration.ofHours(13));
+    assertThat(cluster.client().resources(EtcdSnapshot.class).inNamespace(NS).list().getItems())
+        .isEmpty();
+  }
+
+  private void assertRefused(String name, String reason, String message) {
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      EtcdSnapshotSchedule s = schedule(name);
+      assertThat(s.getStatus()).isNotNull();
+      Condition ready = Conditions.find(s.getStatus().conditions, Conditions.READY).orElseThrow();
+      assertThat(ready.getStatus()).isEqualTo("False");
+      assertThat(ready.getReason()).isEqualTo(reason);
+      assertThat(ready.getMessage()).contains(message);
+      assertThat(s.getStatus().nextScheduleTime).isNull();
+    });
+  }
+}
