@@ -79,14 +79,29 @@ public final class AgentJobs {
     return job(snapshot, jobName, node, "delete", args, List.of(), mounts);
   }
 
+  /** The Job that lists the snapshot dir on {@code node} (for adoption), names only. */
+  public Job list(String namespace, String jobName, String node, LocalStorage local) {
+    Mounts mounts = new Mounts(local, false);
+    List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
+        TERMINATION_LOG, "ls", "--brief", "-o", "json"));
+    args.addAll(mounts.dirArgs());
+    return job(namespace, "scan", jobName, node, "list", args, List.of(), mounts);
+  }
+
   private Job job(EtcdSnapshot owner, String name, String node, String operation,
+      List<String> args, List<EnvVar> env, Mounts mounts) {
+    return job(owner.getMetadata().getNamespace(), owner.getMetadata().getName(), name, node,
+        operation, args, env, mounts);
+  }
+
+  private Job job(String namespace, String snapshot, String name, String node, String operation,
       List<String> args, List<EnvVar> env, Mounts mounts) {
     return new JobBuilder()
         .withNewMetadata()
           .withName(name)
-          .withNamespace(owner.getMetadata().getNamespace())
+          .withNamespace(namespace)
           .addToLabels(LABEL_MANAGED, MANAGED_BY)
-          .addToLabels(LABEL_SNAPSHOT, owner.getMetadata().getName())
+          .addToLabels(LABEL_SNAPSHOT, snapshot)
           .addToLabels(LABEL_OPERATION, operation)
         .endMetadata()
         .withNewSpec()
@@ -96,7 +111,7 @@ public final class AgentJobs {
           .withNewTemplate()
             .withNewMetadata()
               .addToLabels(LABEL_MANAGED, MANAGED_BY)
-              .addToLabels(LABEL_SNAPSHOT, owner.getMetadata().getName())
+              .addToLabels(LABEL_SNAPSHOT, snapshot)
               .addToLabels(LABEL_OPERATION, operation)
             .endMetadata()
             .withNewSpec()

@@ -12,6 +12,10 @@ import picocli.CommandLine.Option;
     description = "List snapshots in the snapshot dir and, with --s3, the S3 folder.")
 final class ListCommand extends StoreCommand {
 
+  @Option(names = "--brief", description = "With --result-file: only name, size and time of "
+      + "each snapshot (fits the 4 KiB of a Job's termination message)")
+  boolean brief;
+
   @Option(names = {"-o", "--output"}, defaultValue = "table",
       description = "Output: table, json or yaml (default: ${DEFAULT-VALUE})")
   OutputFormat output;
@@ -31,7 +35,8 @@ final class ListCommand extends StoreCommand {
       out.print(output.render(all));
     }
     out.flush();
-    result(all);
+    result(brief ? all.stream().map(s -> java.util.Map.of("name", s.name(), "size", s.size(),
+        "createdAt", s.createdAt().toString())).toList() : all);
     return 0;
   }
 }

@@ -3,6 +3,7 @@ package dev.k3sbackup.operator;
 import dev.k3sbackup.reconciler.EtcdSnapshotReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
 import dev.k3sbackup.reconciler.OperatorSettings;
+import dev.k3sbackup.reconciler.SnapshotAdopter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
@@ -20,14 +21,27 @@ public final class OperatorMain {
 
   private static final Logger LOG = LoggerFactory.getLogger(OperatorMain.class);
 
+  private static final java.util.Map<Operator, java.util.concurrent.ScheduledExecutorService>
+      ADOPTERS = new java.util.concurrent.ConcurrentHashMap<>();
+
   private OperatorMain() {}
+
+  /** Stops the operator and its adoption scans. */
+  public static void stop(Operator operator) {
+    var scanner = ADOPTERS.remove(operator);
+    if (scanner != null) {
+      scanner.shutdownNow();
+    }
+    operator.stop();
+  }
 
   public static void run(String[] args) {
     String image = System.getenv().getOrDefault("AGENT_IMAGE",
         "ghcr.io/k3s-etcd-backup/k3s-etcd-backup:latest");
     String watch = System.getenv().getOrDefault("WATCH_NAMESPACES", "");
     KubernetesClient client = new KubernetesClientBuilder().build();
-    Operator operator = start(client, OperatorSettings.defaults(image),
+    String home = System.getenv().getOrDefault("OPERATOR_NAMESPACE", "k3s-etcd-backup");
+    Operator operator = start(client, OperatorSettings.defaults(image).withHome(home),
         watch.isBlank() ? Set.of() : Set.of(watch.split(",")));
     operator.installShutdownHook(Duration.ofSeconds(10));
     LOG.info("operator started (agent image {}, namespaces {})", image,
@@ -53,6 +67,21 @@ public final class OperatorMain {
     operator.register(new EtcdSnapshotScheduleReconciler(client, settings),
         c -> configure(c, namespaces, settings));
     operator.start();
+    SnapshotAdopter adopter = new SnapshotAdopter(client, settings);
+    var scanner = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "snapshot-adopter");
+      t.setDaemon(true);
+      return t;
+    });
+    long every = settings.recheck().toMillis();
+    scanner.scheduleWithFixedDelay(() -> {
+      try {
+        adopter.scan();
+      } catch (RuntimeException e) {
+        LOG.warn("adoption scan failed: {}", e.getMessage());
+      }
+    }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+    ADOPTERS.put(operator, scanner);
     return operator;
   }
 

@@ -88,7 +88,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
         snapshot.setStatus(new EtcdSnapshotStatus());
       }
       EtcdSnapshotStatus status = snapshot.getStatus();
-      if (Boolean.TRUE.equals(status.adopted) || status.phaseOrPending().terminal()) {
+      if (adopted(snapshot) || Boolean.TRUE.equals(status.adopted) || status.phaseOrPending().terminal()) {
         return UpdateControl.noUpdate();
       }
       if (status.jobName == null) {
@@ -98,6 +98,12 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     } finally {
       MDC.remove("resource");
     }
+  }
+
+  /** Made by the adopter for a file found on a node: nothing to take. */
+  private static boolean adopted(EtcdSnapshot s) {
+    return s.getMetadata().getLabels() != null
+        && "true".equals(s.getMetadata().getLabels().get(SnapshotAdopter.LABEL_ADOPTED));
   }
 
   /** Pending: check, choose the node, name the Job in status, create it. */
@@ -329,8 +335,10 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     String deleted = snapshot.getMetadata().getDeletionTimestamp();
     boolean overdue = deleted != null && now.isAfter(Instant.parse(deleted)
         .plus(settings.cleanupTimeout()));
-    if (status == null || status.snapshotName == null) {
-      return DeleteControl.defaultDelete(); // nothing was stored
+    boolean gone = snapshot.getMetadata().getAnnotations() != null
+        && snapshot.getMetadata().getAnnotations().containsKey(SnapshotAdopter.ANNOTATION_GONE);
+    if (status == null || status.snapshotName == null || gone) {
+      return DeleteControl.defaultDelete(); // nothing (left) to delete
     }
     if (status.s3 != null && snapshot.getSpec().s3 != null) {
       try (S3SnapshotStore store = s3.open(snapshot.getSpec().s3,

@@ -11,26 +11,33 @@ import java.time.Duration;
  * @param maxAttempts how many Jobs one snapshot may take before it is Failed
  * @param retryBackoff the wait after the first failed attempt; it doubles after each
  * @param cleanupTimeout how long a deletion waits for a node or S3 before giving up loudly
- * @param recheck the longest a resource goes without being looked at again
+ * @param recheck the longest a resource goes without being looked at again, and how often the
+ *     snapshot dirs are scanned for snapshots to adopt
+ * @param home the operator's namespace, where adopted snapshots appear
  */
 public record OperatorSettings(String agentImage, Clock clock, int maxAttempts,
-    Duration retryBackoff, Duration cleanupTimeout, Duration recheck) {
+    Duration retryBackoff, Duration cleanupTimeout, Duration recheck, String home) {
 
   public static OperatorSettings defaults(String agentImage) {
     return new OperatorSettings(agentImage, Clock.systemUTC(), 3, Duration.ofSeconds(30),
-        Duration.ofMinutes(10), Duration.ofMinutes(5));
+        Duration.ofMinutes(10), Duration.ofMinutes(5), "k3s-etcd-backup");
   }
 
   public OperatorSettings withClock(Clock c) {
-    return new OperatorSettings(agentImage, c, maxAttempts, retryBackoff, cleanupTimeout, recheck);
+    return new OperatorSettings(agentImage, c, maxAttempts, retryBackoff, cleanupTimeout, recheck, home);
   }
 
   public OperatorSettings withRetries(int attempts, Duration backoff) {
-    return new OperatorSettings(agentImage, clock, attempts, backoff, cleanupTimeout, recheck);
+    return new OperatorSettings(agentImage, clock, attempts, backoff, cleanupTimeout, recheck, home);
   }
 
   public OperatorSettings withRecheck(Duration every) {
     return new OperatorSettings(agentImage, clock, maxAttempts, retryBackoff, cleanupTimeout,
-        every);
+        every, home);
+  }
+
+  public OperatorSettings withHome(String namespace) {
+    return new OperatorSettings(agentImage, clock, maxAttempts, retryBackoff, cleanupTimeout,
+        recheck, namespace);
   }
 }

@@ -214,6 +214,34 @@ class EtcdSnapshotOperatorIT {
     assertThat(cluster.client().batch().v1().jobs().inNamespace(NS).list().getItems()).isEmpty();
   }
 
+  @Test
+  void snapshotsK3sMadeAreAdoptedAndDisappearWithTheirFile() throws Exception {
+    Path dir = node.path("/" + SNAPSHOTS);
+    Files.createDirectories(dir);
+    Path k3sFile = dir.resolve("etcd-snapshot-server-1-1700000000");
+    dev.k3sbackup.testing.Processes.run(List.of("etcdctl", "--endpoints", etcd.endpoint(),
+        "snapshot", "save", k3sFile.toString()), Map.of("ETCDCTL_API", "3"), null)
+        .requireSuccess(List.of("etcdctl snapshot save"));
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      EtcdSnapshot adopted = get("server-1-etcd-snapshot-server-1-1700000000");
+      assertThat(adopted).isNotNull();
+      assertThat(adopted.getStatus()).isNotNull();
+      assertThat(adopted.getStatus().adopted).isTrue();
+      assertThat(adopted.getStatus().phase).isEqualTo(SnapshotPhase.Succeeded);
+      assertThat(adopted.getStatus().size).isEqualTo(Files.size(k3sFile));
+      assertThat(adopted.getStatus().localPath).isEqualTo("/" + SNAPSHOTS + "/"
+          + k3sFile.getFileName());
+    });
+    assertThat(cluster.client().batch().v1().jobs().inNamespace(NS).list().getItems())
+        .noneMatch(j -> j.getMetadata().getName().contains("-save-"));
+
+    Files.delete(k3sFile);
+
+    await().atMost(Duration.ofSeconds(30))
+        .until(() -> get("server-1-etcd-snapshot-server-1-1700000000") == null);
+  }
+
   static String b64(String s) {
     return java.util.Base64.getEncoder().encodeToString(s.getBytes());
   }

@@ -59,7 +59,8 @@ public final class OperatorHarness implements AutoCloseable {
         Main.run(args.toArray(String[]::new), new CliContext(clock, env,
             r -> GrpcEtcdMember.connect(r.etcd(), r.etcdTimeout()), false), out, err));
     this.settings = OperatorSettings.defaults("k3s-etcd-backup:test").withClock(clock)
-        .withRetries(2, Duration.ofMillis(300)).withRecheck(Duration.ofMillis(500));
+        .withRetries(2, Duration.ofMillis(300)).withRecheck(Duration.ofMillis(500))
+        .withHome(NAMESPACE);
   }
 
   public KubernetesClient client() {
@@ -94,7 +95,7 @@ public final class OperatorHarness implements AutoCloseable {
 
   public void stopOperator() {
     if (operator != null) {
-      operator.stop();
+      OperatorMain.stop(operator);
       operator = null;
     }
   }

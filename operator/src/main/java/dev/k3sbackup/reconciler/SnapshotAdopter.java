@@ -1,0 +1,197 @@
+package dev.k3sbackup.reconciler;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.k3sbackup.agent.AgentJobs;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
+import dev.k3sbackup.api.v1alpha1.LocalStorage;
+import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes snapshots that have no resource, made by K3s itself or before the operator ran, visible
+ * as {@code EtcdSnapshot}s marked adopted, and removes those resources when their file is gone.
+ * Each pass lists K3s's snapshot dir on every Ready etcd node through a small agent Job, and
+ * acts on the listings of the Jobs the previous pass started.
+ */
+public final class SnapshotAdopter {
+
+  public static final String LABEL_ADOPTED = "k3sbackup.dev/adopted";
+  /** Set on an adopted resource whose file disappeared, so its deletion touches nothing. */
+  public static final String ANNOTATION_GONE = "k3sbackup.dev/file-gone";
+  private static final Logger LOG = LoggerFactory.getLogger(SnapshotAdopter.class);
+
+  private final KubernetesClient client;
+  private final OperatorSettings settings;
+  private final AgentJobs jobs;
+  private final EtcdNodes nodes;
+  private final EventRecorder events;
+  private final Map<String, String> scans = new HashMap<>();
+
+  public SnapshotAdopter(KubernetesClient client, OperatorSettings settings) {
+    this.client = client;
+    this.settings = settings;
+    this.jobs = new AgentJobs(settings.agentImage());
+    this.nodes = new EtcdNodes(client);
+    this.events = new EventRecorder(client, settings.clock());
+  }
+
+  /** One pass: read finished listings, then start the next ones. */
+  public synchronized void scan() {
+    String ns = settings.home();
+    var jobsApi = client.batch().v1().jobs().inNamespace(ns);
+    for (var it = scans.entrySet().iterator(); it.hasNext(); ) {
+      var entry = it.next();
+      Job job = jobsApi.withName(entry.getValue()).get();
+      if (job != null && !JobState.finished(job)) {
+        continue;
+      }
+      it.remove();
+      if (job == null) {
+        continue;
+      }
+      readListing(entry.getKey(), job);
+      jobsApi.withName(job.getMetadata().getName()).delete();
+    }
+    for (String node : nodes.ready()) {
+      if (!scans.containsKey(node)) {
+        String name = jobName(node, settings.clock().instant());
+        try {
+          jobsApi.resource(jobs.list(ns, name, node, new LocalStorage())).create();
+        } catch (KubernetesClientException e) {
+          if (e.getCode() != 409) {
+            throw e;
+          }
+        }
+        scans.put(node, name);
+      }
+    }
+  }
+
+  private void readListing(String node, Job job) {
+    List<io.fabric8.kubernetes.api.model.Pod> pods = client.pods()
+        .inNamespace(job.getMetadata().getNamespace())
+        .withLabels(AgentJobs.podSelector(job.getMetadata().getName())).list().getItems();
+    Optional<AgentJobs.Outcome> outcome = pods.stream().map(AgentJobs::outcome)
+        .flatMap(Optional::stream).findFirst();
+    if (outcome.isEmpty() || !outcome.get().ok() || outcome.get().result() == null) {
+      LOG.warn("cannot list the snapshot dir on node {}: {}", node,
+          outcome.map(AgentJobs.Outcome::message).orElse("no result"));
+      return;
+    }
+    String dir = new LocalStorage().dirOrDefault();
+    Set<String> present = new HashSet<>();
+    for (JsonNode file : outcome.get().result()) {
+      present.add(file.path("name").asText());
+    }
+    List<EtcdSnapshot> all = client.resources(EtcdSnapshot.class).inAnyNamespace().list()
+        .getItems();
+    Set<String> known = new HashSet<>();
+    for (EtcdSnapshot s : all) {
+      var st = s.getStatus();
+      if (st != null && node.equals(st.node) && st.snapshotName != null) {
+        known.add(st.snapshotName);
+      } else if (st == null || (st.snapshotName == null && st.phase != SnapshotPhase.Failed
+          && (st.node == null || node.equals(st.node)))) {
+        return; // a snapshot may be in the making here: its file is not one to adopt (yet)
+      }
+    }
+    for (JsonNode file : outcome.get().result()) {
+      String name = file.path("name").asText();
+      if (!known.contains(name)) {
+        adopt(node, dir, name, file.path("size").asLong(), file.path("createdAt").asText());
+      }
+    }
+    for (EtcdSnapshot s : all) {
+      boolean adopted = "true".equals(s.getMetadata().getLabels() == null ? null
+          : s.getMetadata().getLabels().get(LABEL_ADOPTED));
+      if (adopted && s.getStatus() != null && node.equals(s.getStatus().node)
+          && !present.contains(s.getStatus().snapshotName)) {
+        forget(s);
+      }
+    }
+  }
+
+  private void adopt(String node, String dir, String file, long size, String createdAt) {
+    EtcdSnapshot s = new EtcdSnapshot();
+    s.getMetadata().setName(resourceName(node, file));
+    s.getMetadata().setNamespace(settings.home());
+    s.getMetadata().setLabels(Map.of(LABEL_ADOPTED, "true"));
+    EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
+    spec.node = node;
+    s.setSpec(spec);
+    try {
+      s = client.resource(s).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        return;
+      }
+      throw e;
+    }
+    EtcdSnapshotStatus status = new EtcdSnapshotStatus();
+    Instant now = settings.clock().instant();
+    status.phase = SnapshotPhase.Succeeded;
+    status.adopted = true;
+    status.node = node;
+    status.snapshotName = file;
+    status.localPath = dir + "/" + file;
+    status.size = size;
+    status.compressed = file.endsWith(".zip");
+    status.completionTime = createdAt;
+    status.message = "adopted: found in " + dir + " on node " + node + " without a resource "
+        + "(made by K3s itself or before this operator ran); deleting this resource deletes "
+        + "the file";
+    Conditions.set(status.conditions, Conditions.READY, true, "Adopted", status.message,
+        s.getMetadata().getGeneration(), now);
+    s.setStatus(status);
+    client.resource(s).patchStatus();
+    events.normal(s, "SnapshotAdopted", status.message);
+    LOG.info("adopted {} on node {} as {}", file, node, s.getMetadata().getName());
+  }
+
+  private void forget(EtcdSnapshot s) {
+    try {
+      client.resource(s).edit(e -> {
+        if (e.getMetadata().getAnnotations() == null) {
+          e.getMetadata().setAnnotations(new HashMap<>());
+        }
+        e.getMetadata().getAnnotations().put(ANNOTATION_GONE, "true");
+        return e;
+      });
+      client.resource(s).delete();
+      LOG.info("{} is gone from node {}: removed adopted resource {}", s.getStatus().snapshotName,
+          s.getStatus().node, s.getMetadata().getName());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+    }
+  }
+
+  /** {@code <node>-<file>} made a valid resource name. */
+  static String resourceName(String node, String file) {
+    String n = (node + "-" + file).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9.-]", "-")
+        .replaceAll("^[^a-z0-9]+", "").replaceAll("[^a-z0-9]+$", "");
+    return n.length() > 253 ? n.substring(0, 253) : n;
+  }
+
+  private static String jobName(String node, Instant at) {
+    String base = "adopt-scan-" + node.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+    String suffix = "-" + at.getEpochSecond();
+    return (base.length() + suffix.length() > 63 ? base.substring(0, 63 - suffix.length())
+        : base) + suffix;
+  }
+}
