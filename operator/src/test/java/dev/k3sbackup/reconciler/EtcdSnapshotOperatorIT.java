@@ -15,7 +15,6 @@ import dev.k3sbackup.testing.MutableClock;
 import dev.k3sbackup.testing.OperatorHarness;
 import dev.k3sbackup.testing.S3Fixture;
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,8 +39,7 @@ class EtcdSnapshotOperatorIT {
   private static final String SNAPSHOTS = "var/lib/rancher/k3s/server/db/snapshots";
 
   @RegisterExtension
-  static final S3ProxyExtension S3_SERVER = S3ProxyExtension.builder()
-      .withCredentials(S3Fixture.ACCESS_KEY, S3Fixture.SECRET_KEY).build();
+  static final S3ProxyExtension S3_SERVER = S3Fixture.server();
 
   @TempDir
   Path work;
@@ -141,18 +139,9 @@ class EtcdSnapshotOperatorIT {
 
   @Test
   void s3SnapshotUploadsWithKeysFromTheSecretAndDeleteRemovesFileAndObject() throws Exception {
-    cluster.client().secrets().inNamespace(NS).resource(new SecretBuilder().withNewMetadata()
-        .withName("s3-keys").endMetadata().withStringData(Map.of())
-        .addToData("AWS_ACCESS_KEY_ID", b64(S3Fixture.ACCESS_KEY))
-        .addToData("AWS_SECRET_ACCESS_KEY", b64(S3Fixture.SECRET_KEY)).build()).create();
+    S3Fixture.createKeySecret(cluster.client(), NS, "s3-keys");
     EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
-    spec.s3 = new S3Storage();
-    spec.s3.endpoint = s3.endpoint();
-    spec.s3.insecure = true;
-    spec.s3.bucket = "backups";
-    spec.s3.folder = "k3s";
-    spec.s3.credentials = new S3Credentials();
-    spec.s3.credentials.secretName = "s3-keys";
+    spec.s3 = s3.storage("backups", "k3s", "s3-keys");
     create("offsite", spec);
 
     EtcdSnapshot done = awaitPhase("offsite", SnapshotPhase.Succeeded);

@@ -16,7 +16,6 @@ import dev.k3sbackup.testing.MutableClock;
 import dev.k3sbackup.testing.OperatorHarness;
 import dev.k3sbackup.testing.S3Fixture;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,8 +37,7 @@ class EtcdSnapshotScheduleOperatorIT {
   private static final String SNAPSHOTS = "/var/lib/rancher/k3s/server/db/snapshots";
 
   @RegisterExtension
-  static final S3ProxyExtension S3_SERVER = S3ProxyExtension.builder()
-      .withCredentials(S3Fixture.ACCESS_KEY, S3Fixture.SECRET_KEY).build();
+  static final S3ProxyExtension S3_SERVER = S3Fixture.server();
 
   @TempDir
   Path work;
@@ -58,11 +56,7 @@ class EtcdSnapshotScheduleOperatorIT {
     clock = new MutableClock(Instant.now());
     cluster = new OperatorHarness(clock);
     node = cluster.addEtcdNode("server-1", work.resolve("node-server-1"), etcd);
-    cluster.client().secrets().inNamespace(NS).resource(new SecretBuilder().withNewMetadata()
-        .withName("s3-keys").endMetadata()
-        .addToData("AWS_ACCESS_KEY_ID", EtcdSnapshotOperatorIT.b64(S3Fixture.ACCESS_KEY))
-        .addToData("AWS_SECRET_ACCESS_KEY", EtcdSnapshotOperatorIT.b64(S3Fixture.SECRET_KEY))
-        .build()).create();
+    S3Fixture.createKeySecret(cluster.client(), NS, "s3-keys");
     cluster.startOperator();
   }
 
@@ -102,13 +96,7 @@ class EtcdSnapshotScheduleOperatorIT {
 
   private EtcdSnapshotSpec s3Template() {
     EtcdSnapshotSpec t = new EtcdSnapshotSpec();
-    t.s3 = new S3Storage();
-    t.s3.endpoint = s3.endpoint();
-    t.s3.insecure = true;
-    t.s3.bucket = "backups";
-    t.s3.folder = "k3s";
-    t.s3.credentials = new S3Credentials();
-    t.s3.credentials.secretName = "s3-keys";
+    t.s3 = s3.storage("backups", "k3s", "s3-keys");
     return t;
   }
 

@@ -35,8 +35,7 @@ class S3SaveIT {
   private static final String BUCKET = "backups";
 
   @RegisterExtension
-  static final S3ProxyExtension S3_SERVER = S3ProxyExtension.builder()
-      .withCredentials(S3Fixture.ACCESS_KEY, S3Fixture.SECRET_KEY).build();
+  static final S3ProxyExtension S3_SERVER = S3Fixture.server();
 
   @TempDir
   Path work;

@@ -25,6 +25,36 @@ public final class S3Fixture {
   public static final String ACCESS_KEY = "AKIATESTACCESSKEY";
   public static final String SECRET_KEY = "wJalrXUtnFEMI-test-secret-never-printed";
 
+  /** An in-process S3 server with the test keys (one per test method). */
+  public static org.gaul.s3proxy.junit.S3ProxyExtension server() {
+    return org.gaul.s3proxy.junit.S3ProxyExtension.builder()
+        .withCredentials(ACCESS_KEY, SECRET_KEY).build();
+  }
+
+  /** A Secret holding the test keys under K3s's (and AWS's) usual key names. */
+  public static void createKeySecret(io.fabric8.kubernetes.client.KubernetesClient client,
+      String namespace, String name) {
+    var b64 = java.util.Base64.getEncoder();
+    client.secrets().inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model
+        .SecretBuilder().withNewMetadata().withName(name).endMetadata()
+        .addToData("AWS_ACCESS_KEY_ID", b64.encodeToString(ACCESS_KEY.getBytes()))
+        .addToData("AWS_SECRET_ACCESS_KEY", b64.encodeToString(SECRET_KEY.getBytes()))
+        .build()).create();
+  }
+
+  /** The S3 storage block of a snapshot spec pointing at this server. */
+  public dev.k3sbackup.api.v1alpha1.S3Storage storage(String bucket, String folder,
+      String secretName) {
+    var s3 = new dev.k3sbackup.api.v1alpha1.S3Storage();
+    s3.endpoint = endpoint();
+    s3.insecure = true;
+    s3.bucket = bucket;
+    s3.folder = folder;
+    s3.credentials = new dev.k3sbackup.api.v1alpha1.S3Credentials();
+    s3.credentials.secretName = secretName;
+    return s3;
+  }
+
   private final URI uri;
   private final MinioClient client;
 
