@@ -129,7 +129,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     Conditions.set(status.conditions, Conditions.READY, false, "Starting", status.message,
         generation, now);
     // The names go into status before the Job exists: a restarted operator resumes, never repeats.
-    client.resource(snapshot).patchStatus();
+    StatusWriter.patchNow(client, snapshot);
     return launch(snapshot, now);
   }
 
@@ -193,7 +193,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     }
     status.attempts += 1;
     status.jobName = jobName(snapshot, status.attempts);
-    client.resource(snapshot).patchStatus();
+    StatusWriter.patchNow(client, snapshot);
     return launch(snapshot, now);
   }
 

@@ -114,7 +114,7 @@ final class SchedulePruner {
     Conditions.set(status.conditions, Conditions.UPLOADED, false, "PrunedByRetention",
         location + " deleted: beyond the " + retention + " newest in S3; the local copy stays",
         child.getMetadata().getGeneration(), Instant.now());
-    client.resource(child).patchStatus();
+    StatusWriter.patchNow(client, child);
     events.normal(schedule, "SnapshotPruned", "deleted " + location + " (beyond retention "
         + retention + " in S3; the local copy of " + child.getMetadata().getName() + " stays)");
   }

@@ -102,7 +102,11 @@ public final class SnapshotAdopter {
     Set<String> known = new HashSet<>();
     for (EtcdSnapshot s : all) {
       var st = s.getStatus();
-      if (st != null && node.equals(st.node) && st.snapshotName != null) {
+      if (isAdopted(s)) {
+        if (st != null && st.snapshotName != null) {
+          known.add(st.snapshotName);
+        }
+      } else if (st != null && node.equals(st.node) && st.snapshotName != null) {
         known.add(st.snapshotName);
       } else if (st == null || (st.snapshotName == null && st.phase != SnapshotPhase.Failed
           && (st.node == null || node.equals(st.node)))) {
@@ -116,13 +120,16 @@ public final class SnapshotAdopter {
       }
     }
     for (EtcdSnapshot s : all) {
-      boolean adopted = "true".equals(s.getMetadata().getLabels() == null ? null
-          : s.getMetadata().getLabels().get(LABEL_ADOPTED));
-      if (adopted && s.getStatus() != null && node.equals(s.getStatus().node)
+      if (isAdopted(s) && s.getStatus() != null && node.equals(s.getStatus().node)
           && !present.contains(s.getStatus().snapshotName)) {
         forget(s);
       }
     }
+  }
+
+  private static boolean isAdopted(EtcdSnapshot s) {
+    return s.getMetadata().getLabels() != null
+        && "true".equals(s.getMetadata().getLabels().get(LABEL_ADOPTED));
   }
 
   private void adopt(String node, String dir, String file, long size, String createdAt) {
@@ -136,10 +143,14 @@ public final class SnapshotAdopter {
     try {
       s = client.resource(s).create();
     } catch (KubernetesClientException e) {
-      if (e.getCode() == 409) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      // created by an earlier pass that stopped before writing the status: finish it
+      s = client.resource(s).get();
+      if (s == null || s.getStatus() != null) {
         return;
       }
-      throw e;
     }
     EtcdSnapshotStatus status = new EtcdSnapshotStatus();
     Instant now = settings.clock().instant();
@@ -157,7 +168,7 @@ public final class SnapshotAdopter {
     Conditions.set(status.conditions, Conditions.READY, true, "Adopted", status.message,
         s.getMetadata().getGeneration(), now);
     s.setStatus(status);
-    client.resource(s).patchStatus();
+    StatusWriter.patchNow(client, s);
     events.normal(s, "SnapshotAdopted", status.message);
     LOG.info("adopted {} on node {} as {}", file, node, s.getMetadata().getName());
   }
