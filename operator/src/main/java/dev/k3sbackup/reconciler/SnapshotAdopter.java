@@ -3,9 +3,14 @@ package dev.k3sbackup.reconciler;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.k3sbackup.agent.AgentJobs;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
 import dev.k3sbackup.api.v1alpha1.LocalStorage;
+import dev.k3sbackup.api.v1alpha1.S3Location;
+import dev.k3sbackup.api.v1alpha1.S3Storage;
+import dev.k3sbackup.storage.S3SnapshotStore;
+import dev.k3sbackup.storage.StoredSnapshot;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -40,6 +45,7 @@ public final class SnapshotAdopter {
   private final EtcdNodes nodes;
   private final EventRecorder events;
   private final Map<String, String> scans = new HashMap<>();
+  private final S3Access s3;
 
   public SnapshotAdopter(KubernetesClient client, OperatorSettings settings) {
     this.client = client;
@@ -47,10 +53,121 @@ public final class SnapshotAdopter {
     this.jobs = new AgentJobs(settings.agentImage());
     this.nodes = new EtcdNodes(client);
     this.events = new EventRecorder(client, settings.clock());
+    this.s3 = new S3Access(client);
   }
 
-  /** One pass: read finished listings, then start the next ones. */
+  /** One pass: the S3 folders in use, then the node dirs (finished listings, next listings). */
   public synchronized void scan() {
+    scanS3();
+    scanNodes();
+  }
+
+  /**
+   * The S3 folders named by schedules and snapshots in the operator's namespace: objects without
+   * a resource are adopted (deleting the resource deletes the object), and adopted resources
+   * whose object is gone are removed.
+   */
+  private void scanS3() {
+    String ns = settings.home();
+    List<EtcdSnapshot> all = client.resources(EtcdSnapshot.class).inNamespace(ns).list()
+        .getItems();
+    Map<String, S3Storage> folders = new HashMap<>();
+    for (var schedule : client.resources(EtcdSnapshotSchedule.class).inNamespace(ns).list()
+        .getItems()) {
+      var t = schedule.getSpec() == null ? null : schedule.getSpec().snapshotTemplate;
+      if (t != null && t.s3 != null) {
+        folders.putIfAbsent(folderKey(t.s3), t.s3);
+      }
+    }
+    for (EtcdSnapshot s : all) {
+      if (s.getSpec() != null && s.getSpec().s3 != null && !isAdopted(s)) {
+        folders.putIfAbsent(folderKey(s.getSpec().s3), s.getSpec().s3);
+      }
+    }
+    Set<String> known = new HashSet<>();
+    for (EtcdSnapshot s : all) {
+      if (s.getStatus() != null && s.getStatus().s3 != null) {
+        known.add(s.getStatus().s3.location);
+      } else if (!isAdopted(s) && s.getSpec() != null && s.getSpec().s3 != null
+          && (s.getStatus() == null || !s.getStatus().phaseOrPending().terminal())) {
+        return; // an upload may be under way: adopt on a later pass
+      }
+    }
+    for (S3Storage folder : folders.values()) {
+      List<StoredSnapshot> objects;
+      try (S3SnapshotStore store = s3.open(folder, ns)) {
+        objects = store.list();
+      } catch (RuntimeException e) {
+        LOG.warn("cannot list S3 folder {} for adoption: {}", folderKey(folder), e.getMessage());
+        continue;
+      }
+      Set<String> present = new HashSet<>();
+      for (StoredSnapshot o : objects) {
+        present.add(o.location());
+        if (!known.contains(o.location())) {
+          adoptObject(folder, o);
+        }
+      }
+      for (EtcdSnapshot s : all) {
+        if (isAdopted(s) && s.getStatus() != null && s.getStatus().s3 != null
+            && s.getStatus().localPath == null && s.getSpec().s3 != null
+            && folderKey(s.getSpec().s3).equals(folderKey(folder))
+            && !present.contains(s.getStatus().s3.location)) {
+          forget(s);
+        }
+      }
+    }
+  }
+
+  private static String folderKey(S3Storage s3) {
+    return (s3.endpoint == null ? "s3.amazonaws.com" : s3.endpoint) + "/" + s3.bucket + "/"
+        + (s3.folder == null ? "" : s3.folder);
+  }
+
+  private void adoptObject(S3Storage folder, StoredSnapshot o) {
+    EtcdSnapshot s = new EtcdSnapshot();
+    s.getMetadata().setName(resourceName("s3", o.name()));
+    s.getMetadata().setNamespace(settings.home());
+    s.getMetadata().setLabels(Map.of(LABEL_ADOPTED, "true"));
+    EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
+    spec.s3 = folder;
+    s.setSpec(spec);
+    try {
+      s = client.resource(s).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      s = client.resource(s).get();
+      if (s == null || s.getStatus() != null) {
+        return;
+      }
+    }
+    EtcdSnapshotStatus status = new EtcdSnapshotStatus();
+    status.phase = SnapshotPhase.Succeeded;
+    status.adopted = true;
+    status.node = o.node();
+    status.snapshotName = o.name();
+    status.size = o.size();
+    status.compressed = o.compressed();
+    status.completionTime = o.createdAt().toString();
+    status.sha256 = o.recordedSha256();
+    status.s3 = new S3Location();
+    status.s3.location = o.location();
+    status.s3.bucket = folder.bucket;
+    status.s3.key = o.location().substring(("s3://" + folder.bucket + "/").length());
+    status.message = "adopted: found at " + o.location() + " without a resource (made by K3s "
+        + "itself or before this operator ran); deleting this resource deletes the object";
+    Conditions.set(status.conditions, Conditions.READY, true, "Adopted", status.message,
+        s.getMetadata().getGeneration(), settings.clock().instant());
+    s.setStatus(status);
+    StatusWriter.patchNow(client, s);
+    events.normal(s, "SnapshotAdopted", status.message);
+    LOG.info("adopted {} as {}", o.location(), s.getMetadata().getName());
+  }
+
+  /** Node dirs: read finished listings, then start the next ones. */
+  private void scanNodes() {
     String ns = settings.home();
     var jobsApi = client.batch().v1().jobs().inNamespace(ns);
     for (var it = scans.entrySet().iterator(); it.hasNext(); ) {
@@ -121,7 +238,7 @@ public final class SnapshotAdopter {
     }
     for (EtcdSnapshot s : all) {
       if (isAdopted(s) && s.getStatus() != null && node.equals(s.getStatus().node)
-          && !present.contains(s.getStatus().snapshotName)) {
+          && s.getStatus().localPath != null && !present.contains(s.getStatus().snapshotName)) {
         forget(s);
       }
     }

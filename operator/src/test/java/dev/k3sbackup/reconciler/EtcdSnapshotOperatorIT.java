@@ -200,7 +200,9 @@ class EtcdSnapshotOperatorIT {
       assertThat(c.getMessage()).contains("spec.s3.credentials.secretName")
           .contains("Secret 'nope' not found");
     });
-    assertThat(cluster.client().batch().v1().jobs().inNamespace(NS).list().getItems()).isEmpty();
+    assertThat(cluster.client().batch().v1().jobs().inNamespace(NS)
+        .withLabel(dev.k3sbackup.agent.AgentJobs.LABEL_SNAPSHOT, "no-keys").list().getItems())
+        .isEmpty();
   }
 
   @Test
@@ -229,6 +231,40 @@ class EtcdSnapshotOperatorIT {
 
     await().atMost(Duration.ofSeconds(30))
         .until(() -> get("server-1-etcd-snapshot-server-1-1700000000") == null);
+  }
+
+  @Test
+  void objectsK3sUploadedToAFolderInUseAreAdoptedAndGoWithTheirObject() throws Exception {
+    S3Fixture.createKeySecret(cluster.client(), NS, "s3-keys");
+    var schedule = new dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule();
+    schedule.getMetadata().setName("offsite");
+    schedule.getMetadata().setNamespace(NS);
+    schedule.setSpec(new dev.k3sbackup.api.v1alpha1.EtcdSnapshotScheduleSpec());
+    schedule.getSpec().suspend = true;
+    schedule.getSpec().snapshotTemplate = new EtcdSnapshotSpec();
+    schedule.getSpec().snapshotTemplate.s3 = s3.storage("backups", "k3s", "s3-keys");
+    cluster.client().resource(schedule).create();
+    Path file = work.resolve("k3s-made");
+    dev.k3sbackup.testing.Processes.run(List.of("etcdctl", "--endpoints", etcd.endpoint(),
+        "snapshot", "save", file.toString()), Map.of("ETCDCTL_API", "3"), null)
+        .requireSuccess(List.of("etcdctl snapshot save"));
+    s3.putAsK3s("backups", "k3s/etcd-snapshot-k3s-node-a-1700000000", file, "k3s-node-a");
+
+    String name = "s3-etcd-snapshot-k3s-node-a-1700000000";
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      EtcdSnapshot adopted = get(name);
+      assertThat(adopted).isNotNull();
+      assertThat(adopted.getStatus()).isNotNull();
+      assertThat(adopted.getStatus().adopted).isTrue();
+      assertThat(adopted.getStatus().node).isEqualTo("k3s-node-a");
+      assertThat(adopted.getStatus().s3.location)
+          .isEqualTo("s3://backups/k3s/etcd-snapshot-k3s-node-a-1700000000");
+      assertThat(adopted.getStatus().size).isEqualTo(Files.size(file));
+    });
+
+    s3.remove("backups", "k3s/etcd-snapshot-k3s-node-a-1700000000");
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> get(name) == null);
   }
 
   static String b64(String s) {

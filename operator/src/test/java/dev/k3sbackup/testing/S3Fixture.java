@@ -118,6 +118,10 @@ public final class S3Fixture {
         .build());
   }
 
+  public void remove(String bucket, String key) throws Exception {
+    client.removeObject(io.minio.RemoveObjectArgs.builder().bucket(bucket).object(key).build());
+  }
+
   /** The common S3 flags for the CLI, pointing at this server over plain http. */
   public List<String> flags(String bucket, String folder) {
     List<String> f = new ArrayList<>(List.of("--s3", "--s3-endpoint", endpoint(), "--s3-insecure",
