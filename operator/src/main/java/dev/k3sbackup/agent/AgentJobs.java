@@ -49,8 +49,14 @@ public final class AgentJobs {
     this.image = image;
   }
 
-  /** The Job that takes {@code snapshot} on {@code node}. */
-  public Job save(EtcdSnapshot snapshot, String jobName, String node) {
+  /** The service account whose token lets the agent report progress (only that). */
+  public static final String AGENT_SERVICE_ACCOUNT = "k3s-etcd-backup-agent";
+
+  /**
+   * The Job that takes {@code snapshot} on {@code node}; with {@code reportProgress} it runs as
+   * {@link #AGENT_SERVICE_ACCOUNT} and shows its progress on the snapshot's status.
+   */
+  public Job save(EtcdSnapshot snapshot, String jobName, String node, boolean reportProgress) {
     EtcdSnapshotSpec spec = snapshot.getSpec();
     List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
         TERMINATION_LOG, "save", "-o", "json", "--node-name", node,
@@ -66,7 +72,17 @@ public final class AgentJobs {
       args.addAll(s3Args(spec.s3, mounts));
       env.addAll(s3Env(spec.s3));
     }
-    return job(snapshot, jobName, node, "save", args, env, mounts);
+    Job job = job(snapshot, jobName, node, "save", args, env, mounts);
+    if (reportProgress) {
+      var pod = job.getSpec().getTemplate().getSpec();
+      pod.setServiceAccountName(AGENT_SERVICE_ACCOUNT);
+      pod.setAutomountServiceAccountToken(true);
+      pod.getContainers().get(0).getEnv().add(new EnvVarBuilder()
+          .withName(StatusProgressReporter.ENV_TARGET).withValue(
+              snapshot.getMetadata().getNamespace() + "/" + snapshot.getMetadata().getName())
+          .build());
+    }
+    return job;
   }
 
   /** The Job that deletes the local file {@code fileName} (and its sidecar) on {@code node}. */

@@ -1,5 +1,7 @@
 package dev.k3sbackup.cli;
 
+import dev.k3sbackup.agent.StatusProgressReporter;
+import dev.k3sbackup.snapshot.ProgressListener;
 import dev.k3sbackup.snapshot.SaveRequest;
 import dev.k3sbackup.snapshot.ServerTokenHash;
 import dev.k3sbackup.snapshot.SnapshotException;
@@ -11,6 +13,7 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.net.UnknownHostException;
 import java.util.Locale;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -53,8 +56,17 @@ final class SaveCommand extends StoreCommand {
         store.s3Config(parent.context.env()),
         ServerTokenHash.fromFile(tokenFile != null ? tokenFile
             : store.dataDir.resolve("server/token")).orElse(null), clusterId);
-    SnapshotRecord record = new SnapshotSaver(parent.context.clock(), parent.context.etcd(),
-        parent.progress(spec.commandLine())).save(request);
+    SnapshotRecord record;
+    Optional<StatusProgressReporter> reporter =
+        StatusProgressReporter.fromEnv(parent.context.env());
+    try {
+      ProgressListener progress = parent.progress(spec.commandLine());
+      record = new SnapshotSaver(parent.context.clock(), parent.context.etcd(),
+          reporter.<ProgressListener>map(r -> ProgressListener.both(progress, r))
+              .orElse(progress)).save(request);
+    } finally {
+      reporter.ifPresent(StatusProgressReporter::close);
+    }
     PrintWriter out = out();
     if (output == OutputFormat.TABLE) {
       out.printf("Saved snapshot %s%n  file://%s%n", record.name(), record.localPath());

@@ -1,6 +1,7 @@
 package dev.k3sbackup.etcd;
 
 import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.snapshot.TrailerCheck;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -62,7 +63,7 @@ public final class GrpcEtcdMember implements EtcdMember {
     try {
       connection.call("/etcdserverpb.Maintenance/Snapshot", EMPTY_REQUEST, (buf, length) -> {
         ProtoReader r = new ProtoReader(buf, 0, length);
-        long remaining = -1;
+        long remaining = 0; // proto3 leaves a zero out: a one-chunk snapshot has none left
         while (r.next()) {
           if (r.field() == 2 && r.wireType() == ProtoReader.VARINT) {
             remaining = r.varint();
@@ -75,8 +76,9 @@ public final class GrpcEtcdMember implements EtcdMember {
             r.skip();
           }
         }
-        if (written[1] < 0 && remaining >= 0) {
-          written[1] = written[0] + remaining;
+        if (written[1] < 0) {
+          // remaining_bytes counts the database only; etcd appends its sha256 as a last chunk
+          written[1] = written[0] + remaining + TrailerCheck.TRAILER;
           expectedSize.accept(written[1]);
         }
       });

@@ -135,7 +135,9 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
 
   private UpdateControl<EtcdSnapshot> launch(EtcdSnapshot snapshot, Instant now) {
     EtcdSnapshotStatus status = snapshot.getStatus();
-    Job job = jobs.save(snapshot, status.jobName, status.node);
+    boolean report = client.serviceAccounts().inNamespace(snapshot.getMetadata().getNamespace())
+        .withName(AgentJobs.AGENT_SERVICE_ACCOUNT).get() != null;
+    Job job = jobs.save(snapshot, status.jobName, status.node, report);
     job.addOwnerReference(snapshot);
     try {
       client.resource(job).create();
@@ -224,7 +226,6 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     }
     status.phase = SnapshotPhase.Succeeded;
     status.completionTime = now.toString();
-    status.progress = null;
     status.message = "saved " + status.snapshotName + " on node " + status.node + " ("
         + status.size + " bytes, sha256 " + status.sha256 + ")";
     Conditions.set(status.conditions, Conditions.READY, true, "Saved", status.message,

@@ -13,4 +13,27 @@ public interface ProgressListener {
 
   /** The phase is over. */
   default void done() {}
+
+  /** Tells both listeners. */
+  static ProgressListener both(ProgressListener a, ProgressListener b) {
+    return new ProgressListener() {
+      @Override
+      public void start(String phase, long expectedBytes) {
+        a.start(phase, expectedBytes);
+        b.start(phase, expectedBytes);
+      }
+
+      @Override
+      public void advance(long bytesDone) {
+        a.advance(bytesDone);
+        b.advance(bytesDone);
+      }
+
+      @Override
+      public void done() {
+        a.done();
+        b.done();
+      }
+    };
+  }
 }

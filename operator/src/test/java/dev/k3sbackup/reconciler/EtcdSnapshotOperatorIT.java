@@ -103,6 +103,7 @@ class EtcdSnapshotOperatorIT {
 
   @Test
   void oneOffLocalSnapshotSucceedsAndStatusMatchesTheFile() throws Exception {
+    cluster.allowProgressReports();
     EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
     spec.node = "server-1";
     create("before-upgrade", spec);
@@ -121,6 +122,9 @@ class EtcdSnapshotOperatorIT {
         dev.k3sbackup.snapshot.ServerTokenHash.of("server-1-token"));
     assertThat(status.node).isEqualTo("server-1");
     assertThat(status.attempts).isEqualTo(1);
+    assertThat(status.progress).as("reported by the agent through the API").isNotNull();
+    assertThat(status.progress.bytesDone).isEqualTo(status.size);
+    assertThat(status.progress.bytesTotal).isEqualTo(status.size);
     assertThat(Conditions.find(status.conditions, Conditions.READY))
         .hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
     assertThat(eventReasons("before-upgrade")).contains("SnapshotStarted", "SnapshotSaved");

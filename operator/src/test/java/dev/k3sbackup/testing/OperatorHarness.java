@@ -86,7 +86,17 @@ public final class OperatorHarness implements AutoCloseable {
     Files.writeString(server.resolve("token"), "K10abcdef::server:" + name + "-token\n");
     return kubelet.addNode(new FakeKubelet.FakeNode(name, root,
         Map.of(EtcdNodes.LABEL, "true", "node-role.kubernetes.io/control-plane", "true"),
-        Map.of("K3S_ETCD_BACKUP_ENDPOINT", etcd.endpoint())));
+        Map.of("K3S_ETCD_BACKUP_ENDPOINT", etcd.endpoint(),
+            // what a Pod's service account token gives a real agent: the API
+            "KUBERNETES_MASTER", client.getMasterUrl().toString())));
+  }
+
+  /** Creates the agent's service account, so snapshots report their progress. */
+  public void allowProgressReports() {
+    client.serviceAccounts().inNamespace(NAMESPACE).resource(
+        new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
+            .withName(dev.k3sbackup.agent.AgentJobs.AGENT_SERVICE_ACCOUNT).endMetadata().build())
+        .create();
   }
 
   public void startOperator() {
