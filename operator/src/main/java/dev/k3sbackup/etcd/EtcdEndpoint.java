@@ -2,9 +2,7 @@ package dev.k3sbackup.etcd;
 
 import dev.k3sbackup.snapshot.SnapshotException;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /**
  * Exactly one etcd client endpoint, and the TLS files used to reach it. A snapshot streams from
@@ -60,11 +58,6 @@ public record EtcdEndpoint(URI url, Path caCert, Path clientCert, Path clientKey
 
   public boolean tls() {
     return "https".equals(url.getScheme());
-  }
-
-  /** The client cert and key, when both are configured and the key file exists. */
-  public Optional<Path> clientCertIfPresent() {
-    return clientCert != null && Files.exists(clientCert) ? Optional.of(clientCert) : Optional.empty();
   }
 
   /** The gRPC target string jetcd expects for this endpoint. */

@@ -68,27 +68,6 @@ public record SnapshotName(String prefix, String node, long unixSeconds, boolean
    */
   public record Parsed(String fileName, String baseName, Instant createdAt, boolean compressed) {
 
-    /** The part before {@code -<node>-<time>}, when the node is known. */
-    public Optional<String> prefixFor(String node) {
-      String tail = "-" + node + "-" + createdAt.getEpochSecond();
-      return baseName.endsWith(tail) && baseName.length() > tail.length()
-          ? Optional.of(baseName.substring(0, baseName.length() - tail.length()))
-          : Optional.empty();
-    }
-
-    /**
-     * The node, when the name starts with a known prefix: {@code on-demand-n1-17...} gives
-     * {@code n1} for prefix {@code on-demand}.
-     */
-    public Optional<String> nodeAfter(String prefix) {
-      String head = prefix + "-";
-      String tail = "-" + createdAt.getEpochSecond();
-      if (baseName.startsWith(head) && baseName.length() > head.length() + tail.length()) {
-        return Optional.of(baseName.substring(head.length(), baseName.length() - tail.length()));
-      }
-      return Optional.empty();
-    }
-
     /** True when this snapshot's name starts with {@code prefix-}, as K3s's retention counts. */
     public boolean hasPrefix(String prefix) {
       return baseName.startsWith(prefix + "-");

@@ -14,7 +14,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -241,10 +240,5 @@ public final class LocalSnapshotDir {
         // not every filesystem lets a directory be fsynced; the file itself is synced
       }
     }
-  }
-
-  /** The file's modification time, for names that carry no time. */
-  static Instant modified(Path p) throws IOException {
-    return Files.getLastModifiedTime(p).toInstant();
   }
 }
