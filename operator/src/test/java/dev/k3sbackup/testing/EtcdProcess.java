@@ -170,6 +170,22 @@ public final class EtcdProcess implements AutoCloseable {
     }
   }
 
+  /** Starts the server again on its data dir, same name and ports (after {@link #stop()}). */
+  public EtcdProcess restart() {
+    return launch();
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  /** The {@code etcdctl snapshot restore} flags that recreate this member's identity. */
+  public List<String> restoreFlags(Path into) {
+    String peer = "http://127.0.0.1:" + peerPort;
+    return List.of("--data-dir", into.toString(), "--name", name, "--initial-cluster",
+        name + "=" + peer, "--initial-advertise-peer-urls", peer);
+  }
+
   /** Kills the server at once, as a crash would. */
   public void kill() {
     if (process != null) {

@@ -1,0 +1,76 @@
+package dev.k3sbackup.testing;
+
+import dev.k3sbackup.restore.NodeHost;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A fake host, named as such: stands for a K3s server node whose K3s is a real etcd process.
+ * Stopping and starting K3s stop and start that process; the cluster reset does what K3s's does,
+ * with etcd's own tools: the data dir moves aside to {@code etcd-old-<n>} and
+ * {@code etcdctl snapshot restore} recreates it as a single member.
+ */
+public final class EtcdBackedHost implements NodeHost {
+
+  private final EtcdProcess etcd;
+  private final AtomicInteger resets = new AtomicInteger();
+  private final AtomicInteger stops = new AtomicInteger();
+
+  public EtcdBackedHost(EtcdProcess etcd) {
+    this.etcd = etcd;
+  }
+
+  public int resets() {
+    return resets.get();
+  }
+
+  public int stops() {
+    return stops.get();
+  }
+
+  @Override
+  public void stopK3s() {
+    stops.incrementAndGet();
+    etcd.stop();
+  }
+
+  @Override
+  public void startK3s() {
+    etcd.restart();
+  }
+
+  @Override
+  public Path clusterReset(Path snapshot) {
+    resets.incrementAndGet();
+    Path data = etcd.dataDir();
+    Path old = data.resolveSibling("etcd-old-" + resets.get());
+    try {
+      Files.move(data, old);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    List<String> cmd = new ArrayList<>(List.of("etcdctl", "snapshot", "restore",
+        snapshot.toString()));
+    cmd.addAll(etcd.restoreFlags(data));
+    Processes.run(cmd, Map.of("ETCDCTL_API", "3"), null).requireSuccess(cmd);
+    return old;
+  }
+
+  @Override
+  public Path moveDbAside() {
+    Path data = etcd.dataDir();
+    Path aside = data.resolveSibling(data.getFileName() + "-aside");
+    try {
+      Files.move(data, aside);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return aside;
+  }
+}
