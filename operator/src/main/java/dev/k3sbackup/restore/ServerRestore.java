@@ -5,65 +5,76 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.net.URI;
 import java.util.List;
-import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.Map;
 
 /**
  * The restoring server's own steps (K3s's single-server restore, and S1's part of the HA one):
- * verify the snapshot, stop K3s, reset the cluster from the snapshot, start K3s. Every step is
- * journaled on the node before and after it runs, so an agent that is killed and rerun resumes
- * where it stopped; nothing is stopped before the snapshot has verified.
+ * verify the snapshot, stop K3s, reset the cluster from the snapshot, (HA: wait until every peer
+ * has stopped and moved its data aside), start K3s, (HA: wait until every peer has rejoined).
+ * Every step is journaled on the node before and after it runs, so an agent that is killed and
+ * rerun resumes where it stopped; nothing is stopped before the snapshot has verified.
  */
 public final class ServerRestore {
 
-  /** The steps, in order. */
+  /** The steps of a single-server restore, in order. */
   public static final List<String> STEPS = List.of("verify", "stop", "reset", "start");
-  private static final Logger LOG = LoggerFactory.getLogger(ServerRestore.class);
 
   /**
    * @param snapshot the snapshot file on this node
    * @param expectedSha256 the sha256 recorded when it was taken, or null when unknown
+   * @param peers the status URLs of the peers' agents (HA), or none
    */
-  public record Plan(Path snapshot, String expectedSha256) {}
+  public record Plan(Path snapshot, String expectedSha256, List<URI> peers) {
+    public Plan(Path snapshot, String expectedSha256) {
+      this(snapshot, expectedSha256, List.of());
+    }
+  }
 
   private final NodeHost host;
-  private final RestoreJournal journal;
+  private final JournaledSteps steps;
+  private final PeerProbe probe;
 
   public ServerRestore(NodeHost host, RestoreJournal journal) {
+    this(host, journal, null);
+  }
+
+  public ServerRestore(NodeHost host, RestoreJournal journal, PeerProbe probe) {
     this.host = host;
-    this.journal = journal;
+    this.steps = new JournaledSteps(journal);
+    this.probe = probe;
+  }
+
+  /** What this agent's status server reports. */
+  public Map<String, Object> status(String node) {
+    return steps.status(node, "server");
   }
 
   /** Runs (or resumes) the steps; throws at the first that fails, after journaling it. */
   public void run(Plan plan) {
-    step("verify", () -> verify(plan));
-    step("stop", () -> {
+    steps.run("verify", () -> verify(plan));
+    steps.run("stop", () -> {
       host.stopK3s();
       return "k3s stopped";
     });
-    step("reset", () -> "cluster reset from " + plan.snapshot() + "; the old data is in "
+    steps.run("reset", () -> "cluster reset from " + plan.snapshot() + "; the old data is in "
         + host.clusterReset(plan.snapshot()));
-    step("start", () -> {
+    if (!plan.peers().isEmpty()) {
+      steps.run("await-peers", () -> {
+        probe.awaitAll(plan.peers(), PeerRestore.WIPE);
+        return "every peer has stopped and moved its data aside";
+      });
+    }
+    steps.run("start", () -> {
       host.startK3s();
       return "k3s started";
     });
-  }
-
-  private void step(String name, Supplier<String> action) {
-    if (journal.done(name)) {
-      LOG.info("restore step {} was done before, skipping it", name);
-      return;
-    }
-    journal.began(name, "");
-    try {
-      String message = action.get();
-      journal.finished(name, message);
-      LOG.info("restore step {}: {}", name, message);
-    } catch (RuntimeException e) {
-      journal.failed(name, e.getMessage());
-      throw e;
+    if (!plan.peers().isEmpty()) {
+      steps.run("await-rejoin", () -> {
+        probe.awaitAll(plan.peers(), PeerRestore.START);
+        return "every peer has rejoined";
+      });
     }
   }
 

@@ -19,11 +19,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class EtcdBackedHost implements NodeHost {
 
   private final EtcdProcess etcd;
+  private final EtcdProcess joinThrough;
   private final AtomicInteger resets = new AtomicInteger();
   private final AtomicInteger stops = new AtomicInteger();
 
+  /** The host of a single server, or of the one that restores. */
   public EtcdBackedHost(EtcdProcess etcd) {
+    this(etcd, null);
+  }
+
+  /** The host of a peer: once wiped, starting it rejoins the cluster of {@code joinThrough}. */
+  public EtcdBackedHost(EtcdProcess etcd, EtcdProcess joinThrough) {
     this.etcd = etcd;
+    this.joinThrough = joinThrough;
   }
 
   public int resets() {
@@ -42,7 +50,11 @@ public final class EtcdBackedHost implements NodeHost {
 
   @Override
   public void startK3s() {
-    etcd.restart();
+    if (joinThrough != null && !Files.exists(etcd.dataDir())) {
+      etcd.rejoin(joinThrough); // a wiped K3s server joins the server it is configured with
+    } else {
+      etcd.restart();
+    }
   }
 
   @Override

@@ -30,6 +30,8 @@ public final class EtcdProcess implements AutoCloseable {
   private final Path log;
   private Process process;
   private Client client;
+  private String initialCluster;
+  private String clusterState = "new";
 
   private EtcdProcess(String name, Path dataDir, int clientPort, int peerPort, TlsFiles tls) {
     this.name = name;
@@ -66,7 +68,67 @@ public final class EtcdProcess implements AutoCloseable {
     return new EtcdProcess("r", restored, Processes.freePort(), peer, null).launch();
   }
 
+  /** Starts an n-member cluster on loopback, members named s1..sn. */
+  public static List<EtcdProcess> startCluster(Path work, int n) {
+    List<EtcdProcess> members = new ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      members.add(new EtcdProcess("s" + i, work.resolve("s" + i + "/etcd-data"),
+          Processes.freePort(), Processes.freePort(), null));
+    }
+    String cluster = String.join(",", members.stream()
+        .map(m -> m.name + "=http://127.0.0.1:" + m.peerPort).toList());
+    for (EtcdProcess m : members) {
+      m.initialCluster = cluster;
+      m.spawn();
+    }
+    for (EtcdProcess m : members) {
+      m.awaitPort();
+    }
+    return members;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public String peerUrl() {
+    return "http://127.0.0.1:" + peerPort;
+  }
+
+  /**
+   * Joins the cluster {@code member} belongs to as a new member with an empty data dir, as a
+   * wiped K3s server does when it starts: member add (retried while the cluster is not ready),
+   * then start with the cluster's member list.
+   */
+  public EtcdProcess rejoin(EtcdProcess member) {
+    List<String> add = List.of("etcdctl", "--endpoints", member.endpoint(), "member", "add",
+        name, "--peer-urls=" + peerUrl());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    Processes.Result r;
+    while (true) {
+      r = Processes.run(add, Map.of("ETCDCTL_API", "3"), null);
+      if (r.exitCode() == 0 || System.nanoTime() > deadline) {
+        break;
+      }
+      sleep(500);
+    }
+    r.requireSuccess(add);
+    for (String line : r.output().split("\n")) {
+      if (line.startsWith("ETCD_INITIAL_CLUSTER=")) {
+        initialCluster = line.substring(line.indexOf('=') + 1).replace("\"", "");
+      }
+    }
+    clusterState = "existing";
+    return launch();
+  }
+
   private EtcdProcess launch() {
+    spawn();
+    awaitPort();
+    return this;
+  }
+
+  private void spawn() {
     String scheme = tls == null ? "http" : "https";
     String clientUrl = scheme + "://127.0.0.1:" + clientPort;
     String peerUrl = "http://127.0.0.1:" + peerPort;
@@ -74,7 +136,8 @@ public final class EtcdProcess implements AutoCloseable {
         "--data-dir", dataDir.toString(), "--logger=zap", "--log-outputs=stderr",
         "--listen-client-urls", clientUrl, "--advertise-client-urls", clientUrl,
         "--listen-peer-urls", peerUrl, "--initial-advertise-peer-urls", peerUrl,
-        "--initial-cluster", name + "=" + peerUrl, "--quota-backend-bytes", "8589934592"));
+        "--initial-cluster", initialCluster != null ? initialCluster : name + "=" + peerUrl,
+        "--initial-cluster-state", clusterState, "--quota-backend-bytes", "8589934592"));
     if (tls != null) {
       cmd.addAll(List.of("--cert-file", tls.serverCert().toString(),
           "--key-file", tls.serverKey().toString(),
@@ -83,13 +146,11 @@ public final class EtcdProcess implements AutoCloseable {
     try {
       Files.createDirectories(dataDir.getParent());
       process = new ProcessBuilder(cmd).redirectErrorStream(true)
-          .redirectOutput(log.toFile()).start();
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     } catch (IOException e) {
       throw new IllegalStateException("cannot start etcd: install it with "
           + "`apt-get install -y etcd-server etcd-client`", e);
     }
-    awaitPort();
-    return this;
   }
 
   private void awaitPort() {
