@@ -3,6 +3,8 @@ package dev.k3sbackup;
 import dev.k3sbackup.cli.CliContext;
 import dev.k3sbackup.cli.EtcdSnapshotCommand;
 import dev.k3sbackup.operator.OperatorMain;
+import dev.k3sbackup.restore.RestoreAgentCommand;
+import dev.k3sbackup.restore.RestoreContext;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import picocli.CommandLine;
@@ -33,10 +35,17 @@ public final class Main {
    * which is also what the node agent Jobs run.
    */
   public static int run(String[] args, CliContext context, PrintWriter out, PrintWriter err) {
+    if (args.length > 0 && args[0].equals("restore-agent")) {
+      CommandLine agent = RestoreAgentCommand.commandLine(RestoreContext.system());
+      agent.setOut(out);
+      agent.setErr(err);
+      return agent.execute(Arrays.copyOfRange(args, 1, args.length));
+    }
     if (args.length == 0 || !args[0].equals("etcd-snapshot")) {
       err.println("usage: java -jar k3s-etcd-backup.jar etcd-snapshot "
           + "save|ls|delete|prune|verify [flags]   (add --help for flags)\n"
-          + "       java -jar k3s-etcd-backup.jar operator");
+          + "       java -jar k3s-etcd-backup.jar operator\n"
+          + "       java -jar k3s-etcd-backup.jar restore-agent server|peer [flags]");
       err.flush();
       return args.length == 0 || args[0].equals("--help") ? 0 : 2;
     }
