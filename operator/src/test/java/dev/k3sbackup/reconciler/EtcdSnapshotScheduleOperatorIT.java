@@ -112,7 +112,9 @@ class EtcdSnapshotScheduleOperatorIT {
           assertThat(s.getStatus()).isNotNull();
           assertThat(s.getStatus().lastScheduleTime).isEqualTo(mark.toString());
           assertThat(children("k3s-default")).anySatisfy(c -> {
-            assertThat(c.getMetadata().getName()).endsWith("-" + mark.getEpochSecond() / 60);
+            assertThat(c.getMetadata().getLabels()).containsEntry(
+                EtcdSnapshotScheduleReconciler.LABEL_SCHEDULED_MINUTE,
+                Long.toString(mark.getEpochSecond() / 60));
             assertThat(c.getStatus()).isNotNull();
             assertThat(c.getStatus().phase).isEqualTo(SnapshotPhase.Succeeded);
           });
@@ -152,6 +154,45 @@ class EtcdSnapshotScheduleOperatorIT {
     assertThat(Instant.parse(s.getStatus().nextScheduleTime)).isAfter(clock.instant());
     assertThat(cluster.client().v1().events().inNamespace(NS).list().getItems())
         .extracting(e -> e.getReason()).contains("SnapshotCreated", "SnapshotPruned");
+  }
+
+  @Test
+  void everyNodeTakesItsOwnSnapshotAndMissedRunsAreTakenOnce() throws Exception {
+    EtcdProcess etcd2 = EtcdProcess.start(work.resolve("second"));
+    try {
+      FakeKubelet.FakeNode node2 = cluster.addEtcdNode("server-2", work.resolve("node-server-2"),
+          etcd2);
+      EtcdSnapshotScheduleSpec spec = new EtcdSnapshotScheduleSpec();
+      spec.schedule = "*/10 * * * *";
+      spec.nodeSelection = dev.k3sbackup.api.v1alpha1.NodeSelection.Every;
+      create("k3s-default", spec);
+
+      nextRunSucceeds(1);
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+          assertThat(children("k3s-default")).hasSize(2).allSatisfy(c -> {
+            assertThat(c.getStatus()).isNotNull();
+            assertThat(c.getStatus().phase).isEqualTo(SnapshotPhase.Succeeded);
+          }));
+      assertThat(children("k3s-default")).extracting(c -> c.getSpec().node)
+          .containsExactlyInAnyOrder("server-1", "server-2");
+      assertThat(localFiles()).hasSize(1);
+      try (Stream<Path> f = Files.list(node2.path(SNAPSHOTS))) {
+        assertThat(f).hasSize(1);
+      }
+
+      // The operator is down for three runs; on return it takes one, for the latest.
+      cluster.stopOperator();
+      clock.advance(Duration.ofMinutes(35));
+      cluster.startOperator();
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+          assertThat(children("k3s-default")).hasSize(4));
+      Thread.sleep(1500);
+      assertThat(children("k3s-default")).hasSize(4);
+      assertThat(cluster.client().v1().events().inNamespace(NS).list().getItems())
+          .extracting(e -> e.getReason()).contains("MissedRunTaken");
+    } finally {
+      etcd2.close();
+    }
   }
 
   @Test
