@@ -125,24 +125,13 @@ public final class SnapshotAdopter {
   }
 
   private void adoptObject(S3Storage folder, StoredSnapshot o) {
-    EtcdSnapshot s = new EtcdSnapshot();
-    s.getMetadata().setName(resourceName("s3", o.name()));
-    s.getMetadata().setNamespace(settings.home());
-    s.getMetadata().setLabels(Map.of(LABEL_ADOPTED, "true"));
     EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
     spec.s3 = folder;
-    s.setSpec(spec);
-    try {
-      s = client.resource(s).create();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-      s = client.resource(s).get();
-      if (s == null || s.getStatus() != null) {
-        return;
-      }
+    Optional<EtcdSnapshot> created = createAdopted(resourceName("s3", o.name()), spec);
+    if (created.isEmpty()) {
+      return;
     }
+    EtcdSnapshot s = created.get();
     EtcdSnapshotStatus status = new EtcdSnapshotStatus();
     status.phase = SnapshotPhase.Succeeded;
     status.adopted = true;
@@ -250,25 +239,13 @@ public final class SnapshotAdopter {
   }
 
   private void adopt(String node, String dir, String file, long size, String createdAt) {
-    EtcdSnapshot s = new EtcdSnapshot();
-    s.getMetadata().setName(resourceName(node, file));
-    s.getMetadata().setNamespace(settings.home());
-    s.getMetadata().setLabels(Map.of(LABEL_ADOPTED, "true"));
     EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
     spec.node = node;
-    s.setSpec(spec);
-    try {
-      s = client.resource(s).create();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-      // created by an earlier pass that stopped before writing the status: finish it
-      s = client.resource(s).get();
-      if (s == null || s.getStatus() != null) {
-        return;
-      }
+    Optional<EtcdSnapshot> created = createAdopted(resourceName(node, file), spec);
+    if (created.isEmpty()) {
+      return;
     }
+    EtcdSnapshot s = created.get();
     EtcdSnapshotStatus status = new EtcdSnapshotStatus();
     Instant now = settings.clock().instant();
     status.phase = SnapshotPhase.Succeeded;
@@ -288,6 +265,28 @@ public final class SnapshotAdopter {
     StatusWriter.patchNow(client, s);
     events.normal(s, "SnapshotAdopted", status.message);
     LOG.info("adopted {} on node {} as {}", file, node, s.getMetadata().getName());
+  }
+
+  /**
+   * Creates the adopted resource; empty when it exists already with its status. One that exists
+   * without status (an earlier pass stopped in between) is returned, to be finished.
+   */
+  private Optional<EtcdSnapshot> createAdopted(String name, EtcdSnapshotSpec spec) {
+    EtcdSnapshot s = new EtcdSnapshot();
+    s.getMetadata().setName(name);
+    s.getMetadata().setNamespace(settings.home());
+    s.getMetadata().setLabels(Map.of(LABEL_ADOPTED, "true"));
+    s.setSpec(spec);
+    try {
+      return Optional.of(client.resource(s).create());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      EtcdSnapshot existing = client.resource(s).get();
+      return existing == null || existing.getStatus() != null ? Optional.empty()
+          : Optional.of(existing);
+    }
   }
 
   private void forget(EtcdSnapshot s) {
