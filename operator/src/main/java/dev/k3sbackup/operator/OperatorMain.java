@@ -1,5 +1,6 @@
 package dev.k3sbackup.operator;
 
+import dev.k3sbackup.reconciler.EtcdRestoreReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
 import dev.k3sbackup.reconciler.OperatorSettings;
@@ -65,6 +66,8 @@ public final class OperatorMain {
     operator.register(new EtcdSnapshotReconciler(client, settings),
         c -> configure(c, namespaces, settings));
     operator.register(new EtcdSnapshotScheduleReconciler(client, settings),
+        c -> configure(c, namespaces, settings));
+    operator.register(new EtcdRestoreReconciler(client, settings),
         c -> configure(c, namespaces, settings));
     operator.start();
     SnapshotAdopter adopter = new SnapshotAdopter(client, settings);

@@ -60,10 +60,16 @@ class ExamplesTest {
             assertThat(parsed.problem()).as(file + ": " + parsed.problem()).isNull();
             checked++;
           }
+          case "EtcdRestore" -> {
+            var r = YAML.treeToValue(doc, dev.k3sbackup.api.v1alpha1.EtcdRestore.class);
+            assertThat(r.getSpec().dryRun() || r.getSpec().confirmed()).as(file.toString())
+                .isTrue();
+            checked++;
+          }
           default -> { }
         }
       }
     }
-    assertThat(checked).isGreaterThanOrEqualTo(4);
+    assertThat(checked).isGreaterThanOrEqualTo(6);
   }
 }

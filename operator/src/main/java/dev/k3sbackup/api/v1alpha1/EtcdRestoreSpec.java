@@ -1,0 +1,42 @@
+package dev.k3sbackup.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.List;
+
+/** Restore the cluster's etcd from a snapshot (K3s's --cluster-reset-restore-path). */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "(has(self.dryRun) && self.dryRun) || (has(self.confirm) && self.confirm)",
+    message = "a restore rolls the whole cluster back: set confirm: true (or dryRun: true)")
+public class EtcdRestoreSpec {
+
+  @JsonPropertyDescription("The EtcdSnapshot (same namespace) to restore.")
+  @Required
+  public String snapshot;
+
+  @JsonPropertyDescription("Required for a real restore: the cluster's state goes back to the "
+      + "snapshot's time, and everything written since is lost.")
+  public Boolean confirm;
+
+  @JsonPropertyDescription("Check and plan only: fill status.plan, change nothing.")
+  public Boolean dryRun;
+
+  @JsonPropertyDescription("Take a snapshot of the current state first.")
+  @Default("true")
+  public Boolean safetySnapshot;
+
+  @JsonPropertyDescription("The other etcd server nodes, which stop, move their data aside and "
+      + "rejoin; default all other nodes labelled node-role.kubernetes.io/etcd=true.")
+  public List<String> peers;
+
+  public boolean dryRun() {
+    return Boolean.TRUE.equals(dryRun);
+  }
+
+  public boolean confirmed() {
+    return Boolean.TRUE.equals(confirm);
+  }
+}
