@@ -4,7 +4,6 @@ import dev.k3sbackup.cli.CliContext;
 import dev.k3sbackup.cli.EtcdSnapshotCommand;
 import dev.k3sbackup.operator.OperatorMain;
 import dev.k3sbackup.restore.RestoreAgentCommand;
-import dev.k3sbackup.restore.RestoreContext;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import picocli.CommandLine;
@@ -36,7 +35,7 @@ public final class Main {
    */
   public static int run(String[] args, CliContext context, PrintWriter out, PrintWriter err) {
     if (args.length > 0 && args[0].equals("restore-agent")) {
-      CommandLine agent = RestoreAgentCommand.commandLine(RestoreContext.system());
+      CommandLine agent = RestoreAgentCommand.commandLine(context.restore());
       agent.setOut(out);
       agent.setErr(err);
       return agent.execute(Arrays.copyOfRange(args, 1, args.length));

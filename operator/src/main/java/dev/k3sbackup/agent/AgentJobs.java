@@ -9,6 +9,7 @@ import dev.k3sbackup.api.v1alpha1.S3Storage;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Toleration;
@@ -93,6 +94,31 @@ public final class AgentJobs {
     args.addAll(mounts.dirArgs());
     args.add(fileName);
     return job(snapshot, jobName, node, "delete", args, List.of(), mounts);
+  }
+
+  /**
+   * The restoring server's Job: {@code restore-agent server}, privileged with the host's PID
+   * namespace (it stops and starts K3s through systemd) and the whole data dir mounted.
+   */
+  public Job restoreServer(HasMetadata restore, String jobName, String node, String dataDir,
+      String snapshotPath, String sha256) {
+    Mounts mounts = new Mounts();
+    mounts.hostPath("data-dir", dataDir, "Directory", false);
+    List<String> args = new ArrayList<>(List.of("restore-agent", "--data-dir", dataDir,
+        "--restore-id", "restore-" + restore.getMetadata().getUid(), "--node-name", node,
+        "--result-file", TERMINATION_LOG, "server", "--snapshot", snapshotPath));
+    if (sha256 != null) {
+      args.addAll(List.of("--sha256", sha256));
+    }
+    Job job = job(restore.getMetadata().getNamespace(), restore.getMetadata().getName(), jobName,
+        node, "restore", args, List.of(), mounts);
+    var pod = job.getSpec().getTemplate().getSpec();
+    pod.setHostPID(true);
+    var security = pod.getContainers().get(0).getSecurityContext();
+    security.setPrivileged(true);
+    security.setAllowPrivilegeEscalation(true);
+    job.getSpec().setActiveDeadlineSeconds(7200L);
+    return job;
   }
 
   /** The Job that lists the snapshot dir on {@code node} (for adoption), names only. */
@@ -219,6 +245,10 @@ public final class AgentJobs {
     private final List<Volume> volumes = new ArrayList<>();
     private final List<VolumeMount> mounts = new ArrayList<>();
     private final LocalStorage local;
+
+    Mounts() {
+      this.local = new LocalStorage();
+    }
 
     Mounts(LocalStorage local, boolean save) {
       this.local = local;

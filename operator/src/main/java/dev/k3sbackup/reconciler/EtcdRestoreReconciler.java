@@ -1,5 +1,6 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.agent.AgentJobs;
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdRestoreStatus;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
@@ -20,10 +21,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Plans a restore and checks it before anything is touched (see {@link RestorePhase} for the
- * state machine). This version runs the preflight and dry runs; running the plan's node steps
- * (the {@code restore-agent} Jobs) is the next step of its development, and a confirmed restore
- * says so rather than pretending.
+ * Restores the cluster from an EtcdSnapshot; the phase ({@link RestorePhase}, where the
+ * transitions are documented) picks the step: preflight (changes nothing), dry-run plan, safety
+ * snapshot, the server's {@code restore-agent} Job. An HA restore (peers) is refused in
+ * preflight for now: its node steps exist (restore-agent peer) but the operator does not run
+ * them yet.
  */
 @ControllerConfiguration(name = "etcdrestore")
 public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
@@ -32,12 +34,14 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
   private final OperatorSettings settings;
   private final EtcdNodes nodes;
   private final EventRecorder events;
+  private final AgentJobs jobs;
 
   public EtcdRestoreReconciler(KubernetesClient client, OperatorSettings settings) {
     this.client = client;
     this.settings = settings;
     this.nodes = new EtcdNodes(client);
     this.events = new EventRecorder(client, settings.clock());
+    this.jobs = new AgentJobs(settings.agentImage());
   }
 
   @Override
@@ -52,17 +56,29 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     if (status.phase == null) {
       enter(restore, RestorePhase.Pending, "accepted");
     }
+    return switch (status.phase) {
+      case Pending, Preflight -> preflightStep(restore);
+      case SafetySnapshot -> safetySnapshotStep(restore);
+      case Restoring -> restoringStep(restore);
+      default -> UpdateControl.noUpdate();
+    };
+  }
+
+  /** Pending/Preflight: check everything, change nothing; then plan, or go. */
+  private UpdateControl<EtcdRestore> preflightStep(EtcdRestore restore) {
+    EtcdRestoreStatus status = restore.getStatus();
     if (status.phase == RestorePhase.Pending) {
       enter(restore, RestorePhase.Preflight, "checking, changing nothing");
     }
     Optional<SpecProblem> problem = preflight(restore);
+    if (problem.isEmpty() && !restore.getSpec().dryRun() && !status.plan.peers.isEmpty()) {
+      problem = Optional.of(new SpecProblem("HaNotAvailable", "an HA restore (peers "
+          + status.plan.peers + ") cannot be run from the operator in this version yet: run "
+          + "the node steps with restore-agent (README), or restore a single server"));
+    }
     if (problem.isPresent()) {
-      enter(restore, RestorePhase.Failed, "preflight refused the restore, nothing was "
-          + "touched: " + problem.get().message());
-      Conditions.set(status.conditions, Conditions.READY, false, problem.get().reason(),
-          status.message, restore.getMetadata().getGeneration(), now());
-      events.warning(restore, problem.get().reason(), status.message);
-      return UpdateControl.patchStatus(restore);
+      return fail(restore, problem.get().reason(), "preflight refused the restore, nothing "
+          + "was touched: " + problem.get().message());
     }
     if (restore.getSpec().dryRun()) {
       enter(restore, RestorePhase.PlanReady, "dry run: the plan is in status.plan; nothing "
@@ -72,17 +88,106 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
       events.normal(restore, "PlanReady", status.message);
       return UpdateControl.patchStatus(restore);
     }
-    String message = "preflight passed; running the plan from the operator is not available in "
-        + "this version yet: run the node steps with restore-agent (README), or delete this "
-        + "resource";
-    if (!message.equals(status.message)) {
-      status.message = message;
-      Conditions.set(status.conditions, Conditions.READY, false, "ExecutionNotAvailable",
-          message, restore.getMetadata().getGeneration(), now());
-      events.warning(restore, "ExecutionNotAvailable", message);
+    if (Boolean.FALSE.equals(restore.getSpec().safetySnapshot)) {
+      enter(restore, RestorePhase.Restoring, "preflight passed; restoring on "
+          + status.plan.server + " (no safety snapshot: spec.safetySnapshot is false)");
+    } else {
+      enter(restore, RestorePhase.SafetySnapshot, "preflight passed; taking a safety "
+          + "snapshot of the current state on " + status.plan.server + " first");
+    }
+    events.normal(restore, "PreflightPassed", status.message);
+    return UpdateControl.patchStatus(restore).rescheduleAfter(java.time.Duration.ofMillis(200));
+  }
+
+  /** SafetySnapshot: an EtcdSnapshot of the current state, on the server node. */
+  private UpdateControl<EtcdRestore> safetySnapshotStep(EtcdRestore restore) {
+    String name = restore.getMetadata().getName() + "-safety";
+    String ns = restore.getMetadata().getNamespace();
+    EtcdSnapshot safety = client.resources(EtcdSnapshot.class).inNamespace(ns).withName(name)
+        .get();
+    if (safety == null) {
+      EtcdSnapshot s = new EtcdSnapshot();
+      s.getMetadata().setName(name);
+      s.getMetadata().setNamespace(ns);
+      s.setSpec(new dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec());
+      s.getSpec().node = restore.getStatus().plan.server;
+      s.getSpec().namePrefix = "pre-restore";
+      client.resource(s).create();
+      return UpdateControl.<EtcdRestore>noUpdate().rescheduleAfter(recheck());
+    }
+    var phase = safety.getStatus() == null ? null : safety.getStatus().phase;
+    if (phase == SnapshotPhase.Succeeded) {
+      enter(restore, RestorePhase.Restoring, "safety snapshot " + name + " saved ("
+          + safety.getStatus().snapshotName + "); restoring on " + restore.getStatus().plan.server);
+      return UpdateControl.patchStatus(restore).rescheduleAfter(java.time.Duration.ofMillis(200));
+    }
+    if (phase == SnapshotPhase.Failed) {
+      return fail(restore, "SafetySnapshotFailed", "the safety snapshot failed, nothing was "
+          + "touched: " + safety.getStatus().message);
+    }
+    return UpdateControl.<EtcdRestore>noUpdate().rescheduleAfter(recheck());
+  }
+
+  /** Restoring: the server's restore-agent Job, followed to its end. */
+  private UpdateControl<EtcdRestore> restoringStep(EtcdRestore restore) {
+    var plan = restore.getStatus().plan;
+    String ns = restore.getMetadata().getNamespace();
+    String jobName = jobName(restore.getMetadata().getName(), "-server");
+    var jobsApi = client.batch().v1().jobs().inNamespace(ns);
+    var job = jobsApi.withName(jobName).get();
+    if (job == null) {
+      var created = jobs.restoreServer(restore, jobName, plan.server, dataDir(plan),
+          plan.snapshotPath, plan.sha256);
+      created.addOwnerReference(restore);
+      jobsApi.resource(created).create();
+      return UpdateControl.<EtcdRestore>noUpdate().rescheduleAfter(recheck());
+    }
+    if (!JobState.finished(job)) {
+      return UpdateControl.<EtcdRestore>noUpdate().rescheduleAfter(recheck());
+    }
+    var pods = client.pods().inNamespace(ns).withLabels(AgentJobs.podSelector(jobName)).list()
+        .getItems();
+    Optional<AgentJobs.Outcome> outcome = pods.stream().map(AgentJobs::outcome)
+        .flatMap(Optional::stream).findFirst();
+    if (outcome.isPresent() && outcome.get().ok()) {
+      EtcdRestoreStatus status = restore.getStatus();
+      enter(restore, RestorePhase.Succeeded, "restored from " + plan.snapshotPath + " on "
+          + plan.server + " (etcd revision " + plan.etcdRevision + "); the old data is kept "
+          + "next to it as db/etcd-old-<unix>");
+      Conditions.set(status.conditions, Conditions.READY, true, "Restored", status.message,
+          restore.getMetadata().getGeneration(), now());
+      events.normal(restore, "Restored", status.message);
       return UpdateControl.patchStatus(restore);
     }
-    return UpdateControl.noUpdate();
+    return fail(restore, "RestoreFailed", "the restore on " + plan.server + " failed: "
+        + outcome.map(AgentJobs.Outcome::message).orElse("no result from Job " + jobName)
+        + "; its journal on the node says which steps ran (kubectl logs job/" + jobName + ")");
+  }
+
+  private UpdateControl<EtcdRestore> fail(EtcdRestore restore, String reason, String message) {
+    EtcdRestoreStatus status = restore.getStatus();
+    enter(restore, RestorePhase.Failed, message);
+    Conditions.set(status.conditions, Conditions.READY, false, reason, message,
+        restore.getMetadata().getGeneration(), now());
+    Conditions.set(status.conditions, Conditions.FAILED, true, reason, message,
+        restore.getMetadata().getGeneration(), now());
+    events.warning(restore, reason, message);
+    return UpdateControl.patchStatus(restore);
+  }
+
+  /** The data dir the snapshot path sits in ({@code <data-dir>/server/db/snapshots/...}). */
+  private static String dataDir(RestorePlan plan) {
+    int at = plan.snapshotPath.indexOf("/server/db/");
+    return at > 0 ? plan.snapshotPath.substring(0, at) : "/var/lib/rancher/k3s";
+  }
+
+  private static String jobName(String base, String suffix) {
+    return (base.length() + suffix.length() > 63 ? base.substring(0, 63 - suffix.length())
+        : base) + suffix;
+  }
+
+  private java.time.Duration recheck() {
+    return EtcdSnapshotScheduleReconciler.min(java.time.Duration.ofSeconds(5), settings.recheck());
   }
 
   private Optional<SpecProblem> preflight(EtcdRestore restore) {

@@ -69,6 +69,11 @@ class EtcdRestoreOperatorIT {
   }
 
   private void create(String name, String snapshot, Boolean confirm, Boolean dryRun) {
+    create(name, snapshot, confirm, dryRun, null);
+  }
+
+  private void create(String name, String snapshot, Boolean confirm, Boolean dryRun,
+      java.util.List<String> peers) {
     EtcdRestore r = new EtcdRestore();
     r.getMetadata().setName(name);
     r.getMetadata().setNamespace(NS);
@@ -76,6 +81,7 @@ class EtcdRestoreOperatorIT {
     r.getSpec().snapshot = snapshot;
     r.getSpec().confirm = confirm;
     r.getSpec().dryRun = dryRun;
+    r.getSpec().peers = peers;
     cluster.client().resource(r).create();
   }
 
@@ -127,15 +133,49 @@ class EtcdRestoreOperatorIT {
   }
 
   @Test
+  void aSingleServerRestoreTakesASafetySnapshotThenBringsBackTheSnapshotsState()
+      throws Exception {
+    etcd.put("/registry/after", "written after the snapshot");
+
+    create("rollback", "good", true, null, java.util.List.of());
+
+    EtcdRestore r = awaitPhase("rollback", RestorePhase.Succeeded);
+    assertThat(r.getStatus().history).extracting((PhaseTransition t) -> t.phase)
+        .containsExactly(RestorePhase.Pending, RestorePhase.Preflight,
+            RestorePhase.SafetySnapshot, RestorePhase.Restoring, RestorePhase.Succeeded);
+    assertThat(etcd.all()).containsKey("/registry/a").doesNotContainKey("/registry/after");
+    EtcdSnapshot safety = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
+        .withName("rollback-safety").get();
+    assertThat(safety.getStatus().phase).isEqualTo(SnapshotPhase.Succeeded);
+    assertThat(safety.getStatus().snapshotName).startsWith("pre-restore-server-1-");
+    var job = cluster.client().batch().v1().jobs().inNamespace(NS).withName("rollback-server")
+        .get().getSpec().getTemplate().getSpec();
+    assertThat(job.getHostPID()).isTrue();
+    assertThat(job.getContainers().get(0).getSecurityContext().getPrivileged()).isTrue();
+    assertThat(job.getNodeName()).isEqualTo("server-1");
+  }
+
+  @Test
+  void anHaRestoreIsRefusedBeforeAnythingIsTouchedForNow() {
+    create("ha", "good", true, null);
+
+    assertThat(awaitPhase("ha", RestorePhase.Failed).getStatus().message)
+        .contains("HA restore").contains("nothing was touched");
+    assertThat(cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
+        .withName("ha-safety").get()).isNull();
+  }
+
+  @Test
   void aSecondRestoreWhileOneRunsIsRefused() {
-    create("first", "good", true, null);
+    cluster.kubelet().pause(true); // the first restore's safety snapshot waits for its node
+    create("first", "good", true, null, java.util.List.of());
     await().atMost(Duration.ofSeconds(20)).until(() -> {
       EtcdRestore r = cluster.client().resources(EtcdRestore.class).inNamespace(NS)
           .withName("first").get();
-      return r.getStatus() != null && r.getStatus().phase == RestorePhase.Preflight;
+      return r.getStatus() != null && r.getStatus().phase == RestorePhase.SafetySnapshot;
     });
 
-    create("second", "good", true, null);
+    create("second", "good", true, null, java.util.List.of());
 
     assertThat(awaitPhase("second", RestorePhase.Failed).getStatus().message)
         .contains("one operation at a time").contains("EtcdRestore backups/first");

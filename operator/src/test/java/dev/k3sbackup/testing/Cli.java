@@ -50,7 +50,8 @@ public final class Cli {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     CliContext context = new CliContext(clock, Map.copyOf(env),
-        r -> GrpcEtcdMember.connect(r.etcd(), r.etcdTimeout()), false);
+        r -> GrpcEtcdMember.connect(r.etcd(), r.etcdTimeout()), false,
+        dev.k3sbackup.restore.RestoreContext.system());
     var cli = EtcdSnapshotCommand.commandLine(context);
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));

@@ -6,6 +6,7 @@ import dev.k3sbackup.etcd.GrpcEtcdMember;
 import dev.k3sbackup.operator.OperatorMain;
 import dev.k3sbackup.reconciler.EtcdNodes;
 import dev.k3sbackup.reconciler.OperatorSettings;
+import dev.k3sbackup.restore.RestoreContext;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -43,6 +44,7 @@ public final class OperatorHarness implements AutoCloseable {
   private final FakeKubelet kubelet;
   private final OperatorSettings settings;
   private Operator operator;
+  private final Map<String, EtcdProcess> etcdByEndpoint = new java.util.concurrent.ConcurrentHashMap<>();
 
   public OperatorHarness(MutableClock clock) throws IOException {
     this.clock = clock;
@@ -57,7 +59,10 @@ public final class OperatorHarness implements AutoCloseable {
     }
     this.kubelet = new FakeKubelet(client, NAMESPACE, clock, (args, env, out, err) ->
         Main.run(args.toArray(String[]::new), new CliContext(clock, env,
-            r -> GrpcEtcdMember.connect(r.etcd(), r.etcdTimeout()), false), out, err));
+            r -> GrpcEtcdMember.connect(r.etcd(), r.etcdTimeout()), false,
+            // a node's K3s is its etcd process (a fake host: no systemd here)
+            new RestoreContext(clock, dataDir -> new EtcdBackedHost(
+                etcdByEndpoint.get(env.get("K3S_ETCD_BACKUP_ENDPOINT"))))), out, err));
     this.settings = OperatorSettings.defaults("k3s-etcd-backup:test").withClock(clock)
         .withRetries(2, Duration.ofMillis(300)).withRecheck(Duration.ofMillis(500))
         .withHome(NAMESPACE);
@@ -81,6 +86,7 @@ public final class OperatorHarness implements AutoCloseable {
    */
   public FakeKubelet.FakeNode addEtcdNode(String name, Path root, EtcdProcess etcd)
       throws IOException {
+    etcdByEndpoint.put(etcd.endpoint(), etcd);
     Path server = root.resolve("var/lib/rancher/k3s/server");
     Files.createDirectories(server.resolve("tls/etcd"));
     Files.writeString(server.resolve("token"), "K10abcdef::server:" + name + "-token\n");
