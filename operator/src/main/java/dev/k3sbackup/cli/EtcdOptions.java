@@ -1,6 +1,7 @@
 package dev.k3sbackup.cli;
 
 import dev.k3sbackup.etcd.EtcdEndpoint;
+import dev.k3sbackup.snapshot.GoDuration;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
@@ -43,6 +44,6 @@ public class EtcdOptions {
   }
 
   Duration timeout() {
-    return StoreOptions.parseDuration("--etcd-timeout", timeout);
+    return GoDuration.parse("--etcd-timeout", timeout);
   }
 }

@@ -1,12 +1,10 @@
 package dev.k3sbackup.cli;
 
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.snapshot.GoDuration;
 import dev.k3sbackup.storage.LocalSnapshotDir;
 import dev.k3sbackup.storage.S3Config;
 import dev.k3sbackup.storage.S3SnapshotStore;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -82,7 +80,7 @@ public class StoreOptions {
     String secret = s3SecretKey != null ? s3SecretKey : env.get("AWS_SECRET_ACCESS_KEY");
     return new S3Config(s3Endpoint, s3EndpointCa, s3SkipSslVerify, blankToNull(access),
         blankToNull(secret), s3Bucket, s3Region, s3Folder, s3Insecure,
-        parseDuration("--s3-timeout", s3Timeout));
+        GoDuration.parse("--s3-timeout", s3Timeout));
   }
 
   S3SnapshotStore s3Store(Map<String, String> env) {
@@ -92,19 +90,5 @@ public class StoreOptions {
 
   private static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s;
-  }
-
-  /** Go-style durations as K3s takes them: {@code 90s}, {@code 5m}, {@code 1h30m}. */
-  static Duration parseDuration(String flag, String value) {
-    try {
-      Duration d = Duration.parse("PT" + value.toUpperCase(java.util.Locale.ROOT));
-      if (d.isNegative() || d.isZero()) {
-        throw new DateTimeParseException("not positive", value, 0);
-      }
-      return d;
-    } catch (DateTimeParseException e) {
-      throw SnapshotException.badInput(flag + " '" + value + "' is not a duration: use e.g. 30s, "
-          + "5m or 1h");
-    }
   }
 }

@@ -2,6 +2,7 @@ package dev.k3sbackup.reconciler;
 
 import dev.k3sbackup.api.v1alpha1.KeyReference;
 import dev.k3sbackup.api.v1alpha1.S3Storage;
+import dev.k3sbackup.snapshot.GoDuration;
 import dev.k3sbackup.storage.S3Config;
 import dev.k3sbackup.storage.S3SnapshotStore;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -11,7 +12,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 
@@ -40,7 +40,7 @@ public final class S3Access {
     return S3SnapshotStore.connect(new S3Config(s3.endpoint, ca,
         Boolean.TRUE.equals(s3.skipSSLVerify), access, secretKey, s3.bucket, s3.region, s3.folder,
         Boolean.TRUE.equals(s3.insecure), s3.timeout == null ? null
-            : Duration.parse("PT" + s3.timeout.toUpperCase(java.util.Locale.ROOT))));
+            : GoDuration.parse("s3.timeout", s3.timeout)));
   }
 
   private static String value(Secret secret, String key) {
