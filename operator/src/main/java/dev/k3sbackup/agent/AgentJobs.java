@@ -20,7 +20,9 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -348,8 +350,22 @@ public final class AgentJobs {
     return Optional.empty();
   }
 
-  /** Labels that find the Pods of a Job. */
-  public static Map<String, String> podSelector(String jobName) {
-    return Map.of("job-name", jobName);
+  /** What the newest finished Pod of Job {@code jobName} reported; empty while none has. */
+  public static Optional<Outcome> outcomeOf(KubernetesClient client, String namespace,
+      String jobName) {
+    return client.pods().inNamespace(namespace).withLabels(Map.of("job-name", jobName)).list()
+        .getItems().stream()
+        .sorted(Comparator.comparing((Pod p) -> p.getMetadata().getCreationTimestamp(),
+            Comparator.nullsFirst(Comparator.naturalOrder())).reversed())
+        .map(AgentJobs::outcome).flatMap(Optional::stream).findFirst();
+  }
+
+  /**
+   * {@code base + suffix} as a Job name: Job names must stay within 63 characters (they become
+   * Pod labels), so {@code base} is cut to make room; the suffix keeps names deterministic.
+   */
+  public static String jobName(String base, String suffix) {
+    return (base.length() + suffix.length() > 63 ? base.substring(0, 63 - suffix.length())
+        : base) + suffix;
   }
 }

@@ -132,7 +132,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
   private UpdateControl<EtcdRestore> restoringStep(EtcdRestore restore) {
     var plan = restore.getStatus().plan;
     String ns = restore.getMetadata().getNamespace();
-    String jobName = jobName(restore.getMetadata().getName(), "-server");
+    String jobName = AgentJobs.jobName(restore.getMetadata().getName(), "-server");
     var jobsApi = client.batch().v1().jobs().inNamespace(ns);
     var job = jobsApi.withName(jobName).get();
     if (job == null) {
@@ -145,10 +145,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     if (!JobState.finished(job)) {
       return UpdateControl.<EtcdRestore>noUpdate().rescheduleAfter(recheck());
     }
-    var pods = client.pods().inNamespace(ns).withLabels(AgentJobs.podSelector(jobName)).list()
-        .getItems();
-    Optional<AgentJobs.Outcome> outcome = pods.stream().map(AgentJobs::outcome)
-        .flatMap(Optional::stream).findFirst();
+    Optional<AgentJobs.Outcome> outcome = AgentJobs.outcomeOf(client, ns, jobName);
     if (outcome.isPresent() && outcome.get().ok()) {
       EtcdRestoreStatus status = restore.getStatus();
       enter(restore, RestorePhase.Succeeded, "restored from " + plan.snapshotPath + " on "
@@ -181,13 +178,8 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     return at > 0 ? plan.snapshotPath.substring(0, at) : "/var/lib/rancher/k3s";
   }
 
-  private static String jobName(String base, String suffix) {
-    return (base.length() + suffix.length() > 63 ? base.substring(0, 63 - suffix.length())
-        : base) + suffix;
-  }
-
   private java.time.Duration recheck() {
-    return EtcdSnapshotScheduleReconciler.min(java.time.Duration.ofSeconds(5), settings.recheck());
+    return settings.pollEvery(java.time.Duration.ofSeconds(5));
   }
 
   private Optional<SpecProblem> preflight(EtcdRestore restore) {

@@ -7,7 +7,6 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
 import dev.k3sbackup.api.v1alpha1.S3Location;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.storage.S3SnapshotStore;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -23,7 +22,6 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -279,7 +277,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   }
 
   private Duration recheck() {
-    return EtcdSnapshotScheduleReconciler.min(RECHECK, settings.recheck());
+    return settings.pollEvery(RECHECK);
   }
 
   private Optional<String> chooseNode(EtcdSnapshot snapshot) {
@@ -303,20 +301,13 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   }
 
   private Optional<AgentJobs.Outcome> outcomeOf(Job job) {
-    List<Pod> pods = client.pods().inNamespace(job.getMetadata().getNamespace())
-        .withLabels(AgentJobs.podSelector(job.getMetadata().getName())).list().getItems();
-    return pods.stream()
-        .sorted(Comparator.comparing((Pod p) -> p.getMetadata().getCreationTimestamp(),
-            Comparator.nullsFirst(Comparator.naturalOrder())).reversed())
-        .map(AgentJobs::outcome).flatMap(Optional::stream).findFirst();
+    return AgentJobs.outcomeOf(client, job.getMetadata().getNamespace(),
+        job.getMetadata().getName());
   }
 
   /** Deterministic per attempt, so a restarted operator finds the Job it created. */
   static String jobName(EtcdSnapshot snapshot, int attempt) {
-    String base = snapshot.getMetadata().getName();
-    String suffix = "-save-" + attempt;
-    return (base.length() + suffix.length() > 63 ? base.substring(0, 63 - suffix.length())
-        : base) + suffix;
+    return AgentJobs.jobName(snapshot.getMetadata().getName(), "-save-" + attempt);
   }
 
   private static String text(JsonNode n, String field) {
@@ -372,15 +363,14 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
           + status.localPath + " went with it");
       return Optional.empty();
     }
-    String name = snapshot.getMetadata().getName();
-    String jobName = (name.length() > 55 ? name.substring(0, 55) : name) + "-delete";
+    String jobName = AgentJobs.jobName(snapshot.getMetadata().getName(), "-delete");
     var jobsApi = client.batch().v1().jobs().inNamespace(snapshot.getMetadata().getNamespace());
     Job job = jobsApi.withName(jobName).get();
     if (job == null) {
       Job delete = jobs.deleteLocal(snapshot, jobName, status.node, status.snapshotName);
       delete.addOwnerReference(snapshot);
       jobsApi.resource(delete).create();
-      return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(EtcdSnapshotScheduleReconciler.min(Duration.ofSeconds(5), settings.recheck())));
+      return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(settings.pollEvery(Duration.ofSeconds(5))));
     }
     if (!JobState.finished(job)) {
       if (overdue) {
@@ -388,7 +378,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
             + status.localPath + " in time; delete it by hand");
         return Optional.empty();
       }
-      return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(EtcdSnapshotScheduleReconciler.min(Duration.ofSeconds(5), settings.recheck())));
+      return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(settings.pollEvery(Duration.ofSeconds(5))));
     }
     Optional<AgentJobs.Outcome> outcome = outcomeOf(job);
     if (outcome.isEmpty() || !outcome.get().ok()) {

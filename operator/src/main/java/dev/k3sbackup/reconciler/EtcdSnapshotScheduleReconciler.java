@@ -147,9 +147,8 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     Conditions.set(status.conditions, Conditions.READY, true, "Scheduled",
         "next snapshot at " + next, generation, now);
     Duration wait = Duration.between(now, next);
-    return UpdateControl.patchStatus(schedule)
-        .rescheduleAfter(wait.compareTo(settings.recheck()) > 0 ? settings.recheck()
-            : wait.plusSeconds(1));
+    return UpdateControl.patchStatus(schedule).rescheduleAfter(settings.pollEvery(
+        wait.plusSeconds(1)));
   }
 
   /** Takes the run due at {@code due}, unless the policy or a running snapshot says no. */
@@ -274,11 +273,7 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
       events.warning(schedule, problem.reason(), problem.message());
       LOG.warn("schedule {}: {}", schedule.getMetadata().getName(), problem.message());
     }
-    return UpdateControl.patchStatus(schedule).rescheduleAfter(min(RECHECK, settings.recheck()));
-  }
-
-  static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) < 0 ? a : b;
+    return UpdateControl.patchStatus(schedule).rescheduleAfter(settings.pollEvery(RECHECK));
   }
 
   private List<EtcdSnapshot> children(EtcdSnapshotSchedule schedule,

@@ -23,6 +23,11 @@ public record OperatorSettings(String agentImage, Clock clock, int maxAttempts,
         Duration.ofMinutes(10), Duration.ofMinutes(5), "k3s-etcd-backup");
   }
 
+  /** {@code wanted}, but never longer than {@link #recheck()}. */
+  public Duration pollEvery(Duration wanted) {
+    return wanted.compareTo(recheck) < 0 ? wanted : recheck;
+  }
+
   public OperatorSettings withClock(Clock c) {
     return new OperatorSettings(agentImage, c, maxAttempts, retryBackoff, cleanupTimeout, recheck, home);
   }

@@ -188,11 +188,8 @@ public final class SnapshotAdopter {
   }
 
   private void readListing(String node, Job job) {
-    List<io.fabric8.kubernetes.api.model.Pod> pods = client.pods()
-        .inNamespace(job.getMetadata().getNamespace())
-        .withLabels(AgentJobs.podSelector(job.getMetadata().getName())).list().getItems();
-    Optional<AgentJobs.Outcome> outcome = pods.stream().map(AgentJobs::outcome)
-        .flatMap(Optional::stream).findFirst();
+    Optional<AgentJobs.Outcome> outcome = AgentJobs.outcomeOf(client,
+        job.getMetadata().getNamespace(), job.getMetadata().getName());
     if (outcome.isEmpty() || !outcome.get().ok() || outcome.get().result() == null) {
       LOG.warn("cannot list the snapshot dir on node {}: {}", node,
           outcome.map(AgentJobs.Outcome::message).orElse("no result"));
@@ -316,9 +313,7 @@ public final class SnapshotAdopter {
   }
 
   private static String jobName(String node, Instant at) {
-    String base = "adopt-scan-" + node.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
-    String suffix = "-" + at.getEpochSecond();
-    return (base.length() + suffix.length() > 63 ? base.substring(0, 63 - suffix.length())
-        : base) + suffix;
+    return AgentJobs.jobName("adopt-scan-"
+        + node.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-"), "-" + at.getEpochSecond());
   }
 }
