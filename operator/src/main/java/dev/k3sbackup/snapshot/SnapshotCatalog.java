@@ -163,10 +163,15 @@ public final class SnapshotCatalog implements AutoCloseable {
 
   /** The stored copies named {@code name}: local first, then S3. */
   public List<StoredSnapshot> find(String name) {
-    if (name.contains("/")) {
+    if (name.contains("/") || name.contains("..") || SnapshotName.parse(name).isEmpty()) {
       return List.of();
     }
-    return list().stream().filter(s -> s.name().equals(name)).toList();
+    List<StoredSnapshot> found = new ArrayList<>();
+    local.lookup(name).ifPresent(found::add);
+    if (s3 != null) {
+      s3.find(name).ifPresent(found::add);
+    }
+    return found;
   }
 
   /** Streams a stored snapshot's bytes. */

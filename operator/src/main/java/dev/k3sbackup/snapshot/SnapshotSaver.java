@@ -68,7 +68,7 @@ public final class SnapshotSaver {
       if (request.s3() != null) {
         s3 = S3SnapshotStore.connect(request.s3());
         s3.requireBucket();
-        if (s3.find(name.fileName()).isPresent()) {
+        if (s3.exists(name.fileName())) {
           throw SnapshotException.badInput(request.s3().locationOf(name.fileName())
               + " already exists: nothing was overwritten; wait a second or use another --name");
         }

@@ -6,6 +6,7 @@ import dev.k3sbackup.snapshot.SnapshotException;
 import dev.k3sbackup.snapshot.SnapshotName;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
@@ -101,20 +102,41 @@ public final class LocalSnapshotDir {
         if (!Files.isRegularFile(p)) {
           continue;
         }
-        String name = p.getFileName().toString();
-        Optional<SnapshotName.Parsed> parsed = SnapshotName.parse(name);
-        if (parsed.isEmpty()) {
-          continue;
-        }
-        Map<String, String> meta = readSidecar(name);
-        found.add(new StoredSnapshot(name, StoredSnapshot.Storage.LOCAL, "file://" + p,
-            Files.size(p), parsed.get().createdAt(), meta.get(SnapshotMetadataKeys.NODE),
-            parsed.get().compressed(), meta));
+        stored(p).ifPresent(found::add);
       }
-    } catch (IOException e) {
-      throw SnapshotException.failed("cannot list --dir " + dir + " (" + describe(e) + ")", e);
+    } catch (IOException | UncheckedIOException e) {
+      IOException cause = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+      throw SnapshotException.failed("cannot list --dir " + dir + " (" + describe(cause) + ")",
+          cause);
     }
     return found;
+  }
+
+  /** The snapshot called {@code fileName}, as {@link #list()} shows it, if present. */
+  public Optional<StoredSnapshot> lookup(String fileName) {
+    try {
+      return find(fileName).flatMap(this::stored);
+    } catch (UncheckedIOException e) {
+      throw SnapshotException.failed("cannot read " + dir.resolve(fileName) + " ("
+          + describe(e.getCause()) + ")", e);
+    }
+  }
+
+  /** A file in K3s's naming as a stored snapshot, with its sidecar; empty for other files. */
+  private Optional<StoredSnapshot> stored(Path p) {
+    String name = p.getFileName().toString();
+    Optional<SnapshotName.Parsed> parsed = SnapshotName.parse(name);
+    if (parsed.isEmpty()) {
+      return Optional.empty();
+    }
+    Map<String, String> meta = readSidecar(name);
+    try {
+      return Optional.of(new StoredSnapshot(name, StoredSnapshot.Storage.LOCAL, "file://" + p,
+          Files.size(p), parsed.get().createdAt(), meta.get(SnapshotMetadataKeys.NODE),
+          parsed.get().compressed(), meta));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Deletes the snapshot file and its sidecar; false when the file was not there. */

@@ -203,7 +203,10 @@ public final class S3SnapshotStore implements AutoCloseable {
         String name = item.objectName().substring(prefix.length());
         Optional<SnapshotName.Parsed> parsed = SnapshotName.parse(name);
         if (parsed.isPresent()) {
-          found.add(describe(name, item.size(), parsed.get()));
+          Optional<StatObjectResponse> stat = stat(name);
+          if (stat.isPresent()) { // else deleted since the listing
+            found.add(describe(name, parsed.get(), stat.get()));
+          }
         }
       }
     } catch (Exception e) {
@@ -220,29 +223,48 @@ public final class S3SnapshotStore implements AutoCloseable {
       return Optional.empty();
     }
     try {
-      StatObjectResponse stat = client.statObject(StatObjectArgs.builder()
-          .bucket(config.bucket()).object(config.keyOf(fileName)).build()).get();
-      return Optional.of(describe(fileName, stat.size(), parsed.get()));
+      return stat(fileName).map(stat -> describe(fileName, parsed.get(), stat));
     } catch (Exception e) {
-      if (isNoSuchKey(e)) {
-        return Optional.empty();
-      }
       throw explain("looking up " + config.keyOf(fileName), e);
     }
   }
 
-  private StoredSnapshot describe(String name, long size, SnapshotName.Parsed parsed)
-      throws Exception {
+  /** Whether a snapshot object called {@code fileName} is there (one HEAD request). */
+  public boolean exists(String fileName) {
+    SnapshotName.requireSafeComponent("snapshot name", fileName);
+    if (SnapshotName.parse(fileName).isEmpty()) {
+      return false;
+    }
+    try {
+      return stat(fileName).isPresent();
+    } catch (Exception e) {
+      throw explain("looking up " + config.keyOf(fileName), e);
+    }
+  }
+
+  private Optional<StatObjectResponse> stat(String fileName) throws Exception {
+    try {
+      return Optional.of(client.statObject(StatObjectArgs.builder().bucket(config.bucket())
+          .object(config.keyOf(fileName)).build()).get());
+    } catch (Exception e) {
+      if (isNoSuchKey(e)) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  /** The snapshot with its sidecar and user metadata ({@code stat} already fetched). */
+  private StoredSnapshot describe(String name, SnapshotName.Parsed parsed,
+      StatObjectResponse stat) {
     Map<String, String> meta = new LinkedHashMap<>(readSidecar(name));
-    StatObjectResponse stat = client.statObject(StatObjectArgs.builder()
-        .bucket(config.bucket()).object(config.keyOf(name)).build()).get();
     for (var e : stat.userMetadata().entries()) {
       meta.putIfAbsent(canonical(e.getKey()), e.getValue());
     }
     String node = meta.getOrDefault(SnapshotMetadataKeys.NODE,
         meta.get(SnapshotMetadataKeys.K3S_NODE_NAME));
-    return new StoredSnapshot(name, StoredSnapshot.Storage.S3, config.locationOf(name), size,
-        parsed.createdAt(), node, parsed.compressed(), meta);
+    return new StoredSnapshot(name, StoredSnapshot.Storage.S3, config.locationOf(name),
+        stat.size(), parsed.createdAt(), node, parsed.compressed(), meta);
   }
 
   private Map<String, String> readSidecar(String name) {
@@ -277,7 +299,7 @@ public final class S3SnapshotStore implements AutoCloseable {
 
   /** Deletes the object and its sidecar; false when the object was not there. */
   public boolean delete(String fileName) {
-    boolean existed = find(fileName).isPresent();
+    boolean existed = exists(fileName);
     try {
       client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket())
           .object(config.keyOf(fileName)).build()).get();
