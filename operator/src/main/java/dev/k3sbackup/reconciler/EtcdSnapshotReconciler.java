@@ -111,13 +111,14 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     Long generation = snapshot.getMetadata().getGeneration();
     Optional<SpecProblem> problem = specCheck.check(snapshot.getSpec(), "spec",
         snapshot.getMetadata().getNamespace());
-    if (problem.isEmpty()) {
-      problem = chooseNode(snapshot).isEmpty() ? Optional.of(noNode(snapshot)) : Optional.empty();
+    Optional<String> node = problem.isEmpty() ? chooseNode(snapshot) : Optional.empty();
+    if (problem.isEmpty() && node.isEmpty()) {
+      problem = Optional.of(noNode(snapshot));
     }
     if (problem.isPresent()) {
       return waitFor(snapshot, problem.get(), now);
     }
-    status.node = chooseNode(snapshot).orElseThrow();
+    status.node = node.orElseThrow();
     status.attempts = 1;
     status.jobName = jobName(snapshot, 1);
     status.startTime = now.toString();

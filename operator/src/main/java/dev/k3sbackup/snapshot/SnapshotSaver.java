@@ -61,10 +61,7 @@ public final class SnapshotSaver {
     try {
       LocalSnapshotDir local = new LocalSnapshotDir(request.dir());
       local.requireWritable();
-      if (local.find(name.fileName()).isPresent()) {
-        throw SnapshotException.badInput("snapshot " + local.dir().resolve(name.fileName())
-            + " already exists: nothing was overwritten; wait a second or use another --name");
-      }
+      local.requireAbsent(name.fileName()); // checked again when the file is created
       if (request.s3() != null) {
         s3 = S3SnapshotStore.connect(request.s3());
         s3.requireBucket();

@@ -62,13 +62,19 @@ public final class LocalSnapshotDir {
     }
   }
 
-  /** Starts writing {@code fileName}; refuses if that snapshot (or a save of it) already exists. */
-  public PendingFile create(String fileName) {
+  /** Refuses a name that is taken: an existing snapshot is never overwritten. */
+  public void requireAbsent(String fileName) {
     Path target = dir.resolve(fileName);
     if (Files.exists(target)) {
       throw SnapshotException.badInput("snapshot " + target + " already exists: nothing was "
           + "overwritten; wait a second and save again, or use another --name");
     }
+  }
+
+  /** Starts writing {@code fileName}; refuses if that snapshot (or a save of it) already exists. */
+  public PendingFile create(String fileName) {
+    requireAbsent(fileName);
+    Path target = dir.resolve(fileName);
     Path part = dir.resolve(fileName + PART);
     try {
       FileChannel channel = FileChannel.open(part,
