@@ -89,7 +89,9 @@ class HaRestoreIT {
             List.of(s2Agent, s3Agent)))),
         agents.submit(() -> peer2.run(s1Agent)),
         agents.submit(() -> peer3.run(s1Agent)));
-    for (Future<?> run : runs) {
+    // peers first: when one fails, its own error is the one reported (the server would only
+    // report that it waited in vain)
+    for (Future<?> run : List.of(runs.get(1), runs.get(2), runs.get(0))) {
       run.get(3, TimeUnit.MINUTES);
     }
     agents.shutdown();
@@ -99,11 +101,14 @@ class HaRestoreIT {
     Processes.Result list = Processes.run(List.of("etcdctl", "--endpoints", s1.endpoint(),
         "member", "list"), Map.of("ETCDCTL_API", "3"), null);
     assertThat(list.output().lines().filter(l -> l.contains(", started,"))).hasSize(3);
-    for (EtcdProcess m : members) {
-      Processes.Result health = Processes.run(List.of("etcdctl", "--endpoints", m.endpoint(),
-          "endpoint", "health"), Map.of("ETCDCTL_API", "3"), null);
-      assertThat(health.exitCode()).as(health.output()).isZero();
-    }
+    // a member that has just joined needs a moment before it commits proposals
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      for (EtcdProcess m : members) {
+        Processes.Result health = Processes.run(List.of("etcdctl", "--endpoints", m.endpoint(),
+            "endpoint", "health"), Map.of("ETCDCTL_API", "3"), null);
+        assertThat(health.exitCode()).as(health.output()).isZero();
+      }
+    });
     assertThat(work.resolve("s1/etcd-old-1")).isDirectory();
     assertThat(work.resolve("s2/etcd-data-aside")).isDirectory();
     assertThat(work.resolve("s3/etcd-data-aside")).isDirectory();
