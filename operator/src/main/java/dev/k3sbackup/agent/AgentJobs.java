@@ -99,21 +99,60 @@ public final class AgentJobs {
   }
 
   /**
+   * What every node's restore Job is told when it starts, so that it can carry its steps
+   * through while the API server is down.
+   *
+   * @param restore the EtcdRestore
+   * @param snapshot the EtcdSnapshot resource restored
+   * @param dataDir K3s's data dir on the nodes
+   * @param statusPort the port agents serve their progress on (host network)
+   * @param agents each node's agent status URL
+   */
+  public record RestoreCall(HasMetadata restore, String snapshot, String dataDir,
+      int statusPort, Map<String, String> agents) {
+
+    List<String> commonArgs(String node) {
+      String address = java.net.URI.create(agents.get(node)).getHost();
+      return new ArrayList<>(List.of("restore-agent", "--data-dir", dataDir,
+          "--restore-id", "restore-" + restore.getMetadata().getUid(),
+          "--restore", restore.getMetadata().getNamespace() + "/"
+              + restore.getMetadata().getName(),
+          "--snapshot-resource", snapshot, "--node-name", node,
+          "--status-address", address, "--status-port", Integer.toString(statusPort),
+          "--result-file", TERMINATION_LOG));
+    }
+  }
+
+  /**
    * The restoring server's Job: {@code restore-agent server}, privileged with the host's PID
    * namespace (it stops and starts K3s through systemd) and the whole data dir mounted.
    */
-  public Job restoreServer(HasMetadata restore, String jobName, String node, String dataDir,
-      String snapshotPath, String sha256) {
-    Mounts mounts = new Mounts();
-    mounts.hostPath("data-dir", dataDir, "Directory", false);
-    List<String> args = new ArrayList<>(List.of("restore-agent", "--data-dir", dataDir,
-        "--restore-id", "restore-" + restore.getMetadata().getUid(), "--node-name", node,
-        "--result-file", TERMINATION_LOG, "server", "--snapshot", snapshotPath));
+  public Job restoreServer(RestoreCall call, String jobName, String node, String snapshotPath,
+      String sha256, List<String> peers) {
+    List<String> args = call.commonArgs(node);
+    args.addAll(List.of("server", "--snapshot", snapshotPath));
     if (sha256 != null) {
       args.addAll(List.of("--sha256", sha256));
     }
-    Job job = job(restore.getMetadata().getNamespace(), restore.getMetadata().getName(), jobName,
-        node, "restore", args, List.of(), mounts);
+    for (String peer : peers) {
+      args.addAll(List.of("--peer", call.agents().get(peer), "--peer-node", peer));
+    }
+    return privileged(call, jobName, node, args);
+  }
+
+  /** A peer's Job: {@code restore-agent peer}, stops K3s, moves server/db aside, rejoins. */
+  public Job restorePeer(RestoreCall call, String jobName, String node, String server) {
+    List<String> args = call.commonArgs(node);
+    args.addAll(List.of("peer", "--server", call.agents().get(server)));
+    return privileged(call, jobName, node, args);
+  }
+
+  private Job privileged(RestoreCall call, String jobName, String node, List<String> args) {
+    Mounts mounts = new Mounts();
+    mounts.hostPath("data-dir", call.dataDir(), "Directory", false);
+    Job job = job(call.restore().getMetadata().getNamespace(),
+        call.restore().getMetadata().getName(), jobName, node, "restore", args, List.of(),
+        mounts);
     var pod = job.getSpec().getTemplate().getSpec();
     pod.setHostPID(true);
     var security = pod.getContainers().get(0).getSecurityContext();
@@ -121,6 +160,50 @@ public final class AgentJobs {
     security.setAllowPrivilegeEscalation(true);
     job.getSpec().setActiveDeadlineSeconds(7200L);
     return job;
+  }
+
+  /**
+   * A restore's preflight on the server node: {@code etcd-snapshot prepare-restore} checks the
+   * snapshot file (fetching it from S3 first when it is only there) and the server token.
+   */
+  public Job prepareRestore(HasMetadata restore, String jobName, String node,
+      EtcdSnapshot snapshot, boolean fromS3) {
+    LocalStorage local = snapshot.getSpec().localOrDefault();
+    Mounts mounts = new Mounts(local, false);
+    String server = local.dataDirOrDefault() + "/server";
+    mounts.hostPath("token", server + "/token", "File", true);
+    var status = snapshot.getStatus();
+    List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
+        TERMINATION_LOG, "prepare-restore", status.snapshotName, "--token-file",
+        server + "/token"));
+    args.addAll(mounts.dirArgs());
+    add(args, "--sha256", status.sha256);
+    add(args, "--token-hash", status.tokenHash);
+    List<EnvVar> env = new ArrayList<>();
+    if (fromS3) {
+      args.addAll(s3Args(snapshot.getSpec().s3, mounts));
+      env.addAll(s3Env(snapshot.getSpec().s3));
+    }
+    return job(restore.getMetadata().getNamespace(), restore.getMetadata().getName(), jobName,
+        node, "restore-preflight", args, env, mounts);
+  }
+
+  /**
+   * The Job that reports the restore journals kept on {@code node} ({@code restore-agent
+   * journals}), after marking those in {@code acked} as shown.
+   */
+  public Job journals(String namespace, String jobName, String node, String dataDir,
+      List<String> acked) {
+    Mounts mounts = new Mounts();
+    String dir = dataDir + "/server/k3s-etcd-backup";
+    mounts.hostPath("journals", dir, "DirectoryOrCreate", false);
+    List<String> args = new ArrayList<>(List.of("restore-agent", "--data-dir", dataDir,
+        "--journal-dir", dir, "--node-name", node, "--result-file", TERMINATION_LOG,
+        "journals"));
+    for (String id : acked) {
+      args.addAll(List.of("--ack", id));
+    }
+    return job(namespace, "journals", jobName, node, "journals", args, List.of(), mounts);
   }
 
   /** The Job that lists the snapshot dir on {@code node} (for adoption), names only. */

@@ -4,6 +4,7 @@ import dev.k3sbackup.reconciler.EtcdRestoreReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
 import dev.k3sbackup.reconciler.OperatorSettings;
+import dev.k3sbackup.reconciler.RestoreJournalCollector;
 import dev.k3sbackup.reconciler.SnapshotAdopter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -71,6 +72,7 @@ public final class OperatorMain {
         c -> configure(c, namespaces, settings));
     operator.start();
     SnapshotAdopter adopter = new SnapshotAdopter(client, settings);
+    RestoreJournalCollector journals = new RestoreJournalCollector(client, settings);
     var scanner = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "snapshot-adopter");
       t.setDaemon(true);
@@ -82,6 +84,11 @@ public final class OperatorMain {
         adopter.scan();
       } catch (RuntimeException e) {
         LOG.warn("adoption scan failed: {}", e.getMessage());
+      }
+      try {
+        journals.scan();
+      } catch (RuntimeException e) {
+        LOG.warn("restore journal scan failed: {}", e.getMessage());
       }
     }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
     ADOPTERS.put(operator, scanner);

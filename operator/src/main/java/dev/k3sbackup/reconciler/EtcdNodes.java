@@ -32,6 +32,21 @@ public final class EtcdNodes {
     return all().stream().filter(n -> n.getMetadata().getName().equals(name)).findFirst();
   }
 
+  /** The address other nodes reach {@code node} at: its InternalIP, else its ExternalIP. */
+  public static Optional<String> address(Node node) {
+    if (node.getStatus() == null || node.getStatus().getAddresses() == null) {
+      return Optional.empty();
+    }
+    for (String type : List.of("InternalIP", "ExternalIP")) {
+      for (var a : node.getStatus().getAddresses()) {
+        if (type.equals(a.getType()) && a.getAddress() != null && !a.getAddress().isBlank()) {
+          return Optional.of(a.getAddress());
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
   static boolean isReady(Node node) {
     if (node.getStatus() == null || node.getStatus().getConditions() == null) {
       return false;

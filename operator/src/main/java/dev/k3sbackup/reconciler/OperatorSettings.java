@@ -14,13 +14,22 @@ import java.time.Duration;
  * @param recheck the longest a resource goes without being looked at again, and how often the
  *     snapshot dirs are scanned for snapshots to adopt
  * @param home the operator's namespace, where adopted snapshots appear
+ * @param restoreAgentPort the port restore agents serve their progress on, on each server
+ *     node's host network
  */
 public record OperatorSettings(String agentImage, Clock clock, int maxAttempts,
-    Duration retryBackoff, Duration cleanupTimeout, Duration recheck, String home) {
+    Duration retryBackoff, Duration cleanupTimeout, Duration recheck, String home,
+    int restoreAgentPort) {
 
   public static OperatorSettings defaults(String agentImage) {
     return new OperatorSettings(agentImage, Clock.systemUTC(), 3, Duration.ofSeconds(30),
-        Duration.ofMinutes(10), Duration.ofMinutes(5), "k3s-etcd-backup");
+        Duration.ofMinutes(10), Duration.ofMinutes(5), "k3s-etcd-backup",
+        dev.k3sbackup.restore.RestoreStatusServer.PORT);
+  }
+
+  public OperatorSettings withRestoreAgentPort(int port) {
+    return new OperatorSettings(agentImage, clock, maxAttempts, retryBackoff, cleanupTimeout,
+        recheck, home, port);
   }
 
   /** {@code wanted}, but never longer than {@link #recheck()}. */
@@ -29,20 +38,20 @@ public record OperatorSettings(String agentImage, Clock clock, int maxAttempts,
   }
 
   public OperatorSettings withClock(Clock c) {
-    return new OperatorSettings(agentImage, c, maxAttempts, retryBackoff, cleanupTimeout, recheck, home);
+    return new OperatorSettings(agentImage, c, maxAttempts, retryBackoff, cleanupTimeout, recheck, home, restoreAgentPort);
   }
 
   public OperatorSettings withRetries(int attempts, Duration backoff) {
-    return new OperatorSettings(agentImage, clock, attempts, backoff, cleanupTimeout, recheck, home);
+    return new OperatorSettings(agentImage, clock, attempts, backoff, cleanupTimeout, recheck, home, restoreAgentPort);
   }
 
   public OperatorSettings withRecheck(Duration every) {
     return new OperatorSettings(agentImage, clock, maxAttempts, retryBackoff, cleanupTimeout,
-        every, home);
+        every, home, restoreAgentPort);
   }
 
   public OperatorSettings withHome(String namespace) {
     return new OperatorSettings(agentImage, clock, maxAttempts, retryBackoff, cleanupTimeout,
-        recheck, namespace);
+        recheck, namespace, restoreAgentPort);
   }
 }

@@ -12,11 +12,26 @@ import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 
-/** Waits, by polling their status servers, until peer agents have finished a step. */
+/**
+ * Waits, by polling their status servers, until peer agents answer or have finished a step;
+ * gives up at once when one of them reports that it failed.
+ */
 public final class PeerProbe {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * What an agent's status server said.
+   *
+   * @param answered whether it answered at all
+   * @param done the steps it finished
+   * @param failed its failed step and message, or null
+   */
+  public record AgentState(boolean answered, Set<String> done, String failed) {
+    static final AgentState SILENT = new AgentState(false, Set.of(), null);
+  }
 
   private final HttpClient http = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(2)).build();
@@ -34,36 +49,56 @@ public final class PeerProbe {
     this.every = every;
   }
 
-  /** The steps {@code agent} reports done; empty when it does not answer. */
-  public Set<String> doneSteps(URI agent) {
+  /** What {@code agent} reports; {@link AgentState#SILENT} when it does not answer. */
+  public AgentState state(URI agent) {
     try {
       HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(agent)
           .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+      JsonNode body = JSON.readTree(r.body());
       Set<String> done = new HashSet<>();
-      for (JsonNode step : JSON.readTree(r.body()).path("done")) {
+      for (JsonNode step : body.path("done")) {
         done.add(step.asText());
       }
-      return done;
+      JsonNode failed = body.path("failed");
+      return new AgentState(true, done, failed.isArray() && failed.size() == 2
+          ? failed.get(0).asText() + ": " + failed.get(1).asText() : null);
     } catch (Exception e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
-      return Set.of();
+      return AgentState.SILENT;
     }
   }
 
   /** Blocks until every agent in {@code agents} reports {@code step} done. */
   public void awaitAll(List<URI> agents, String step) {
+    await(agents, s -> s.done().contains(step), "finish step " + step);
+  }
+
+  /** Blocks until every agent in {@code agents} answers (its Job runs on its node). */
+  public void awaitAnswering(List<URI> agents) {
+    await(agents, AgentState::answered, "answer (is its restore Job running on its node?)");
+  }
+
+  private void await(List<URI> agents, Predicate<AgentState> ready, String what) {
     Instant deadline = clock.instant().plus(timeout);
     Set<URI> waiting = new HashSet<>(agents);
     while (true) {
-      waiting.removeIf(a -> doneSteps(a).contains(step));
+      for (URI agent : List.copyOf(waiting)) {
+        AgentState state = state(agent);
+        if (ready.test(state)) {
+          waiting.remove(agent);
+        } else if (state.failed() != null) {
+          throw new RestoreException("the agent at " + agent + " failed (" + state.failed()
+              + "), so this one stops here; its node's restore Job says more");
+        }
+      }
       if (waiting.isEmpty()) {
         return;
       }
       if (clock.instant().isAfter(deadline)) {
         throw new RestoreException("waited " + timeout.toMinutes() + " min for " + waiting
-            + " to finish step " + step + "; check those nodes' restore Jobs");
+            + " to " + what + "; check those nodes' restore Jobs");
       }
       try {
         Thread.sleep(every.toMillis());

@@ -5,7 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A peer's steps in an HA restore (S2, S3 in K3s's guide): stop K3s, move {@code server/db}
+ * A peer's steps in an HA restore (S2, S3 in K3s's guide): wait until the restoring server has
+ * verified the snapshot (nothing is stopped before), stop K3s, move {@code server/db}
  * aside, wait until the restoring server has started from the snapshot, then start K3s so it
  * rejoins the restored cluster. Journaled like the server's, and coordinated through the
  * server agent's status, not through the API (which is down meanwhile).
@@ -15,7 +16,8 @@ public final class PeerRestore {
   public static final String WIPE = "wipe";
   public static final String START = "start";
   /** The steps, in order. */
-  public static final List<String> STEPS = List.of("stop", WIPE, "await-server", START);
+  public static final List<String> STEPS = List.of("await-verify", "stop", WIPE, "await-server",
+      START);
 
   private final NodeHost host;
   private final JournaledSteps steps;
@@ -33,13 +35,17 @@ public final class PeerRestore {
 
   /** @param server the restoring server agent's status URL */
   public void run(URI server) {
+    steps.run("await-verify", () -> {
+      probe.awaitAll(List.of(server), ServerRestore.VERIFY);
+      return "the restoring server has verified the snapshot";
+    });
     steps.run("stop", () -> {
       host.stopK3s();
       return "k3s stopped";
     });
     steps.run(WIPE, () -> "server/db moved aside to " + host.moveDbAside());
     steps.run("await-server", () -> {
-      probe.awaitAll(List.of(server), START);
+      probe.awaitAll(List.of(server), ServerRestore.START);
       return "the restoring server is up";
     });
     steps.run(START, () -> {

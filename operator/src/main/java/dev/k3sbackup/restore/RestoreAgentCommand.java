@@ -24,7 +24,8 @@ import picocli.CommandLine.ParentCommand;
  */
 @Command(name = "restore-agent", mixinStandardHelpOptions = true,
     description = "One server node's part of an etcd restore.",
-    subcommands = {RestoreAgentCommand.Server.class, RestoreAgentCommand.Peer.class})
+    subcommands = {RestoreAgentCommand.Server.class, RestoreAgentCommand.Peer.class,
+        RestoreAgentCommand.Journals.class})
 public final class RestoreAgentCommand {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -51,9 +52,27 @@ public final class RestoreAgentCommand {
       scope = CommandLine.ScopeType.INHERIT, description = "Port of this agent's status server")
   int statusPort;
 
+  @Option(names = "--status-address", defaultValue = "0.0.0.0",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "Address the status server listens on: this node's IP (default: all)")
+  String statusAddress;
+
+  @Option(names = "--restore", scope = CommandLine.ScopeType.INHERIT,
+      description = "The EtcdRestore as NAMESPACE/NAME, kept in the journal")
+  String restoreResource;
+
+  @Option(names = "--snapshot-resource", scope = CommandLine.ScopeType.INHERIT,
+      description = "The EtcdSnapshot restored, kept in the journal")
+  String snapshotResource;
+
   @Option(names = "--wait", defaultValue = "PT30M", scope = CommandLine.ScopeType.INHERIT,
       description = "How long to wait for peers (ISO-8601, default 30 minutes)")
   Duration wait;
+
+  @Option(names = "--linger", defaultValue = "PT30S", scope = CommandLine.ScopeType.INHERIT,
+      description = "After a failure, keep serving it this long so the peers see it and stop "
+          + "waiting (ISO-8601, default 30 seconds)")
+  Duration linger;
 
   @Option(names = "--result-file", scope = CommandLine.ScopeType.INHERIT,
       description = "Write the outcome and the journal as JSON here")
@@ -76,10 +95,29 @@ public final class RestoreAgentCommand {
     return cli;
   }
 
-  RestoreJournal openJournal() {
-    Path file = journal != null ? journal
-        : dataDir.resolve("server/k3s-etcd-backup/" + restoreId + ".json");
-    return RestoreJournal.open(file, context.clock());
+  @Option(names = "--journal-dir", scope = CommandLine.ScopeType.INHERIT,
+      description = "Where journals are kept (default: $${data-dir}/server/k3s-etcd-backup)")
+  Path journalDir;
+
+  /** Where journals live on a node: next to K3s's own server state, outside etcd. */
+  Path journalDir() {
+    return journalDir != null ? journalDir : dataDir.resolve("server/k3s-etcd-backup");
+  }
+
+  RestoreJournal openJournal(String role) {
+    return openJournal(role, List.of());
+  }
+
+  RestoreJournal openJournal(String role, List<String> peers) {
+    Path file = journal != null ? journal : journalDir().resolve(restoreId + ".json");
+    String ns = null;
+    String name = restoreResource;
+    if (restoreResource != null && restoreResource.contains("/")) {
+      ns = restoreResource.substring(0, restoreResource.indexOf('/'));
+      name = restoreResource.substring(restoreResource.indexOf('/') + 1);
+    }
+    return RestoreJournal.open(file, context.clock(), new RestoreJournal.Restore(restoreId, ns,
+        name, snapshotResource, node, role, peers));
   }
 
   PeerProbe probe() {
@@ -87,20 +125,43 @@ public final class RestoreAgentCommand {
   }
 
   RestoreStatusServer serve(java.util.function.Supplier<Map<String, Object>> status) {
-    return RestoreStatusServer.start(new InetSocketAddress(statusPort), status);
+    return RestoreStatusServer.start(new InetSocketAddress(statusAddress, statusPort), status);
   }
 
+  /** Runs {@code steps}; on failure, waits {@link #linger} (still serving) before failing. */
+  void lingerOnFailure(Runnable steps) {
+    try {
+      steps.run();
+    } catch (RuntimeException e) {
+      try {
+        Thread.sleep(linger.toMillis());
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      throw e;
+    }
+  }
+
+  /** The role of the subcommand that ran; the journal it wrote is reported with the outcome. */
+  private String role;
+  private List<String> peerNodes = List.of();
+
   void writeResult(boolean ok, String message) {
+    writeResult(ok, message, role == null ? null : openJournal(role, peerNodes).report());
+  }
+
+  void writeResult(boolean ok, String message, Object result) {
     if (resultFile == null) {
       return;
     }
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("ok", ok);
     if (message != null) {
-      r.put("message", message.length() > 1500 ? message.substring(0, 1500) : message);
+      r.put("message", message.length() > 1000 ? message.substring(0, 1000) : message);
     }
-    r.put("journal", openJournal().entries().stream().map(e -> e.step() + " " + e.state())
-        .toList());
+    if (result != null) {
+      r.put("result", result);
+    }
     try {
       Files.writeString(resultFile, JSON.writeValueAsString(r));
     } catch (IOException e) {
@@ -124,12 +185,17 @@ public final class RestoreAgentCommand {
     @Option(names = "--peer", description = "A peer agent's status URL (HA; repeat per peer)")
     List<URI> peers = new ArrayList<>();
 
+    @Option(names = "--peer-node", description = "A peer's node name, kept in the journal")
+    List<String> peerNodes = new ArrayList<>();
+
     @Override
     public Integer call() {
+      agent.role = "server";
+      agent.peerNodes = peerNodes;
       ServerRestore restore = new ServerRestore(agent.context.hosts().apply(agent.dataDir),
-          agent.openJournal(), agent.probe());
+          agent.openJournal(agent.role, peerNodes), agent.probe());
       try (RestoreStatusServer status = agent.serve(() -> restore.status(agent.node))) {
-        restore.run(new ServerRestore.Plan(snapshot, sha256, peers));
+        agent.lingerOnFailure(() -> restore.run(new ServerRestore.Plan(snapshot, sha256, peers)));
       }
       agent.writeResult(true, null);
       return 0;
@@ -148,13 +214,86 @@ public final class RestoreAgentCommand {
 
     @Override
     public Integer call() {
+      agent.role = "peer";
       PeerRestore restore = new PeerRestore(agent.context.hosts().apply(agent.dataDir),
-          agent.openJournal(), agent.probe());
+          agent.openJournal(agent.role), agent.probe());
       try (RestoreStatusServer status = agent.serve(() -> restore.status(agent.node))) {
-        restore.run(server);
+        agent.lingerOnFailure(() -> restore.run(server));
       }
       agent.writeResult(true, null);
       return 0;
+    }
+  }
+
+  /**
+   * The journals on this node, newest first, as the operator reads them back after the etcd
+   * rollback: only those of the last {@code --days}, and no more than fit a Job's termination
+   * message.
+   */
+  @Command(name = "journals", mixinStandardHelpOptions = true,
+      description = "Report the restore journals kept on this node.")
+  static final class Journals implements Callable<Integer> {
+    /** A termination message holds 4 KiB; leave room for the envelope. */
+    static final int BUDGET = 3500;
+    static final String REPORTED = ".reported";
+
+    @ParentCommand
+    RestoreAgentCommand agent;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--days", defaultValue = "7", description = "How far back (default 7)")
+    int days;
+
+    @Option(names = "--ack", description = "A restore id whose outcome the operator has shown: "
+        + "its journal is kept but no longer reported (repeat per id)")
+    List<String> acked = new ArrayList<>();
+
+    @Override
+    public Integer call() throws IOException {
+      Path dir = agent.journalDir();
+      List<RestoreJournal.Report> reports = new ArrayList<>();
+      for (String id : acked) {
+        if (id.matches("[A-Za-z0-9-]+") && Files.exists(dir.resolve(id + ".json"))) {
+          Files.writeString(dir.resolve(id + REPORTED), "");
+        }
+      }
+      if (Files.isDirectory(dir)) {
+        // the files' age on this disk, so the wall clock, not an injected one
+        java.time.Instant since = java.time.Instant.now().minus(Duration.ofDays(days));
+        List<Path> files;
+        try (var list = Files.list(dir)) {
+          files = list.filter(p -> p.toString().endsWith(".json"))
+              .filter(p -> !Files.exists(p.resolveSibling(p.getFileName().toString()
+                  .replace(".json", REPORTED))))
+              .sorted(java.util.Comparator.comparing(RestoreAgentCommand::modified).reversed())
+              .filter(p -> modified(p).isAfter(since)).toList();
+        }
+        int size = 0;
+        for (Path file : files) {
+          RestoreJournal.Contents c = RestoreJournal.read(file);
+          RestoreJournal.Report report = RestoreJournal.report(c.restore(), c.entries());
+          size += JSON.writeValueAsString(report).length();
+          if (size > BUDGET) {
+            break;
+          }
+          reports.add(report);
+        }
+      }
+      agent.writeResult(true, null, reports);
+      spec.commandLine().getOut().println(JSON.writerWithDefaultPrettyPrinter()
+          .writeValueAsString(reports));
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
+  }
+
+  private static java.time.Instant modified(Path p) {
+    try {
+      return Files.getLastModifiedTime(p).toInstant();
+    } catch (IOException e) {
+      return java.time.Instant.EPOCH;
     }
   }
 }

@@ -11,15 +11,20 @@ import java.util.Map;
 
 /**
  * The restoring server's own steps (K3s's single-server restore, and S1's part of the HA one):
- * verify the snapshot, stop K3s, reset the cluster from the snapshot, (HA: wait until every peer
+ * verify the snapshot, (HA: wait until every peer's agent answers), stop K3s, reset the cluster from the snapshot, (HA: wait until every peer
  * has stopped and moved its data aside), start K3s, (HA: wait until every peer has rejoined).
  * Every step is journaled on the node before and after it runs, so an agent that is killed and
  * rerun resumes where it stopped; nothing is stopped before the snapshot has verified.
  */
 public final class ServerRestore {
 
+  public static final String VERIFY = "verify";
+  public static final String START = "start";
   /** The steps of a single-server restore, in order. */
-  public static final List<String> STEPS = List.of("verify", "stop", "reset", "start");
+  public static final List<String> STEPS = List.of(VERIFY, "stop", "reset", START);
+  /** The steps of the restoring server in an HA restore, in order. */
+  public static final List<String> HA_STEPS = List.of(VERIFY, "await-peers-ready", "stop",
+      "reset", "await-peers", START, "await-rejoin");
 
   /**
    * @param snapshot the snapshot file on this node
@@ -53,7 +58,13 @@ public final class ServerRestore {
 
   /** Runs (or resumes) the steps; throws at the first that fails, after journaling it. */
   public void run(Plan plan) {
-    steps.run("verify", () -> verify(plan));
+    steps.run(VERIFY, () -> verify(plan));
+    if (!plan.peers().isEmpty()) {
+      steps.run("await-peers-ready", () -> {
+        probe.awaitAnswering(plan.peers());
+        return "every peer's agent runs: nothing is stopped before all of them do";
+      });
+    }
     steps.run("stop", () -> {
       host.stopK3s();
       return "k3s stopped";
@@ -66,7 +77,7 @@ public final class ServerRestore {
         return "every peer has stopped and moved its data aside";
       });
     }
-    steps.run("start", () -> {
+    steps.run(START, () -> {
       host.startK3s();
       return "k3s started";
     });

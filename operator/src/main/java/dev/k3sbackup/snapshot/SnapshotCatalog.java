@@ -5,6 +5,7 @@ import dev.k3sbackup.storage.S3SnapshotStore;
 import dev.k3sbackup.storage.StoredSnapshot;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -159,6 +160,46 @@ public final class SnapshotCatalog implements AutoCloseable {
       }
     }
     return found.stream().map(this::verify).toList();
+  }
+
+  /**
+   * Copies the S3 snapshot {@code s} into the local dir (as K3s does before restoring from S3),
+   * verifying it while it streams: the file gets its name only when it verifies; otherwise it is
+   * removed and the verdict says why.
+   */
+  public SnapshotVerifier.Verdict fetch(StoredSnapshot s) {
+    progress.start("fetching " + s.location(), s.size());
+    try (LocalSnapshotDir.PendingFile file = local.create(s.name());
+        InputStream in = s3.open(s.name())) {
+      OutputStream out = file.out();
+      InputStream copying = new java.io.FilterInputStream(in) {
+        @Override
+        public int read() throws IOException {
+          int b = super.read();
+          if (b >= 0) {
+            out.write(b);
+          }
+          return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+          int n = super.read(b, off, len);
+          if (n > 0) {
+            out.write(b, off, n);
+          }
+          return n;
+        }
+      };
+      SnapshotVerifier.Verdict v = SnapshotVerifier.verify(s.name(), copying, progress);
+      if (v.ok()) {
+        file.commit();
+      }
+      return v;
+    } catch (IOException e) {
+      throw SnapshotException.failed("cannot fetch " + s.location() + " into " + local.dir()
+          + " (" + e.getMessage() + ")", e);
+    }
   }
 
   /** The stored copies named {@code name}: local first, then S3. */

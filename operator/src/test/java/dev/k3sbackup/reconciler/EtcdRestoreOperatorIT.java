@@ -37,10 +37,11 @@ class EtcdRestoreOperatorIT {
 
   private EtcdProcess etcd;
   private OperatorHarness cluster;
+  private S3Fixture s3;
 
   @BeforeEach
   void start() throws Exception {
-    new S3Fixture(S3_SERVER.getUri()).bucket("unused"); // S3Proxy needs one to shut down
+    s3 = new S3Fixture(S3_SERVER.getUri()).bucket("backups"); // S3Proxy needs one to shut down
     etcd = EtcdProcess.start(work);
     etcd.put("/registry/a", "1");
     cluster = new OperatorHarness(new MutableClock(Instant.parse("2026-11-21T12:00:00Z")));
@@ -74,6 +75,11 @@ class EtcdRestoreOperatorIT {
 
   private void create(String name, String snapshot, Boolean confirm, Boolean dryRun,
       java.util.List<String> peers) {
+    create(name, snapshot, confirm, dryRun, peers, null);
+  }
+
+  private void create(String name, String snapshot, Boolean confirm, Boolean dryRun,
+      java.util.List<String> peers, String server) {
     EtcdRestore r = new EtcdRestore();
     r.getMetadata().setName(name);
     r.getMetadata().setNamespace(NS);
@@ -82,14 +88,17 @@ class EtcdRestoreOperatorIT {
     r.getSpec().confirm = confirm;
     r.getSpec().dryRun = dryRun;
     r.getSpec().peers = peers;
+    r.getSpec().server = server;
     cluster.client().resource(r).create();
   }
 
   private EtcdRestore awaitPhase(String name, RestorePhase phase) {
-    await().atMost(Duration.ofSeconds(20)).until(() -> {
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
       EtcdRestore r = cluster.client().resources(EtcdRestore.class).inNamespace(NS)
           .withName(name).get();
-      return r.getStatus() != null && r.getStatus().phase == phase;
+      assertThat(r).isNotNull();
+      assertThat(r.getStatus()).isNotNull();
+      assertThat(r.getStatus().phase).as(r.getStatus().message).isEqualTo(phase);
     });
     return cluster.client().resources(EtcdRestore.class).inNamespace(NS).withName(name).get();
   }
@@ -106,8 +115,12 @@ class EtcdRestoreOperatorIT {
     assertThat(plan.snapshotPath).startsWith("/var/lib/rancher/k3s/server/db/snapshots/");
     assertThat(plan.sha256).hasSize(64);
     assertThat(plan.steps).anyMatch(s -> s.startsWith("operator: safety snapshot"))
-        .anyMatch(s -> s.startsWith("server server-1: verify, stop, reset, await-peers"))
-        .anyMatch(s -> s.startsWith("peer server-3: stop, wipe"));
+        .anyMatch(s -> s.startsWith("preflight on server-1: verify etcd's trailer and sha256"))
+        .anyMatch(s -> s.startsWith("server server-1: verify, await-peers-ready, stop, reset, "
+            + "await-peers, start, await-rejoin"))
+        .anyMatch(s -> s.startsWith("peer server-3: await-verify, stop, wipe"));
+    assertThat(plan.agents).containsOnlyKeys("server-1", "server-2", "server-3");
+    assertThat(plan.agents.get("server-2")).startsWith("http://127.0.0.13:");
     assertThat(r.getStatus().history).extracting((PhaseTransition t) -> t.phase)
         .containsExactly(RestorePhase.Pending, RestorePhase.Preflight, RestorePhase.PlanReady);
     assertThat(cluster.client().batch().v1().jobs().inNamespace(NS).list().getItems())
@@ -156,28 +169,157 @@ class EtcdRestoreOperatorIT {
   }
 
   @Test
-  void anHaRestoreIsRefusedBeforeAnythingIsTouchedForNow() {
-    create("ha", "good", true, null);
-
-    assertThat(awaitPhase("ha", RestorePhase.Failed).getStatus().message)
-        .contains("HA restore").contains("nothing was touched");
-    assertThat(cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
-        .withName("ha-safety").get()).isNull();
-  }
-
-  @Test
   void aSecondRestoreWhileOneRunsIsRefused() {
-    cluster.kubelet().pause(true); // the first restore's safety snapshot waits for its node
+    cluster.kubelet().pause(true); // the first restore's preflight Job waits for its node
     create("first", "good", true, null, java.util.List.of());
     await().atMost(Duration.ofSeconds(20)).until(() -> {
       EtcdRestore r = cluster.client().resources(EtcdRestore.class).inNamespace(NS)
           .withName("first").get();
-      return r.getStatus() != null && r.getStatus().phase == RestorePhase.SafetySnapshot;
+      return r.getStatus() != null && r.getStatus().phase == RestorePhase.Preflight
+          && r.getStatus().message.startsWith("checking the snapshot on server-1");
     });
 
     create("second", "good", true, null, java.util.List.of());
 
     assertThat(awaitPhase("second", RestorePhase.Failed).getStatus().message)
         .contains("one operation at a time").contains("EtcdRestore backups/first");
+  }
+
+  private Path fileOnNode(String node, String snapshot) {
+    EtcdSnapshot s = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
+        .withName(snapshot).get();
+    return work.resolve("node-" + node).resolve(s.getStatus().localPath.substring(1));
+  }
+
+  private void assertNothingWasTouched(String restore) {
+    assertThat(cluster.host("server-1").stops()).isZero();
+    assertThat(etcd.all()).containsKey("/registry/after");
+    assertThat(cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
+        .withName(restore + "-safety").get()).isNull();
+    assertThat(cluster.client().batch().v1().jobs().inNamespace(NS).withName(restore + "-server")
+        .get()).isNull();
+  }
+
+  @Test
+  void aSnapshotWithOneFlippedByteIsRefusedInPreflightWithNothingStopped() throws Exception {
+    etcd.put("/registry/after", "written after the snapshot");
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(
+        fileOnNode("server-1", "good").toFile(), "rw")) {
+      f.seek(4096);
+      int b = f.read();
+      f.seek(4096);
+      f.write(b ^ 0x01);
+    }
+
+    create("flipped", "good", true, null, java.util.List.of());
+
+    EtcdRestore r = awaitPhase("flipped", RestorePhase.Failed);
+    assertThat(r.getStatus().message).contains("preflight refused the restore, nothing was "
+        + "touched").contains("on node server-1");
+    assertThat(r.getStatus().history).extracting((PhaseTransition t) -> t.phase)
+        .containsExactly(RestorePhase.Pending, RestorePhase.Preflight, RestorePhase.Failed);
+    assertNothingWasTouched("flipped");
+  }
+
+  @Test
+  void aSnapshotTakenWithAnotherServerTokenIsRefusedInPreflight() throws Exception {
+    etcd.put("/registry/after", "written after the snapshot");
+    java.nio.file.Files.writeString(work.resolve(
+        "node-server-1/var/lib/rancher/k3s/server/token"), "K10abcdef::server:rotated\n");
+
+    create("other-token", "good", true, null, java.util.List.of());
+
+    assertThat(awaitPhase("other-token", RestorePhase.Failed).getStatus().message)
+        .contains("was taken with a server token whose hash is")
+        .contains("K3s could not decrypt the snapshot's bootstrap data");
+    assertNothingWasTouched("other-token");
+  }
+
+  @Test
+  void aSnapshotInS3IsFetchedOntoTheServerVerifiedAndRestored() throws Exception {
+    S3Fixture.createKeySecret(cluster.client(), NS, "s3-keys");
+    EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
+    spec.node = "server-1";
+    spec.namePrefix = "offsite";
+    spec.s3 = s3.storage("backups", "k3s", "s3-keys");
+    EtcdSnapshot s = new EtcdSnapshot();
+    s.getMetadata().setName("offsite");
+    s.getMetadata().setNamespace(NS);
+    s.setSpec(spec);
+    cluster.client().resource(s).create();
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      EtcdSnapshot g = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
+          .withName("offsite").get();
+      return g.getStatus() != null && g.getStatus().phase == SnapshotPhase.Succeeded;
+    });
+    String file = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
+        .withName("offsite").get().getStatus().snapshotName;
+    etcd.put("/registry/after", "written after the snapshot");
+
+    // server-2 has no copy of the file: it comes from S3
+    create("from-s3", "offsite", true, null, java.util.List.of(), "server-2");
+
+    EtcdRestore r = awaitPhase("from-s3", RestorePhase.Succeeded);
+    assertThat(r.getStatus().plan.fetchFrom).isEqualTo("s3://backups/k3s/" + file);
+    assertThat(r.getStatus().history.get(2).message).contains("fetched from S3");
+    Path fetched = work.resolve("node-server-2/var/lib/rancher/k3s/server/db/snapshots/" + file);
+    assertThat(fetched).exists();
+    assertThat(dev.k3sbackup.testing.Hashes.sha256(fetched)).isEqualTo(r.getStatus().plan.sha256);
+    assertThat(etcd.all()).containsKey("/registry/a").doesNotContainKey("/registry/after");
+    assertThat(r.getStatus().nodes).singleElement().satisfies(n -> {
+      assertThat(n.node).isEqualTo("server-2");
+      assertThat(n.steps).extracting(st -> st.step + " " + st.state)
+          .containsExactly("verify Done", "stop Done", "reset Done", "start Done");
+    });
+  }
+
+  @Test
+  void whenTheRollbackRemovesTheRestoreItsOutcomeIsShownOnARecreatedOne() throws Exception {
+    etcd.put("/registry/after", "written after the snapshot");
+    // stopping the only server takes the API server down; it comes back with the snapshot's
+    // state, in which this restore, its Jobs and its safety snapshot never existed
+    cluster.host("server-1").onStopAndStart(cluster::apiDown, () -> {
+      rollBackTheApi("vanishing");
+      cluster.apiUp();
+    });
+
+    create("vanishing", "good", true, null, java.util.List.of());
+
+    EtcdRestore r = awaitPhase("vanishing", RestorePhase.Succeeded);
+    assertThat(r.getMetadata().getAnnotations())
+        .containsKey(RestoreJournalCollector.ANNOTATION_RECOVERED);
+    assertThat(r.getStatus().message).contains("recreated from the restore journals");
+    assertThat(r.getStatus().nodes).singleElement().satisfies(n -> {
+      assertThat(n.node).isEqualTo("server-1");
+      assertThat(n.role).isEqualTo("server");
+      assertThat(n.steps).extracting(st -> st.step + " " + st.state)
+          .containsExactly("verify Done", "stop Done", "reset Done", "start Done");
+      assertThat(n.steps).allSatisfy(st -> assertThat(st.finished).isNotNull());
+    });
+    assertThat(etcd.all()).containsKey("/registry/a").doesNotContainKey("/registry/after");
+    assertThat(cluster.host("server-1").resets()).isOne();
+    // shown once: the journal is acknowledged and not reported again
+    Thread.sleep(3000);
+    assertThat(cluster.client().resources(EtcdRestore.class).inNamespace(NS).list().getItems())
+        .hasSize(1);
+  }
+
+  /** What the etcd rollback does to the API: everything made since the snapshot is gone. */
+  private void rollBackTheApi(String restore) {
+    var client = cluster.client();
+    client.resources(EtcdRestore.class).inNamespace(NS).withName(restore).delete();
+    for (var job : client.batch().v1().jobs().inNamespace(NS).list().getItems()) {
+      if (job.getMetadata().getName().startsWith(restore)) {
+        client.batch().v1().jobs().inNamespace(NS).resource(job).delete();
+      }
+    }
+    EtcdSnapshot safety = client.resources(EtcdSnapshot.class).inNamespace(NS)
+        .withName(restore + "-safety").get();
+    if (safety != null) {
+      safety.getMetadata().setFinalizers(java.util.List.of());
+      client.resource(safety).update();
+      client.resources(EtcdSnapshot.class).inNamespace(NS).withName(restore + "-safety")
+          .delete();
+    }
   }
 }

@@ -119,7 +119,7 @@ class EtcdSnapshotOperatorIT {
     assertThat(status.sha256).isEqualTo(dev.k3sbackup.testing.Hashes.sha256(file));
     assertThat(status.etcdRevision).isEqualTo(Etcdctl.snapshotStatus(file).revision());
     assertThat(status.tokenHash).isEqualTo(
-        dev.k3sbackup.snapshot.ServerTokenHash.of("server-1-token"));
+        dev.k3sbackup.snapshot.ServerTokenHash.of("cluster-token"));
     assertThat(status.node).isEqualTo("server-1");
     assertThat(status.attempts).isEqualTo(1);
     assertThat(status.progress).as("reported by the agent through the API").isNotNull();

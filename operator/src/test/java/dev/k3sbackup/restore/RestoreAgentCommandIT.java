@@ -62,7 +62,7 @@ class RestoreAgentCommandIT {
   private String[] server(String sha256) {
     return new String[] {"--data-dir", work.resolve("k3s").toString(), "--status-port",
         Integer.toString(Processes.freePort()), "--result-file", work.resolve("result").toString(),
-        "server", "--snapshot", snapshot.toString(), "--sha256", sha256};
+        "--linger", "PT0S", "server", "--snapshot", snapshot.toString(), "--sha256", sha256};
   }
 
   @Test
@@ -73,7 +73,8 @@ class RestoreAgentCommandIT {
     assertThat(etcd.all()).containsOnlyKeys("/registry/kept");
     assertThat(work.resolve("k3s/server/k3s-etcd-backup/restore.json")).exists();
     assertThat(work.resolve("result")).content().contains("\"ok\":true")
-        .contains("reset done").contains("start done");
+        .contains("{\"step\":\"reset\",\"state\":\"Done\"")
+        .contains("{\"step\":\"start\",\"state\":\"Done\"");
 
     etcd.put("/registry/new", "after the restore");
     assertThat(run(server(sha))).isZero();
@@ -92,7 +93,7 @@ class RestoreAgentCommandIT {
 
     assertThat(lastErr).contains("nothing was stopped");
     assertThat(work.resolve("result")).content().contains("\"ok\":false")
-        .contains("verify failed");
+        .contains("{\"step\":\"verify\",\"state\":\"Failed\"");
     assertThat(host.stops()).isZero();
     assertThat(etcd.all()).containsKey("/registry/lost");
   }

@@ -19,19 +19,32 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class EtcdBackedHost implements NodeHost {
 
   private final EtcdProcess etcd;
-  private final EtcdProcess joinThrough;
+  private final java.util.function.Supplier<EtcdProcess> joinThrough;
+  private volatile Runnable afterStop = () -> { };
+  private volatile Runnable beforeStart = () -> { };
   private final AtomicInteger resets = new AtomicInteger();
   private final AtomicInteger stops = new AtomicInteger();
 
   /** The host of a single server, or of the one that restores. */
   public EtcdBackedHost(EtcdProcess etcd) {
-    this(etcd, null);
+    this(etcd, () -> null);
   }
 
   /** The host of a peer: once wiped, starting it rejoins the cluster of {@code joinThrough}. */
   public EtcdBackedHost(EtcdProcess etcd, EtcdProcess joinThrough) {
+    this(etcd, () -> joinThrough);
+  }
+
+  /** The host of a node that, once wiped, rejoins through whichever member {@code joinThrough} gives. */
+  public EtcdBackedHost(EtcdProcess etcd, java.util.function.Supplier<EtcdProcess> joinThrough) {
     this.etcd = etcd;
     this.joinThrough = joinThrough;
+  }
+
+  /** What else happens when K3s stops and starts here (on a server: its API server goes too). */
+  public void onStopAndStart(Runnable afterStop, Runnable beforeStart) {
+    this.afterStop = afterStop;
+    this.beforeStart = beforeStart;
   }
 
   public int resets() {
@@ -46,12 +59,15 @@ public final class EtcdBackedHost implements NodeHost {
   public void stopK3s() {
     stops.incrementAndGet();
     etcd.stop();
+    afterStop.run();
   }
 
   @Override
   public void startK3s() {
-    if (joinThrough != null && !Files.exists(etcd.dataDir())) {
-      etcd.rejoin(joinThrough); // a wiped K3s server joins the server it is configured with
+    beforeStart.run();
+    EtcdProcess through = joinThrough.get();
+    if (through != null && !Files.exists(etcd.dataDir())) {
+      etcd.rejoin(through); // a wiped K3s server joins the server it is configured with
     } else {
       etcd.restart();
     }

@@ -171,6 +171,11 @@ public final class EtcdProcess implements AutoCloseable {
     throw new IllegalStateException("etcd did not start within 20s:\n" + Processes.read(log));
   }
 
+  /** Whether the process runs. */
+  public boolean running() {
+    return process != null && process.isAlive();
+  }
+
   public String endpoint() {
     return (tls == null ? "http" : "https") + "://127.0.0.1:" + clientPort;
   }

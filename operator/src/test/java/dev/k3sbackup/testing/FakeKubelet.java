@@ -57,9 +57,14 @@ public final class FakeKubelet implements AutoCloseable {
    * @param root the directory that stands for its file system
    * @param labels its labels
    * @param env what its host adds to every container's environment
+   * @param address its InternalIP (a loopback address of its own), or null
    */
   public record FakeNode(String name, Path root, Map<String, String> labels,
-      Map<String, String> env) {
+      Map<String, String> env, String address) {
+
+    public FakeNode(String name, Path root, Map<String, String> labels, Map<String, String> env) {
+      this(name, root, labels, env, null);
+    }
 
     /** The real place of host path {@code hostPath} on this node. */
     public Path path(String hostPath) {
@@ -95,7 +100,11 @@ public final class FakeKubelet implements AutoCloseable {
     nodes.put(node.name(), node);
     client.nodes().resource(new NodeBuilder().withNewMetadata().withName(node.name())
         .withLabels(node.labels()).endMetadata().withNewStatus().addNewCondition()
-        .withType("Ready").withStatus("True").endCondition().endStatus().build()).create();
+        .withType("Ready").withStatus("True").endCondition()
+        .withAddresses(node.address() == null ? List.of()
+            : List.of(new io.fabric8.kubernetes.api.model.NodeAddress(node.address(),
+                "InternalIP")))
+        .endStatus().build()).create();
     return node;
   }
 

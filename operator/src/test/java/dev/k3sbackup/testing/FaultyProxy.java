@@ -23,6 +23,7 @@ public final class FaultyProxy implements AutoCloseable {
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private final AtomicInteger cuts = new AtomicInteger();
   private volatile String marker;
+  private volatile boolean down;
 
   public FaultyProxy(InetSocketAddress target) throws IOException {
     this.target = target;
@@ -41,6 +42,27 @@ public final class FaultyProxy implements AutoCloseable {
     this.marker = text;
   }
 
+  /**
+   * Stops answering, as a server that went away: open connections are cut and new ones are
+   * closed at once, until {@link #up()}.
+   */
+  public void down() {
+    down = true;
+    for (Socket s : sockets) {
+      try {
+        s.close();
+      } catch (IOException ignored) {
+        // closing is all we want
+      }
+    }
+    sockets.clear();
+  }
+
+  /** Answers again. */
+  public void up() {
+    down = false;
+  }
+
   /** How many connections were cut. */
   public int cuts() {
     return cuts.get();
@@ -50,6 +72,10 @@ public final class FaultyProxy implements AutoCloseable {
     while (!server.isClosed()) {
       try {
         Socket client = server.accept();
+        if (down) {
+          client.close();
+          continue;
+        }
         Socket upstream = new Socket(target.getAddress(), target.getPort());
         sockets.add(client);
         sockets.add(upstream);

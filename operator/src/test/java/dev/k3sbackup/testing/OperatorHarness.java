@@ -39,7 +39,13 @@ public final class OperatorHarness implements AutoCloseable {
   }
 
   private final KubernetesMockServer server;
+  /** The test's own client, straight to the API server (it also plays the etcd rollback). */
   private final KubernetesClient client;
+  /** What the operator, the kubelets and the agents use: through a proxy that can go down. */
+  private final KubernetesClient apiClient;
+  private final FaultyProxy api;
+  private final Map<String, EtcdBackedHost> hosts = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, String> endpointByNode = new java.util.concurrent.ConcurrentHashMap<>();
   private final MutableClock clock;
   private final FakeKubelet kubelet;
   private final OperatorSettings settings;
@@ -57,15 +63,19 @@ public final class OperatorHarness implements AutoCloseable {
         client.apiextensions().v1().customResourceDefinitions().load(crd.toFile()).create();
       }
     }
-    this.kubelet = new FakeKubelet(client, NAMESPACE, clock, (args, env, out, err) ->
+    this.api = new FaultyProxy(new java.net.InetSocketAddress("127.0.0.1", server.getPort()));
+    this.apiClient = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(
+        new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration())
+            .withMasterUrl("http://127.0.0.1:" + api.port() + "/").build()).build();
+    this.kubelet = new FakeKubelet(apiClient, NAMESPACE, clock, (args, env, out, err) ->
         Main.run(args.toArray(String[]::new), new CliContext(clock, env,
             r -> GrpcEtcdMember.connect(r.etcd(), r.etcdTimeout()), false,
             // a node's K3s is its etcd process (a fake host: no systemd here)
-            new RestoreContext(clock, dataDir -> new EtcdBackedHost(
-                etcdByEndpoint.get(env.get("K3S_ETCD_BACKUP_ENDPOINT"))))), out, err));
+            new RestoreContext(clock, dataDir -> hosts.get(env.get("K3S_ETCD_BACKUP_ENDPOINT")))),
+            out, err));
     this.settings = OperatorSettings.defaults("k3s-etcd-backup:test").withClock(clock)
         .withRetries(2, Duration.ofMillis(300)).withRecheck(Duration.ofMillis(500))
-        .withHome(NAMESPACE);
+        .withHome(NAMESPACE).withRestoreAgentPort(Processes.freePort());
   }
 
   public KubernetesClient client() {
@@ -87,14 +97,21 @@ public final class OperatorHarness implements AutoCloseable {
   public FakeKubelet.FakeNode addEtcdNode(String name, Path root, EtcdProcess etcd)
       throws IOException {
     etcdByEndpoint.put(etcd.endpoint(), etcd);
+    endpointByNode.put(name, etcd.endpoint());
+    // once wiped, a node's K3s rejoins through a member that runs
+    hosts.computeIfAbsent(etcd.endpoint(), e -> new EtcdBackedHost(etcd, () -> etcdByEndpoint
+        .values().stream().filter(m -> m != etcd && m.running()).findFirst().orElse(null)));
     Path server = root.resolve("var/lib/rancher/k3s/server");
     Files.createDirectories(server.resolve("tls/etcd"));
-    Files.writeString(server.resolve("token"), "K10abcdef::server:" + name + "-token\n");
+    // the servers of one cluster share its token
+    Files.writeString(server.resolve("token"), "K10abcdef::server:cluster-token\n");
     return kubelet.addNode(new FakeKubelet.FakeNode(name, root,
         Map.of(EtcdNodes.LABEL, "true", "node-role.kubernetes.io/control-plane", "true"),
         Map.of("K3S_ETCD_BACKUP_ENDPOINT", etcd.endpoint(),
             // what a Pod's service account token gives a real agent: the API
-            "KUBERNETES_MASTER", client.getMasterUrl().toString())));
+            "KUBERNETES_MASTER", apiClient.getMasterUrl().toString()),
+        // each node its own loopback address, as its InternalIP
+        "127.0.0." + (11 + endpointByNode.size())));
   }
 
   /** Creates the agent's service account, so snapshots report their progress. */
@@ -105,8 +122,23 @@ public final class OperatorHarness implements AutoCloseable {
         .create();
   }
 
+  /** The fake host of {@code node}: its K3s is its etcd process. */
+  public EtcdBackedHost host(String node) {
+    return hosts.get(endpointByNode.get(node));
+  }
+
+  /** The API server stops answering the operator, the kubelets and the agents. */
+  public void apiDown() {
+    api.down();
+  }
+
+  /** The API server answers again. */
+  public void apiUp() {
+    api.up();
+  }
+
   public void startOperator() {
-    operator = OperatorMain.start(client, settings, Set.of(NAMESPACE));
+    operator = OperatorMain.start(apiClient, settings, Set.of(NAMESPACE));
   }
 
   public void stopOperator() {
@@ -120,7 +152,13 @@ public final class OperatorHarness implements AutoCloseable {
   public void close() {
     stopOperator();
     kubelet.close();
+    apiClient.close();
     client.close();
+    try {
+      api.close();
+    } catch (IOException ignored) {
+      // the test is over
+    }
     server.destroy();
   }
 }

@@ -28,6 +28,11 @@ public class EtcdRestoreSpec {
   @Default("true")
   public Boolean safetySnapshot;
 
+  @JsonPropertyDescription("The node that resets from the snapshot (K3s's S1); default: the node "
+      + "that holds the snapshot file, or for a snapshot only in S3, the first Ready etcd node by "
+      + "name. A snapshot in S3 is fetched onto it first.")
+  public String server;
+
   @JsonPropertyDescription("The other etcd server nodes, which stop, move their data aside and "
       + "rejoin; default all other nodes labelled node-role.kubernetes.io/etcd=true.")
   public List<String> peers;

@@ -10,7 +10,8 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class EtcdRestoreStatus {
 
-  @JsonPropertyDescription("Pending, Preflight, PlanReady, Restoring, Succeeded or Failed.")
+  @JsonPropertyDescription("Pending, Preflight, PlanReady, SafetySnapshot, Restoring, Succeeded or "
+      + "Failed.")
   public RestorePhase phase;
 
   @JsonPropertyDescription("What happened and what to do.")
@@ -18,6 +19,10 @@ public class EtcdRestoreStatus {
 
   @JsonPropertyDescription("What the restore does, decided in preflight.")
   public RestorePlan plan;
+
+  @JsonPropertyDescription("Each node's steps with their state and times, from its agent's "
+      + "journal.")
+  public List<NodeRestoreStatus> nodes = new ArrayList<>();
 
   @JsonPropertyDescription("Every phase entered, in order.")
   public List<PhaseTransition> history = new ArrayList<>();

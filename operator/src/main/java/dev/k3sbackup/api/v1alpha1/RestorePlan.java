@@ -18,6 +18,18 @@ public class RestorePlan {
   @JsonPropertyDescription("The snapshot file on the server node.")
   public String snapshotPath;
 
+  @JsonPropertyDescription("Where the snapshot is fetched from onto the server node, when it is "
+      + "not there (an S3 location).")
+  public String fetchFrom;
+
+  @JsonPropertyDescription("The server token hash the snapshot was taken with, when known; "
+      + "preflight checks it against the server node's token.")
+  public String tokenHash;
+
+  @JsonPropertyDescription("Each node's restore agent status address (host network), by which "
+      + "the agents follow each other while the API server is down.")
+  public java.util.Map<String, String> agents = new java.util.TreeMap<>();
+
   @JsonPropertyDescription("The sha256 the file must have.")
   public String sha256;
 

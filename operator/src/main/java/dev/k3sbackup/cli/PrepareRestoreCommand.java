@@ -1,0 +1,95 @@
+package dev.k3sbackup.cli;
+
+import dev.k3sbackup.snapshot.ServerTokenHash;
+import dev.k3sbackup.snapshot.SnapshotCatalog;
+import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.snapshot.SnapshotVerifier;
+import dev.k3sbackup.storage.StoredSnapshot;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code prepare-restore NAME}: a restore's preflight on the node that will reset. Makes sure the
+ * snapshot is in {@code --dir} on this node (fetching it from S3, verified, when it is only
+ * there, as K3s does before restoring from S3), that etcd's trailer verifies, that its sha256 is
+ * the one recorded when it was taken, and that it was taken with this node's server token.
+ * Stops nothing; the only change it can make is the fetched file.
+ */
+@Command(name = "prepare-restore", mixinStandardHelpOptions = true,
+    description = "Check (and fetch from S3) a snapshot before a restore; changes nothing else.")
+final class PrepareRestoreCommand extends StoreCommand {
+
+  @Parameters(index = "0", paramLabel = "NAME", description = "The snapshot's file name")
+  String name;
+
+  @Option(names = "--sha256", description = "The sha256 recorded when it was taken")
+  String sha256;
+
+  @Option(names = "--token-hash",
+      description = "K3s's server token hash recorded when it was taken")
+  String tokenHash;
+
+  @Option(names = "--token-file",
+      description = "K3s's server token (default: $${data-dir}/server/token)")
+  java.nio.file.Path tokenFile;
+
+  @Override
+  public Integer call() {
+    SnapshotVerifier.Verdict verdict;
+    boolean fetched = false;
+    try (SnapshotCatalog catalog = catalog()) {
+      List<StoredSnapshot> copies = catalog.find(name);
+      Optional<StoredSnapshot> local = copies.stream()
+          .filter(c -> c.storage() == StoredSnapshot.Storage.LOCAL).findFirst();
+      Optional<StoredSnapshot> remote = copies.stream()
+          .filter(c -> c.storage() == StoredSnapshot.Storage.S3).findFirst();
+      if (local.isPresent()) {
+        verdict = catalog.verify(local.get());
+      } else if (remote.isPresent()) {
+        verdict = catalog.fetch(remote.get());
+        fetched = verdict.ok();
+      } else {
+        throw SnapshotException.badInput("snapshot " + name + " is neither in " + store
+            .snapshotDir() + " on this node nor in S3" + (store.s3 ? "" : " (no --s3 given)")
+            + ": nothing was touched; pick a snapshot that exists (kubectl get esnap)");
+      }
+    }
+    if (!verdict.ok()) {
+      throw SnapshotException.badInput("snapshot " + name + " " + verdict.problem()
+          + ": it cannot be restored; nothing was touched; pick another snapshot");
+    }
+    if (sha256 != null && !sha256.equalsIgnoreCase(verdict.sha256())) {
+      throw SnapshotException.badInput("snapshot " + name + " has sha256 " + verdict.sha256()
+          + " but " + sha256 + " was recorded when it was taken: it is not the same file; "
+          + "nothing was touched; pick another snapshot");
+    }
+    Optional<String> current = ServerTokenHash.fromFile(tokenFile != null ? tokenFile
+        : store.dataDir.resolve("server/token"));
+    if (tokenHash != null && current.isPresent() && !tokenHash.equals(current.get())) {
+      throw SnapshotException.badInput("snapshot " + name + " was taken with a server token "
+          + "whose hash is " + tokenHash + ", but this node's token hashes to " + current.get()
+          + ": K3s could not decrypt the snapshot's bootstrap data; nothing was touched. Restore "
+          + "on a node that has the original token (K3s's --token), or pick a snapshot taken "
+          + "with the current one");
+    }
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("path", store.snapshotDir().resolve(name).toString());
+    r.put("sha256", verdict.sha256());
+    r.put("size", verdict.size());
+    r.put("fetched", fetched);
+    current.ifPresent(h -> r.put("tokenHash", h));
+    PrintWriter out = out();
+    out.printf("OK %s: %s%d bytes, sha256 %s%s%n", name, fetched ? "fetched from S3, " : "",
+        verdict.size(), verdict.sha256(), current.map(h -> ", server token hash " + h)
+            .orElse(""));
+    out.flush();
+    result(r);
+    return 0;
+  }
+}
