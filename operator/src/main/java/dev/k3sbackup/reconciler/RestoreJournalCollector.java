@@ -94,7 +94,7 @@ public final class RestoreJournalCollector {
     for (String node : nodes.ready()) {
       if (!scans.containsKey(node)) {
         String name = AgentJobs.jobName("journal-scan-" + node.toLowerCase(Locale.ROOT)
-            .replaceAll("[^a-z0-9-]", "-"), "-" + settings.clock().instant().getEpochSecond());
+            .replaceAll("[^a-z0-9-]", "-"), "-" + Long.toString(settings.clock().millis(), 36));
         try {
           jobsApi.resource(jobs.journals(ns, name, node, new dev.k3sbackup.api.v1alpha1.LocalStorage().dataDirOrDefault(), acked))
               .create();
@@ -141,10 +141,12 @@ public final class RestoreJournalCollector {
     if (ns == null || name == null) {
       return; // a manual restore-agent run: no resource to show it on
     }
-    List<NodeRestoreStatus> nodeStatus = new ArrayList<>();
+    Map<String, NodeRestoreStatus> byNode = new LinkedHashMap<>();
     for (JsonNode r : reports) {
-      nodeStatus.add(RestoreReports.toStatus(r, null));
+      NodeRestoreStatus n = RestoreReports.toStatus(r, null);
+      byNode.put(n.node, n);
     }
+    List<NodeRestoreStatus> nodeStatus = new ArrayList<>(byNode.values());
     List<String> peers = new ArrayList<>();
     head.path("peers").forEach(p -> peers.add(p.asText()));
     RestoreReports.Verdict verdict = RestoreReports.judge(nodeStatus, head.path("node").asText(),
@@ -199,7 +201,7 @@ public final class RestoreJournalCollector {
       }
     }
     status.message = message;
-    StatusWriter.patchNow(client, target);
+    StatusWriter.replaceNow(client, target);
     LOG.info("restore {}/{} {}: {}", ns, target.getMetadata().getName(), phase, message);
   }
 

@@ -18,4 +18,11 @@ final class StatusWriter {
     copy.getMetadata().setResourceVersion(null);
     client.resource(copy).patchStatus();
   }
+
+  /** Replaces the status as a whole (its lists too, which a merge patch may extend). */
+  static <T extends HasMetadata> void replaceNow(KubernetesClient client, T resource) {
+    T copy = Serialization.clone(resource);
+    copy.getMetadata().setResourceVersion(null);
+    client.resource(copy).updateStatus();
+  }
 }
