@@ -112,7 +112,7 @@ mvn -B -ntp -pl operator -DskipTests "${props[@]}" "${mvn_extra[@]}" package "$g
 if [ -z "$registry" ]; then
   tarball=operator/target/k3s-etcd-backup-image.tar
   name_for_containerd "$tarball" "$image"
-  echo "build-image: $target -> $tarball ($(du -m "$tarball" | cut -f1) MB, compressed layers)" \
+  echo "build-image: $target -> $tarball ($(($(stat -c %s "$tarball") / 1000000)) MB, compressed layers)" \
     "in $(($(date +%s) - start)) s" >&2
 else
   echo "build-image: pushed $target in $(($(date +%s) - start)) s" >&2
