@@ -4,6 +4,8 @@ import dev.k3sbackup.Main;
 import dev.k3sbackup.cli.CliContext;
 import dev.k3sbackup.etcd.GrpcEtcdMember;
 import dev.k3sbackup.operator.OperatorMain;
+import dev.k3sbackup.operator.ProcessSettings;
+import dev.k3sbackup.operator.RunningOperator;
 import dev.k3sbackup.reconciler.EtcdNodes;
 import dev.k3sbackup.reconciler.OperatorSettings;
 import dev.k3sbackup.restore.RestoreContext;
@@ -12,7 +14,6 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import io.javaoperatorsdk.operator.Operator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,8 @@ public final class OperatorHarness implements AutoCloseable {
   private final MutableClock clock;
   private final FakeKubelet kubelet;
   private final OperatorSettings settings;
-  private Operator operator;
+  private RunningOperator operator;
+  private final java.util.List<RunningOperator> replicas = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Map<String, EtcdProcess> etcdByEndpoint = new java.util.concurrent.ConcurrentHashMap<>();
 
   public OperatorHarness(MutableClock clock) throws IOException {
@@ -109,9 +111,24 @@ public final class OperatorHarness implements AutoCloseable {
     operator = OperatorMain.start(client, settings, Set.of(NAMESPACE));
   }
 
+  /** The operator started by {@link #startOperator()}, while it runs. */
+  public RunningOperator operator() {
+    return operator;
+  }
+
+  /**
+   * Starts one more operator process against the same API (a replica), with its own process
+   * settings; it is stopped on {@link #close()} unless stopped before.
+   */
+  public RunningOperator startReplica(ProcessSettings process) {
+    RunningOperator replica = OperatorMain.start(client, settings, Set.of(NAMESPACE), process);
+    replicas.add(replica);
+    return replica;
+  }
+
   public void stopOperator() {
     if (operator != null) {
-      OperatorMain.stop(operator);
+      operator.close();
       operator = null;
     }
   }
@@ -119,6 +136,9 @@ public final class OperatorHarness implements AutoCloseable {
   @Override
   public void close() {
     stopOperator();
+    for (RunningOperator replica : replicas) {
+      replica.close();
+    }
     kubelet.close();
     client.close();
     server.destroy();

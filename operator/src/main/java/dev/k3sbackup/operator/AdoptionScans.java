@@ -1,0 +1,54 @@
+package dev.k3sbackup.operator;
+
+import dev.k3sbackup.reconciler.OperatorSettings;
+import dev.k3sbackup.reconciler.SnapshotAdopter;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The periodic scan for snapshots to adopt ({@link SnapshotAdopter}), every
+ * {@link OperatorSettings#recheck()}. It writes to the API, so it runs only while this replica
+ * leads: started and stopped with leadership.
+ */
+final class AdoptionScans {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AdoptionScans.class);
+
+  private final SnapshotAdopter adopter;
+  private final long everyMillis;
+  private ScheduledExecutorService scanner;
+
+  AdoptionScans(KubernetesClient client, OperatorSettings settings) {
+    this.adopter = new SnapshotAdopter(client, settings);
+    this.everyMillis = settings.recheck().toMillis();
+  }
+
+  synchronized void start() {
+    if (scanner != null) {
+      return;
+    }
+    scanner = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "snapshot-adopter");
+      t.setDaemon(true);
+      return t;
+    });
+    scanner.scheduleWithFixedDelay(() -> {
+      try {
+        adopter.scan();
+      } catch (RuntimeException e) {
+        LOG.warn("adoption scan failed: {}", e.getMessage());
+      }
+    }, everyMillis, everyMillis, TimeUnit.MILLISECONDS);
+  }
+
+  synchronized void stop() {
+    if (scanner != null) {
+      scanner.shutdownNow();
+      scanner = null;
+    }
+  }
+}
