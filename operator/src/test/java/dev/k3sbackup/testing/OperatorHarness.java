@@ -50,8 +50,12 @@ public final class OperatorHarness implements AutoCloseable {
 
   public OperatorHarness(MutableClock clock) throws IOException {
     this.clock = clock;
-    this.server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-        new KubernetesMixedDispatcher(new HashMap<>()), false);
+    // one map: expectations (see allowLeases) answer first, the CRUD store the rest
+    Map<io.fabric8.mockwebserver.ServerRequest,
+        java.util.Queue<io.fabric8.mockwebserver.ServerResponse>> expected =
+        new HashMap<>();
+    this.server = new KubernetesMockServer(new Context(), new MockWebServer(), expected,
+        new KubernetesMixedDispatcher(expected), false);
     server.init();
     this.client = server.createClient();
     try (Stream<Path> crds = Files.list(Path.of("../crds"))) {
@@ -97,6 +101,21 @@ public final class OperatorHarness implements AutoCloseable {
         Map.of("K3S_ETCD_BACKUP_ENDPOINT", etcd.endpoint(),
             // what a Pod's service account token gives a real agent: the API
             "KUBERNETES_MASTER", client.getMasterUrl().toString())));
+  }
+
+  /**
+   * A fake of the API server's authorizer, which the test server lacks: answers every
+   * SelfSubjectRulesReview (JOSDK asks one before leader election) with leave to get, create
+   * and update Leases, what config/rbac grants the operator in its namespace.
+   */
+  public void allowLeases() {
+    var review = new io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder()
+        .withNewStatus().withIncomplete(false)
+        .addNewResourceRule().withApiGroups("coordination.k8s.io").withResources("leases")
+        .withVerbs("get", "create", "update").endResourceRule()
+        .endStatus().build();
+    server.expect().post().withPath("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
+        .andReturn(201, review).always();
   }
 
   /** Creates the agent's service account, so snapshots report their progress. */
