@@ -47,7 +47,14 @@ public final class OperatorMain {
         "ghcr.io/k3s-etcd-backup/k3s-etcd-backup:latest");
     String watch = env.getOrDefault("WATCH_NAMESPACES", "");
     String home = env.getOrDefault("OPERATOR_NAMESPACE", "k3s-etcd-backup");
-    ProcessSettings process = ProcessSettings.fromEnv(env, home);
+    ProcessSettings process;
+    try {
+      process = ProcessSettings.fromEnv(env, home);
+    } catch (IllegalArgumentException e) {
+      System.err.println("operator: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     KubernetesClient client = new KubernetesClientBuilder().build();
     RunningOperator running = start(client, OperatorSettings.defaults(image).withHome(home),
         watch.isBlank() ? Set.of() : Set.of(watch.split(",")), process);
