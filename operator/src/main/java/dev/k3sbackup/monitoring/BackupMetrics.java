@@ -141,7 +141,7 @@ public final class BackupMetrics {
   }
 
   /** Recomputes every gauge from the resources as they are now. */
-  public void refresh(Collection<EtcdSnapshotSchedule> schedules,
+  public synchronized void refresh(Collection<EtcdSnapshotSchedule> schedules,
       Collection<EtcdSnapshot> snapshots, Collection<EtcdRestore> restores, Instant now) {
     Map<Tags, EtcdSnapshot> newest = new HashMap<>();
     for (EtcdSnapshot s : snapshots) {

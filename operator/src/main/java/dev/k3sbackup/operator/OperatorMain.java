@@ -56,8 +56,15 @@ public final class OperatorMain {
       return;
     }
     KubernetesClient client = new KubernetesClientBuilder().build();
-    RunningOperator running = start(client, OperatorSettings.defaults(image).withHome(home),
-        watch.isBlank() ? Set.of() : Set.of(watch.split(",")), process);
+    RunningOperator running;
+    try {
+      running = start(client, OperatorSettings.defaults(image).withHome(home),
+          watch.isBlank() ? Set.of() : Set.of(watch.split(",")), process);
+    } catch (RuntimeException e) {
+      LOG.error("the operator could not start: {}", e.getMessage(), e);
+      System.exit(1);
+      return;
+    }
     if (process.leaderElection().isEmpty()) {
       Runtime.getRuntime().addShutdownHook(new Thread(running::close, "operator-shutdown"));
     }
