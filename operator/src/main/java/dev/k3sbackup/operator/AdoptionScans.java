@@ -45,6 +45,11 @@ final class AdoptionScans {
     }, everyMillis, everyMillis, TimeUnit.MILLISECONDS);
   }
 
+  /** Whether the scans run (while this replica leads). */
+  synchronized boolean running() {
+    return scanner != null;
+  }
+
   synchronized void stop() {
     if (scanner != null) {
       scanner.shutdownNow();

@@ -46,6 +46,11 @@ public final class RunningOperator implements AutoCloseable {
     return metrics.isLeader();
   }
 
+  /** Whether this replica scans for snapshots to adopt (only while leading). */
+  public boolean adopting() {
+    return adoption.running();
+  }
+
   /** The metrics as /metrics serves them. */
   public String scrape() {
     watch.refresh();

@@ -97,6 +97,8 @@ class LeaderElectionIT {
 
     assertThat(holder()).isEqualTo("replica-a");
     assertThat(b.leading()).isFalse();
+    assertThat(a.adopting()).as("the leader scans for snapshots to adopt").isTrue();
+    assertThat(b.adopting()).as("the standby does not").isFalse();
     assertThat(reconciles(a)).as("the leader reconciled").isPositive();
     assertThat(reconciles(b)).as("the standby reconciled nothing").isZero();
     assertThat(leaderGauge(a)).isEqualTo(1.0);
@@ -112,6 +114,7 @@ class LeaderElectionIT {
     snapshotSucceeds("after-b-took-over");
 
     assertThat(reconciles(b)).as("the new leader reconciles").isPositive();
+    assertThat(b.adopting()).isTrue();
     assertThat(leaderGauge(b)).isEqualTo(1.0);
   }
 }
