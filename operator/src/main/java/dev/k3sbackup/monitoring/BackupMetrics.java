@@ -180,7 +180,7 @@ public final class BackupMetrics {
         lastRows.add(MultiGauge.Row.of(tags, seconds(done)));
         instant(last.getStatus().startTime).ifPresent(start ->
             durationRows.add(MultiGauge.Row.of(tags,
-                Duration.between(start, done).toMillis() / 1000.0)));
+                Duration.between(start, done).toNanos() / 1e9)));
         if (last.getStatus().size != null) {
           sizeRows.add(MultiGauge.Row.of(tags, last.getStatus().size));
         }

@@ -115,7 +115,8 @@ class MetricsIT {
         .hasValue(epochSeconds(status.completionTime));
     assertThat(m.value(BackupMetrics.SIZE, labels)).hasValue((double) status.size);
     assertThat(status.size).isPositive();
-    double took = epochSeconds(status.completionTime) - epochSeconds(status.startTime);
+    double took = Duration.between(Instant.parse(status.startTime),
+        Instant.parse(status.completionTime)).toNanos() / 1e9;
     assertThat(m.value(BackupMetrics.DURATION, labels)).hasValueSatisfying(d ->
         assertThat(d).isCloseTo(took, org.assertj.core.api.Assertions.within(1e-6)));
     assertThat(m.value(BackupMetrics.INTERVAL, labels)).hasValue(300.0);
