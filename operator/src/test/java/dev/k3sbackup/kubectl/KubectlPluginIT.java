@@ -221,7 +221,8 @@ class KubectlPluginIT {
   }
 
   @Test
-  void restoreDryRunShowsThePlanAndTouchesNothing() {
+  void restoreDryRunShowsThePlanAndTouchesNothing() throws Exception {
+    cluster.addEtcdNode("server-2", work.resolve("node-server-2"), etcd);
     String[] s = save();
 
     Cli.Run run = kubectl.run("restore", s[0], "--dry-run");
@@ -229,6 +230,7 @@ class KubectlPluginIT {
     assertThat(run.exitCode()).as(run.all()).isZero();
     assertThat(run.out()).contains("Plan for EtcdRestore " + NS + "/restore-")
         .contains("dry run, nothing was touched").containsPattern("Server: +server-1")
+        .containsPattern("Peers: +server-2")
         .contains("File:          " + SNAPSHOTS + "/" + s[0])
         .containsPattern("1\\. operator: safety snapshot");
     assertThat(run.err()).contains(": Preflight").contains(": PlanReady");
@@ -236,6 +238,14 @@ class KubectlPluginIT {
         .noneMatch(j -> j.getMetadata().getName().contains("restore"));
 
     String restore = restores().get(0).getMetadata().getName();
+    cluster.clock().advance(Duration.ofMinutes(1));
+    Cli.Run ha = kubectl.run("restore", s[1], "--dry-run", "--peers", "server-2",
+        "--no-safety-snapshot", "-o", "yaml");
+    assertThat(ha.exitCode()).as(ha.all()).isZero();
+    assertThat(ha.out()).contains("kind: EtcdRestore").contains("safetySnapshot: false")
+        .contains("phase: PlanReady").contains("- server-2")
+        .contains("peer server-2: stop").doesNotContain("operator: safety snapshot");
+
     Cli.Run describe = kubectl.run("describe", restore);
     assertThat(describe.exitCode()).as(describe.all()).isZero();
     assertThat(describe.out()).containsPattern("Kind: +EtcdRestore")
