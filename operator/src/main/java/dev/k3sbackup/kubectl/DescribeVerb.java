@@ -2,13 +2,13 @@ package dev.k3sbackup.kubectl;
 
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
-import dev.k3sbackup.cli.OutputFormat;
+import dev.k3sbackup.cli.OutputOption;
 import dev.k3sbackup.snapshot.SnapshotException;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code describe NAME}: one snapshot or restore, readable. */
@@ -21,9 +21,8 @@ final class DescribeVerb extends PluginVerb {
       description = "An EtcdSnapshot or EtcdRestore name, or a snapshot name as 'ls' shows it")
   String name;
 
-  @Option(names = {"-o", "--output"}, defaultValue = "table",
-      description = "Output: table (text), json or yaml (the resource) (default: ${DEFAULT-VALUE})")
-  OutputFormat output;
+  @Mixin
+  OutputOption output;
 
   @Override
   int run(BackupApi api) {
@@ -40,7 +39,7 @@ final class DescribeVerb extends PluginVerb {
     }
     StringBuilder text = new StringBuilder();
     for (HasMetadata r : found) {
-      if (output != OutputFormat.TABLE) {
+      if (!output.table()) {
         text.append(output.render(r));
       } else {
         text.append(text.length() == 0 ? "" : "\n").append(r instanceof EtcdSnapshot s

@@ -1,10 +1,11 @@
 package dev.k3sbackup.kubectl;
 
 import dev.k3sbackup.cli.OutputFormat;
+import dev.k3sbackup.cli.OutputOption;
 import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /** {@code ls} / {@code list} / {@code l}: K3s's table, from the EtcdSnapshot resources. */
 @Command(name = "ls", aliases = {"list", "l"}, mixinStandardHelpOptions = true,
@@ -15,16 +16,15 @@ final class ListVerb extends PluginVerb {
   static final List<String> HEADER =
       List.of("Name", "Location", "Size", "Created", "Phase", "Resource");
 
-  @Option(names = {"-o", "--output"}, defaultValue = "table",
-      description = "Output: table, json or yaml (default: ${DEFAULT-VALUE})")
-  OutputFormat output;
+  @Mixin
+  OutputOption output;
 
   @Override
   int run(BackupApi api) {
     List<SnapshotView> views = api.snapshots().stream().map(SnapshotView::of)
         .sorted(SnapshotView.OLDEST_FIRST).toList();
     PrintWriter out = out();
-    if (output != OutputFormat.TABLE) {
+    if (!output.table()) {
       out.print(output.render(views));
     } else if (views.isEmpty()) {
       err().println("No EtcdSnapshots in namespace " + api.namespace()

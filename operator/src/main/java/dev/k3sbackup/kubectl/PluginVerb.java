@@ -1,6 +1,6 @@
 package dev.k3sbackup.kubectl;
 
-import dev.k3sbackup.cli.OutputFormat;
+import dev.k3sbackup.cli.OutputOption;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -43,8 +43,8 @@ abstract class PluginVerb implements Callable<Integer> {
   }
 
   /** Prints {@code text} for {@code -o table}, else the resource as JSON or YAML. */
-  void print(OutputFormat output, Object resource, String text) {
-    out().print(output == OutputFormat.TABLE ? text + "\n" : output.render(resource));
+  void print(OutputOption output, Object resource, String text) {
+    out().print(output.table() ? text + "\n" : output.render(resource));
     out().flush();
   }
 

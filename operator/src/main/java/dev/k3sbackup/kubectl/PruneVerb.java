@@ -1,6 +1,6 @@
 package dev.k3sbackup.kubectl;
 
-import dev.k3sbackup.cli.OutputFormat;
+import dev.k3sbackup.cli.OutputOption;
 import dev.k3sbackup.snapshot.SnapshotName;
 import java.io.PrintWriter;
 import java.util.List;
@@ -27,9 +27,8 @@ final class PruneVerb extends PluginVerb {
   @Mixin
   WaitOptions wait;
 
-  @Option(names = {"-o", "--output"}, defaultValue = "table",
-      description = "Output: table, json or yaml (default: ${DEFAULT-VALUE})")
-  OutputFormat output;
+  @Mixin
+  OutputOption output;
 
   /**
    * What {@code -o json|yaml} prints.
@@ -47,7 +46,7 @@ final class PruneVerb extends PluginVerb {
     wait.timeout();
     PrunePlan plan = PrunePlan.of(api.snapshots(), name, retention);
     PrintWriter out = out();
-    boolean table = output == OutputFormat.TABLE;
+    boolean table = output.table();
     new SnapshotDeleter(api, table ? out : new PrintWriter(PrintWriter.nullWriter()))
         .delete(plan.delete(), wait.wait ? waiter(wait) : null);
     if (table) {

@@ -4,7 +4,7 @@ import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdRestoreSpec;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
-import dev.k3sbackup.cli.OutputFormat;
+import dev.k3sbackup.cli.OutputOption;
 import dev.k3sbackup.snapshot.SnapshotException;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -54,9 +54,8 @@ final class RestoreVerb extends PluginVerb {
   @Mixin
   WaitOptions wait;
 
-  @Option(names = {"-o", "--output"}, defaultValue = "table",
-      description = "Output: table (text), json or yaml (the resource) (default: ${DEFAULT-VALUE})")
-  OutputFormat output;
+  @Mixin
+  OutputOption output;
 
   @Override
   int run(BackupApi api) {

@@ -3,7 +3,7 @@ package dev.k3sbackup.kubectl;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
 import dev.k3sbackup.api.v1alpha1.LocalStorage;
-import dev.k3sbackup.cli.OutputFormat;
+import dev.k3sbackup.cli.OutputOption;
 import dev.k3sbackup.reconciler.SnapshotSpecCheck;
 import dev.k3sbackup.reconciler.SpecProblem;
 import dev.k3sbackup.snapshot.SnapshotException;
@@ -66,9 +66,8 @@ final class SaveVerb extends PluginVerb {
   @Mixin
   WaitOptions wait;
 
-  @Option(names = {"-o", "--output"}, defaultValue = "table",
-      description = "Output: table, json or yaml (the resource) (default: ${DEFAULT-VALUE})")
-  OutputFormat output;
+  @Mixin
+  OutputOption output;
 
   @Override
   int run(BackupApi api) {
