@@ -2,6 +2,7 @@ package dev.k3sbackup.kubectl;
 
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
+import dev.k3sbackup.snapshot.SnapshotException;
 import dev.k3sbackup.snapshot.SnapshotName;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -39,7 +40,8 @@ final class BackupApi {
 
   /** The EtcdRestore of that resource name, or null. */
   EtcdRestore restore(String name) {
-    return !isResourceName(name) ? null : client.resources(EtcdRestore.class).inNamespace(namespace).withName(name).get();
+    return !isResourceName(name) ? null
+        : client.resources(EtcdRestore.class).inNamespace(namespace).withName(name).get();
   }
 
   /**
@@ -81,7 +83,17 @@ final class BackupApi {
     return prefix.toLowerCase(Locale.ROOT).replace('_', '-') + "-" + unixSeconds;
   }
 
-  private static boolean isResourceName(String name) {
-    return name.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?") && name.length() <= 253;
+  /** Whether {@code name} can name a resource (a DNS subdomain). */
+  static boolean isResourceName(String name) {
+    return name.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+        && name.length() <= 253;
+  }
+
+  /** Refuses a {@code flag} value that cannot name a resource. */
+  static void requireResourceName(String flag, String name) {
+    if (name != null && !isResourceName(name)) {
+      throw SnapshotException.badInput(flag + " '" + name + "' is not a Kubernetes name: "
+          + "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit");
+    }
   }
 }

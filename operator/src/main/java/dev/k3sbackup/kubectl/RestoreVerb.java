@@ -64,6 +64,7 @@ final class RestoreVerb extends PluginVerb {
           + "give one");
     }
     wait.timeout();
+    BackupApi.requireResourceName("--restore-name", restoreName);
     EtcdSnapshot source = source(api);
     SnapshotView v = SnapshotView.of(source);
     if (!dryRun && !yes) {
@@ -85,8 +86,8 @@ final class RestoreVerb extends PluginVerb {
     String name = created.getMetadata().getName();
     String where = api.namespace() + "/" + name;
     if (!wait.wait) {
-      print(output, created, "Created EtcdRestore " + where + " from " + v.resource() + ": follow it "
-          + "with kubectl etcdsnapshot describe " + name + " -n " + api.namespace());
+      print(output, created, "Created EtcdRestore " + where + " from " + v.resource()
+          + ": follow it with kubectl etcdsnapshot describe " + name + " -n " + api.namespace());
       return 0;
     }
     RestoreProgress progress = new RestoreProgress(err());

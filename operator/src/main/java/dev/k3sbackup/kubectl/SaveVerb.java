@@ -9,7 +9,6 @@ import dev.k3sbackup.reconciler.SpecProblem;
 import dev.k3sbackup.snapshot.SnapshotException;
 import dev.k3sbackup.snapshot.SnapshotName;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -80,10 +79,9 @@ final class SaveVerb extends PluginVerb {
         : BackupApi.resourceName(name, context().clock().instant().getEpochSecond()));
     String resource = created.getMetadata().getName();
     String where = api.namespace() + "/" + resource;
-    PrintWriter out = out();
     if (!wait.wait) {
-      print(output, created, "Created EtcdSnapshot " + where + ": follow it with kubectl etcdsnapshot "
-          + "describe " + resource + " -n " + api.namespace());
+      print(output, created, "Created EtcdSnapshot " + where + ": follow it with kubectl "
+          + "etcdsnapshot describe " + resource + " -n " + api.namespace());
       return 0;
     }
     SaveProgress progress = new SaveProgress(err(), context().terminal());
@@ -108,7 +106,6 @@ final class SaveVerb extends PluginVerb {
     text.append("\n  size ").append(v.size()).append(" bytes, sha256 ").append(v.sha256())
         .append("\n  etcd revision ").append(v.etcdRevision());
     print(output, done, text.toString());
-    out.flush();
     return 0;
   }
 
@@ -122,11 +119,7 @@ final class SaveVerb extends PluginVerb {
     if (nodeName != null) {
       SnapshotName.requireSafeComponent("--node-name", nodeName);
     }
-    if (resourceName != null
-        && !resourceName.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")) {
-      throw SnapshotException.badInput("--resource-name '" + resourceName + "' is not a "
-          + "Kubernetes name: lowercase letters, digits, '-' and '.'");
-    }
+    BackupApi.requireResourceName("--resource-name", resourceName);
     if (dataDir != null && (!dataDir.startsWith("/") || dataDir.contains(".."))) {
       throw SnapshotException.badInput("--data-dir '" + dataDir + "' must be an absolute path "
           + "on the node, without '..'");

@@ -9,8 +9,8 @@ final class WaitOptions {
 
   @Option(names = "--wait", arity = "0..1", defaultValue = "true", fallbackValue = "true",
       paramLabel = "true|false",
-      description = "Wait until the operator is done, showing progress (default: ${DEFAULT-VALUE}); "
-          + "--wait=false returns once the resource is created or deleted")
+      description = "Wait until the operator is done, showing progress (default: "
+          + "${DEFAULT-VALUE}); --wait=false returns once the resource is created or deleted")
   boolean wait;
 
   @Option(names = "--timeout", defaultValue = "30m", paramLabel = "DURATION",

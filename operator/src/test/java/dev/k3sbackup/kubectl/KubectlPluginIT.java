@@ -279,7 +279,8 @@ class KubectlPluginIT {
     assertThat(run.exitCode()).as(run.all()).isZero();
     assertThat(run.out()).containsPattern("Name: +" + s[1]).containsPattern("Kind: +EtcdSnapshot")
         .containsPattern("Phase: +Succeeded").containsPattern("Snapshot: +" + s[0])
-        .containsPattern("Node: +server-1").containsPattern("SHA-256: +" + Hashes.sha256(file(s[0])))
+        .containsPattern("Node: +server-1")
+        .containsPattern("SHA-256: +" + Hashes.sha256(file(s[0])))
         .containsPattern("Attempts: +1 \\(last Job ")
         .containsPattern("Requested: +prefix on-demand, node server-1, dir " + SNAPSHOTS)
         .containsPattern("Ready +True");
@@ -331,6 +332,11 @@ class KubectlPluginIT {
     Cli.Run badPrefix = kubectl.run("save", "--name", "../up");
     assertThat(badPrefix.exitCode()).isEqualTo(2);
     assertThat(badPrefix.err()).contains("--name '../up'");
+
+    Cli.Run badResourceName = kubectl.run("save", "--resource-name", "Before_Upgrade");
+    assertThat(badResourceName.exitCode()).isEqualTo(2);
+    assertThat(badResourceName.err()).contains("--resource-name 'Before_Upgrade' is not a "
+        + "Kubernetes name");
 
     Cli.Run describe = kubectl.run("describe", "nope");
     assertThat(describe.exitCode()).isEqualTo(2);
