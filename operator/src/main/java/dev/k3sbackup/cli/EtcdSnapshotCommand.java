@@ -71,17 +71,22 @@ public final class EtcdSnapshotCommand {
       if (e instanceof SnapshotException se) {
         err.println("error: " + se.getMessage());
         err.flush();
-        return switch (se.kind()) {
-          case BAD_INPUT -> EXIT_BAD_INPUT;
-          case UPLOAD_FAILED -> EXIT_UPLOAD_FAILED;
-          case FAILED -> EXIT_FAILED;
-        };
+        return exitCode(se.kind());
       }
       err.println("error: unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage());
       err.flush();
       return EXIT_FAILED;
     });
     return cli;
+  }
+
+  /** The exit code for a refusal or failure of this kind (the README's table). */
+  public static int exitCode(SnapshotException.Kind kind) {
+    return switch (kind) {
+      case BAD_INPUT -> EXIT_BAD_INPUT;
+      case UPLOAD_FAILED -> EXIT_UPLOAD_FAILED;
+      case FAILED -> EXIT_FAILED;
+    };
   }
 
   ProgressListener progress(CommandLine cli) {

@@ -5,6 +5,7 @@ import dev.k3sbackup.storage.StoredSnapshot;
 import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ls} / {@code list} / {@code l}: K3s's listing, local dir and S3 together. */
@@ -16,9 +17,8 @@ final class ListCommand extends StoreCommand {
       + "each snapshot (fits the 4 KiB of a Job's termination message)")
   boolean brief;
 
-  @Option(names = {"-o", "--output"}, defaultValue = "table",
-      description = "Output: table, json or yaml (default: ${DEFAULT-VALUE})")
-  OutputFormat output;
+  @Mixin
+  OutputOption output;
 
   @Override
   public Integer call() {
@@ -27,7 +27,7 @@ final class ListCommand extends StoreCommand {
       all = catalog.list();
     }
     PrintWriter out = out();
-    if (output == OutputFormat.TABLE) {
+    if (output.table()) {
       out.print(OutputFormat.table(List.of("Name", "Location", "Size", "Created"),
           all.stream().map(s -> List.of(s.name(), s.location(), Long.toString(s.size()),
               s.createdAt().toString())).toList()));

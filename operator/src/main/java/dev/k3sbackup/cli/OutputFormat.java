@@ -57,14 +57,22 @@ public enum OutputFormat {
     List<List<String>> all = new ArrayList<>();
     all.add(header);
     all.addAll(rows);
-    int[] width = new int[header.size()];
-    for (List<String> row : all) {
+    return columns(all);
+  }
+
+  /** Aligns rows (all of the same length) into columns separated by at least one space. */
+  public static String columns(List<List<String>> rows) {
+    if (rows.isEmpty()) {
+      return "";
+    }
+    int[] width = new int[rows.get(0).size()];
+    for (List<String> row : rows) {
       for (int i = 0; i < row.size(); i++) {
         width[i] = Math.max(width[i], row.get(i).length());
       }
     }
     StringBuilder out = new StringBuilder();
-    for (List<String> row : all) {
+    for (List<String> row : rows) {
       for (int i = 0; i < row.size(); i++) {
         out.append(row.get(i));
         if (i < row.size() - 1) {

@@ -5,6 +5,7 @@ import dev.k3sbackup.snapshot.SnapshotName;
 import dev.k3sbackup.storage.StoredSnapshot;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code prune}: K3s's retention, run on demand. */
@@ -21,9 +22,8 @@ final class PruneCommand extends StoreCommand {
       description = "How many to keep (default: ${DEFAULT-VALUE})")
   int retention;
 
-  @Option(names = {"-o", "--output"}, defaultValue = "table",
-      description = "Output: table, json or yaml (default: ${DEFAULT-VALUE})")
-  OutputFormat output;
+  @Mixin
+  OutputOption output;
 
   @Override
   public Integer call() {
@@ -32,7 +32,7 @@ final class PruneCommand extends StoreCommand {
       pruned = catalog.prune(name, retention);
     }
     PrintWriter out = out();
-    if (output == OutputFormat.TABLE) {
+    if (output.table()) {
       for (StoredSnapshot s : pruned.deleted()) {
         out.printf("Deleted %s%n", s.location());
       }

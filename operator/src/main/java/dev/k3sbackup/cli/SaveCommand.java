@@ -45,9 +45,8 @@ final class SaveCommand extends StoreCommand {
       + "(the kube-system namespace UID)")
   String clusterId;
 
-  @Option(names = {"-o", "--output"}, defaultValue = "table",
-      description = "Output: table, json or yaml (default: ${DEFAULT-VALUE})")
-  OutputFormat output;
+  @Mixin
+  OutputOption output;
 
   @Override
   public Integer call() {
@@ -68,7 +67,7 @@ final class SaveCommand extends StoreCommand {
       reporter.ifPresent(StatusProgressReporter::close);
     }
     PrintWriter out = out();
-    if (output == OutputFormat.TABLE) {
+    if (output.table()) {
       out.printf("Saved snapshot %s%n  file://%s%n", record.name(), record.localPath());
       if (record.s3() != null) {
         out.printf("  %s%n", record.s3().location());

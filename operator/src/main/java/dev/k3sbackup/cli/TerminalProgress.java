@@ -5,7 +5,7 @@ import java.io.PrintWriter;
 import java.util.Locale;
 
 /** Shows bytes done, percentage and rate on one refreshed stderr line, a few times a second. */
-final class TerminalProgress implements ProgressListener {
+public final class TerminalProgress implements ProgressListener {
 
   private static final long REFRESH_NANOS = 250_000_000L;
 
@@ -16,7 +16,7 @@ final class TerminalProgress implements ProgressListener {
   private long lastPrint;
   private long done;
 
-  TerminalProgress(PrintWriter err) {
+  public TerminalProgress(PrintWriter err) {
     this.err = err;
   }
 
@@ -56,7 +56,7 @@ final class TerminalProgress implements ProgressListener {
   }
 
   /** Human-readable binary units. */
-  static String bytes(long n) {
+  public static String bytes(long n) {
     if (n < 1024) {
       return n + " B";
     }

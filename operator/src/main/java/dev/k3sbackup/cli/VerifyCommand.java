@@ -5,7 +5,7 @@ import dev.k3sbackup.snapshot.SnapshotVerifier;
 import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code verify NAME|PATH}: checks etcd's integrity trailer without restoring. */
@@ -17,9 +17,8 @@ final class VerifyCommand extends StoreCommand {
       description = "A snapshot name (looked up in --dir, then S3) or a file path")
   String target;
 
-  @Option(names = {"-o", "--output"}, defaultValue = "table",
-      description = "Output: table, json or yaml (default: ${DEFAULT-VALUE})")
-  OutputFormat output;
+  @Mixin
+  OutputOption output;
 
   @Override
   public Integer call() {
@@ -28,7 +27,7 @@ final class VerifyCommand extends StoreCommand {
       verdicts = catalog.verify(target);
     }
     PrintWriter out = out();
-    if (output == OutputFormat.TABLE) {
+    if (output.table()) {
       for (SnapshotVerifier.Verdict v : verdicts) {
         out.printf(v.ok() ? "OK %s: %d bytes, sha256 %s%n" : "CORRUPT %s: %4$s%n", v.name(),
             v.size(), v.sha256(), v.problem());

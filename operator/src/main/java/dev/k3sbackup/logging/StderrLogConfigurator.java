@@ -45,6 +45,9 @@ public final class StderrLogConfigurator extends ContextAwareBase implements Con
     ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.WARN);
     root.addAppender(stderr);
+    // fabric8 warns that our own CRDs' version is v1alpha1: we know, and users need not read it
+    context.getLogger("io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils")
+        .setLevel(Level.ERROR);
     String level = env.apply("K3S_ETCD_BACKUP_LOG_LEVEL");
     context.getLogger("dev.k3sbackup").setLevel(Level.toLevel(level, Level.INFO));
   }

@@ -44,7 +44,8 @@ public final class SnapshotAdopter {
   private final AgentJobs jobs;
   private final EtcdNodes nodes;
   private final EventRecorder events;
-  private final Map<String, String> scans = new HashMap<>();
+  /** Per node, the listing Job under way and the snapshot names known when it started. */
+  private final Map<String, Scan> scans = new HashMap<>();
   private final S3Access s3;
 
   public SnapshotAdopter(KubernetesClient client, OperatorSettings settings) {
@@ -161,7 +162,7 @@ public final class SnapshotAdopter {
     var jobsApi = client.batch().v1().jobs().inNamespace(ns);
     for (var it = scans.entrySet().iterator(); it.hasNext(); ) {
       var entry = it.next();
-      Job job = jobsApi.withName(entry.getValue()).get();
+      Job job = jobsApi.withName(entry.getValue().jobName()).get();
       if (job != null && !JobState.finished(job)) {
         continue;
       }
@@ -169,10 +170,13 @@ public final class SnapshotAdopter {
       if (job == null) {
         continue;
       }
-      readListing(entry.getKey(), job);
+      readListing(entry.getKey(), job, entry.getValue().knownAtStart());
       jobsApi.withName(job.getMetadata().getName()).delete();
     }
-    for (String node : nodes.ready()) {
+    List<String> ready = nodes.ready();
+    List<EtcdSnapshot> all = ready.stream().anyMatch(n -> !scans.containsKey(n))
+        ? client.resources(EtcdSnapshot.class).inAnyNamespace().list().getItems() : List.of();
+    for (String node : ready) {
       if (!scans.containsKey(node)) {
         String name = jobName(node, settings.clock().instant());
         try {
@@ -182,12 +186,33 @@ public final class SnapshotAdopter {
             throw e;
           }
         }
-        scans.put(node, name);
+        scans.put(node, new Scan(name, knownNames(node, all)));
       }
     }
   }
 
-  private void readListing(String node, Job job) {
+  /**
+   * A listing of one node's snapshot dir under way.
+   *
+   * @param jobName the listing Job
+   * @param knownAtStart the snapshot names resources held when it started: a file whose
+   *     resource was deleted while the Job ran is in the listing but is no stranger
+   */
+  private record Scan(String jobName, Set<String> knownAtStart) {}
+
+  /** The snapshot names on {@code node} that resources account for. */
+  private static Set<String> knownNames(String node, List<EtcdSnapshot> all) {
+    Set<String> known = new HashSet<>();
+    for (EtcdSnapshot s : all) {
+      var st = s.getStatus();
+      if (st != null && st.snapshotName != null && (isAdopted(s) || node.equals(st.node))) {
+        known.add(st.snapshotName);
+      }
+    }
+    return known;
+  }
+
+  private void readListing(String node, Job job, Set<String> knownAtStart) {
     Optional<AgentJobs.Outcome> outcome = AgentJobs.outcomeOf(client,
         job.getMetadata().getNamespace(), job.getMetadata().getName());
     if (outcome.isEmpty() || !outcome.get().ok() || outcome.get().result() == null) {
@@ -202,20 +227,15 @@ public final class SnapshotAdopter {
     }
     List<EtcdSnapshot> all = client.resources(EtcdSnapshot.class).inAnyNamespace().list()
         .getItems();
-    Set<String> known = new HashSet<>();
     for (EtcdSnapshot s : all) {
       var st = s.getStatus();
-      if (isAdopted(s)) {
-        if (st != null && st.snapshotName != null) {
-          known.add(st.snapshotName);
-        }
-      } else if (st != null && node.equals(st.node) && st.snapshotName != null) {
-        known.add(st.snapshotName);
-      } else if (st == null || (st.snapshotName == null && st.phase != SnapshotPhase.Failed
-          && (st.node == null || node.equals(st.node)))) {
+      if (!isAdopted(s) && (st == null || (st.snapshotName == null
+          && st.phase != SnapshotPhase.Failed && (st.node == null || node.equals(st.node))))) {
         return; // a snapshot may be in the making here: its file is not one to adopt (yet)
       }
     }
+    Set<String> known = knownNames(node, all);
+    known.addAll(knownAtStart);
     for (JsonNode file : outcome.get().result()) {
       String name = file.path("name").asText();
       if (!known.contains(name)) {

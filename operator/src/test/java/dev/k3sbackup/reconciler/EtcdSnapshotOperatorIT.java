@@ -210,6 +210,34 @@ class EtcdSnapshotOperatorIT {
   }
 
   @Test
+  void aFileDeletedWhileTheDirIsBeingListedIsNotAdopted() throws Exception {
+    EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
+    spec.node = "server-1";
+    create("short-lived", spec);
+    EtcdSnapshot done = awaitPhase("short-lived", SnapshotPhase.Succeeded);
+    cluster.stopOperator(); // from here the test drives the adopter's passes itself
+    SnapshotAdopter adopter = new SnapshotAdopter(cluster.client(), cluster.settings());
+    adopter.scan(); // starts the listing Job, which lists the file
+    await().atMost(Duration.ofSeconds(20)).until(() -> cluster.client().batch().v1().jobs()
+        .inNamespace(NS).list().getItems().stream()
+        .filter(j -> j.getMetadata().getName().startsWith("adopt-scan-"))
+        .allMatch(JobState::finished));
+    // what the finalizer does on delete: the file goes, then the resource
+    Files.delete(node.path(done.getStatus().localPath));
+    cluster.client().resource(done).edit(e -> {
+      e.getMetadata().setFinalizers(List.of());
+      return e;
+    });
+    cluster.client().resource(done).delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> get("short-lived") == null);
+
+    adopter.scan(); // reads the listing taken while the resource still existed
+
+    assertThat(cluster.client().resources(EtcdSnapshot.class).inNamespace(NS).list().getItems())
+        .as("no ghost adopted for a file that was deleted with its resource").isEmpty();
+  }
+
+  @Test
   void snapshotsK3sMadeAreAdoptedAndDisappearWithTheirFile() throws Exception {
     Path dir = node.path("/" + SNAPSHOTS);
     Files.createDirectories(dir);

@@ -92,6 +92,11 @@ public final class OperatorHarness implements AutoCloseable {
     return kubelet;
   }
 
+  /** The settings the operator runs with (for driving one of its parts by hand). */
+  public OperatorSettings settings() {
+    return settings;
+  }
+
   public MutableClock clock() {
     return clock;
   }

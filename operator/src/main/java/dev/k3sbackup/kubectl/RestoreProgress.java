@@ -1,0 +1,33 @@
+package dev.k3sbackup.kubectl;
+
+import dev.k3sbackup.api.v1alpha1.EtcdRestore;
+import dev.k3sbackup.api.v1alpha1.PhaseTransition;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.function.Consumer;
+
+/** Shows a restore's phase transitions (its {@code status.history}) on stderr as they come. */
+final class RestoreProgress implements Consumer<EtcdRestore> {
+
+  private final PrintWriter err;
+  private int shown;
+
+  RestoreProgress(PrintWriter err) {
+    this.err = err;
+  }
+
+  @Override
+  public void accept(EtcdRestore r) {
+    if (r == null || r.getStatus() == null) {
+      return;
+    }
+    List<PhaseTransition> history = r.getStatus().history;
+    for (; shown < history.size(); shown++) {
+      PhaseTransition t = history.get(shown);
+      err.println((t.time == null ? "" : t.time + " ") + "etcdrestore/"
+          + r.getMetadata().getName() + ": " + t.phase + (t.message == null ? ""
+              : ": " + t.message));
+    }
+    err.flush();
+  }
+}
