@@ -43,6 +43,11 @@ final class RestoreVerb extends PluginVerb {
       description = "No peers: restore only the snapshot's node")
   boolean singleServer;
 
+  @Option(names = "--server", paramLabel = "NODE",
+      description = "The node that resets (K3s's S1; default: the node holding the file, or "
+          + "for a snapshot only in S3 the first etcd node); a snapshot in S3 is fetched there")
+  String server;
+
   @Option(names = "--no-safety-snapshot",
       description = "Do not take a snapshot of the current state first")
   boolean noSafetySnapshot;
@@ -79,6 +84,7 @@ final class RestoreVerb extends PluginVerb {
     r.getSpec().dryRun = dryRun ? true : null;
     r.getSpec().confirm = yes && !dryRun ? true : null;
     r.getSpec().safetySnapshot = noSafetySnapshot ? false : null;
+    r.getSpec().server = server;
     r.getSpec().peers = singleServer ? List.of()
         : peers == null ? null : peers.stream().filter(p -> !p.isBlank()).toList();
     EtcdRestore created = api.createUnique(r, restoreName != null ? restoreName
@@ -97,10 +103,11 @@ final class RestoreVerb extends PluginVerb {
         x -> "EtcdRestore " + where + " is still in phase "
             + (x == null || x.getStatus() == null ? "Pending" : x.getStatus().phaseOrPending()));
     if (done == null) {
-      throw SnapshotException.failed("EtcdRestore " + where + " no longer exists. After a "
-          + "restore the cluster holds the snapshot's state, in which it may not exist: check "
-          + "the cluster (kubectl get nodes) and the restore journal on " + v.node()
-          + " (<data-dir>/server/k3s-etcd-backup/)", null);
+      throw SnapshotException.failed("EtcdRestore " + where + " no longer exists: after a "
+          + "restore the cluster holds the snapshot's state, in which it did not exist yet. The "
+          + "operator recreates it from the nodes' restore journals within its re-check "
+          + "interval (5 minutes): kubectl etcdsnapshot describe " + name + " -n "
+          + api.namespace() + " then shows each node's steps", null);
     }
     RestorePhase phase = done.getStatus().phaseOrPending();
     if (phase == RestorePhase.Failed) {

@@ -232,7 +232,8 @@ class KubectlPluginIT {
         .contains("dry run, nothing was touched").containsPattern("Server: +server-1")
         .containsPattern("Peers: +server-2")
         .contains("File:          " + SNAPSHOTS + "/" + s[0])
-        .containsPattern("1\\. operator: safety snapshot");
+        .containsPattern("1\\. preflight on server-1: verify")
+        .containsPattern("2\\. operator: safety snapshot");
     assertThat(run.err()).contains(": Preflight").contains(": PlanReady");
     assertThat(cluster.client().batch().v1().jobs().inNamespace(NS).list().getItems())
         .noneMatch(j -> j.getMetadata().getName().contains("restore"));
@@ -244,7 +245,7 @@ class KubectlPluginIT {
     assertThat(ha.exitCode()).as(ha.all()).isZero();
     assertThat(ha.out()).contains("kind: EtcdRestore").contains("safetySnapshot: false")
         .contains("phase: PlanReady").contains("- server-2")
-        .contains("peer server-2: stop").doesNotContain("operator: safety snapshot");
+        .contains("peer server-2: await-verify, stop").doesNotContain("operator: safety snapshot");
 
     Cli.Run describe = kubectl.run("describe", restore);
     assertThat(describe.exitCode()).as(describe.all()).isZero();
