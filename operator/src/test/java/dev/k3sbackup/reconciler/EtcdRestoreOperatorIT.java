@@ -279,7 +279,7 @@ class EtcdRestoreOperatorIT {
     // stopping the only server takes the API server down; it comes back with the snapshot's
     // state, in which this restore, its Jobs and its safety snapshot never existed
     cluster.host("server-1").onStopAndStart(cluster::apiDown, () -> {
-      rollBackTheApi("vanishing");
+      cluster.rollBackRestore("vanishing");
       cluster.apiUp();
     });
 
@@ -302,24 +302,5 @@ class EtcdRestoreOperatorIT {
     Thread.sleep(3000);
     assertThat(cluster.client().resources(EtcdRestore.class).inNamespace(NS).list().getItems())
         .hasSize(1);
-  }
-
-  /** What the etcd rollback does to the API: everything made since the snapshot is gone. */
-  private void rollBackTheApi(String restore) {
-    var client = cluster.client();
-    client.resources(EtcdRestore.class).inNamespace(NS).withName(restore).delete();
-    for (var job : client.batch().v1().jobs().inNamespace(NS).list().getItems()) {
-      if (job.getMetadata().getName().startsWith(restore)) {
-        client.batch().v1().jobs().inNamespace(NS).resource(job).delete();
-      }
-    }
-    EtcdSnapshot safety = client.resources(EtcdSnapshot.class).inNamespace(NS)
-        .withName(restore + "-safety").get();
-    if (safety != null) {
-      safety.getMetadata().setFinalizers(java.util.List.of());
-      client.resource(safety).update();
-      client.resources(EtcdSnapshot.class).inNamespace(NS).withName(restore + "-safety")
-          .delete();
-    }
   }
 }

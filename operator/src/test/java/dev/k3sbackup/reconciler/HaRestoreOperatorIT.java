@@ -84,7 +84,7 @@ class HaRestoreOperatorIT {
     // with S1 down and the peers wiping, there is no API server; it returns with the
     // snapshot's state, in which this restore, its Jobs and its safety snapshot never existed
     cluster.host("server-1").onStopAndStart(cluster::apiDown, () -> {
-      rollBackTheApi("ha");
+      cluster.rollBackRestore("ha");
       cluster.apiUp();
     });
 
@@ -143,24 +143,5 @@ class HaRestoreOperatorIT {
           .isDirectory();
     }
     assertThat(cluster.host("server-1").resets()).isOne();
-  }
-
-  /** What the etcd rollback does to the API: everything made since the snapshot is gone. */
-  private void rollBackTheApi(String restore) {
-    var client = cluster.client();
-    client.resources(EtcdRestore.class).inNamespace(NS).withName(restore).delete();
-    for (var job : client.batch().v1().jobs().inNamespace(NS).list().getItems()) {
-      if (job.getMetadata().getName().startsWith(restore + "-")) {
-        client.batch().v1().jobs().inNamespace(NS).resource(job).delete();
-      }
-    }
-    EtcdSnapshot safety = client.resources(EtcdSnapshot.class).inNamespace(NS)
-        .withName(restore + "-safety").get();
-    if (safety != null) {
-      safety.getMetadata().setFinalizers(List.of());
-      client.resource(safety).update();
-      client.resources(EtcdSnapshot.class).inNamespace(NS).withName(restore + "-safety")
-          .delete();
-    }
   }
 }

@@ -163,6 +163,28 @@ public final class OperatorHarness implements AutoCloseable {
     api.up();
   }
 
+  /**
+   * What the etcd rollback does to the API after restore {@code restore}: everything made since
+   * the snapshot is gone (the restore, its Jobs, its safety snapshot, whose finalizer never runs).
+   */
+  public void rollBackRestore(String restore) {
+    client.resources(dev.k3sbackup.api.v1alpha1.EtcdRestore.class).inNamespace(NAMESPACE)
+        .withName(restore).delete();
+    for (var job : client.batch().v1().jobs().inNamespace(NAMESPACE).list().getItems()) {
+      if (job.getMetadata().getName().startsWith(restore + "-")) {
+        client.batch().v1().jobs().inNamespace(NAMESPACE).resource(job).delete();
+      }
+    }
+    var snapshots = client.resources(dev.k3sbackup.api.v1alpha1.EtcdSnapshot.class)
+        .inNamespace(NAMESPACE);
+    var safety = snapshots.withName(restore + "-safety").get();
+    if (safety != null) {
+      safety.getMetadata().setFinalizers(java.util.List.of());
+      client.resource(safety).update();
+      snapshots.withName(restore + "-safety").delete();
+    }
+  }
+
   public void startOperator() {
     operator = OperatorMain.start(apiClient, settings, Set.of(NAMESPACE));
   }
