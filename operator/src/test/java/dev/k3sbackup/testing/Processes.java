@@ -54,14 +54,31 @@ public final class Processes {
   }
 
   /** A loopback port nobody listens on right now. */
+  /**
+   * A port that is free now, for a server started a moment later. It is taken below the
+   * kernel's ephemeral range (32768-60999), where the outgoing connections made meanwhile (by
+   * this suite's many clients) cannot take it first, and never handed out twice in one run.
+   */
   public static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+    for (int tries = 0; tries < 200; tries++) {
+      int port = 20000 + RANDOM.nextInt(12000);
+      if (!HANDED_OUT.add(port)) {
+        continue;
+      }
+      try (ServerSocket s = new ServerSocket()) {
+        s.setReuseAddress(false);
+        s.bind(new java.net.InetSocketAddress("0.0.0.0", port));
+        return port;
+      } catch (IOException taken) {
+        // try another
+      }
     }
+    throw new IllegalStateException("no free port found between 20000 and 32000");
   }
+
+  private static final java.util.Random RANDOM = new java.security.SecureRandom();
+  private static final java.util.Set<Integer> HANDED_OUT =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public static String read(Path p) {
     try {
