@@ -39,7 +39,7 @@ public final class OperatorMain {
 
   public static void run(String[] args) {
     String image = System.getenv().getOrDefault("AGENT_IMAGE",
-        "ghcr.io/k3s-etcd-backup/k3s-etcd-backup:latest");
+        "k3s-etcd-backup:0.1.0");
     String watch = System.getenv().getOrDefault("WATCH_NAMESPACES", "");
     KubernetesClient client = new KubernetesClientBuilder().build();
     String home = System.getenv().getOrDefault("OPERATOR_NAMESPACE", "k3s-etcd-backup");
