@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test (unit, integration against real etcd and S3, the built container image, and the
-# end-to-end tests, which skip themselves without a Docker engine) on a fresh Debian machine with
-# Java 17 and Maven. Installs etcd, etcdctl and openssl from Debian when they are missing.
+# end-to-end tests, which skip themselves without a Docker engine) on a fresh Debian machine with Java 17 and Maven.
+# Installs etcd, etcdctl, openssl and promtool (Debian's prometheus package: it judges the alert
+# rules in config/prometheus) from Debian when they are missing. kubectl (it renders config/ for
+# the deploy/ manifest check) is on the machine image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,12 +11,13 @@ missing=()
 command -v etcd >/dev/null || missing+=(etcd-server)
 command -v etcdctl >/dev/null || missing+=(etcd-client)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v promtool >/dev/null || missing+=(prometheus)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   echo "installing from Debian: ${missing[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # The container image, as an OCI tarball on a base made from Debian's packages (no Docker, no

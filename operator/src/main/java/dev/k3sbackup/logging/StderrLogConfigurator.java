@@ -6,14 +6,18 @@ import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
+import java.util.function.Function;
 import org.slf4j.Logger;
 
 /**
  * Logging set up in code rather than XML (parsing logback.xml costs a CLI run a noticeable part
  * of its start-up): one line per event on stderr, so stdout stays for command output. Our own
- * messages at INFO (or {@code K3S_ETCD_BACKUP_LOG_LEVEL}), libraries at WARN. A logback.xml on
- * the class path (or {@code -Dlogback.configurationFile}) still takes precedence.
+ * messages at INFO (or {@code K3S_ETCD_BACKUP_LOG_LEVEL}), libraries at WARN.
+ * {@code LOG_FORMAT=json} makes each line a JSON object ({@link JsonLineEncoder}); the default,
+ * {@code text}, is time, level and message. A logback.xml on the class path (or
+ * {@code -Dlogback.configurationFile}) still takes precedence.
  */
 public final class StderrLogConfigurator extends ContextAwareBase implements Configurator {
 
@@ -25,10 +29,13 @@ public final class StderrLogConfigurator extends ContextAwareBase implements Con
         || loader.getResource("logback.xml") != null) {
       return ExecutionStatus.INVOKE_NEXT_IF_ANY; // logback's own configurators read that file
     }
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-    encoder.setContext(context);
-    encoder.setPattern("%d{HH:mm:ss.SSS} %-5level %msg%n");
-    encoder.start();
+    configure(context, System.getenv()::get);
+    return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+  }
+
+  /** Sets up {@code context} from the environment variables {@code env} gives. */
+  static void configure(LoggerContext context, Function<String, String> env) {
+    Encoder<ILoggingEvent> encoder = encoder(context, env.apply("LOG_FORMAT"));
     ConsoleAppender<ILoggingEvent> stderr = new ConsoleAppender<>();
     stderr.setContext(context);
     stderr.setName("stderr");
@@ -38,8 +45,27 @@ public final class StderrLogConfigurator extends ContextAwareBase implements Con
     ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.WARN);
     root.addAppender(stderr);
-    String level = System.getenv("K3S_ETCD_BACKUP_LOG_LEVEL");
+    String level = env.apply("K3S_ETCD_BACKUP_LOG_LEVEL");
     context.getLogger("dev.k3sbackup").setLevel(Level.toLevel(level, Level.INFO));
-    return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+  }
+
+  private static Encoder<ILoggingEvent> encoder(LoggerContext context, String format) {
+    String f = format == null || format.isBlank() ? "text" : format.trim().toLowerCase();
+    if (f.equals("json")) {
+      JsonLineEncoder json = new JsonLineEncoder();
+      json.setContext(context);
+      json.start();
+      return json;
+    }
+    PatternLayoutEncoder text = new PatternLayoutEncoder();
+    text.setContext(context);
+    text.setPattern("%d{HH:mm:ss.SSS} %-5level %msg%n");
+    text.start();
+    if (!f.equals("text")) {
+      // logging is not up yet: say it on stderr, once, and go on in text
+      System.err.println("LOG_FORMAT '" + format + "' is not known: use text or json; "
+          + "logging as text");
+    }
+    return text;
   }
 }

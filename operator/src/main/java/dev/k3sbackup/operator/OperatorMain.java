@@ -1,103 +1,177 @@
 package dev.k3sbackup.operator;
 
+import dev.k3sbackup.monitoring.BackupMetrics;
+import dev.k3sbackup.monitoring.BackupResourceWatch;
+import dev.k3sbackup.monitoring.MetricsServer;
 import dev.k3sbackup.reconciler.EtcdRestoreReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
 import dev.k3sbackup.reconciler.OperatorSettings;
-import dev.k3sbackup.reconciler.RestoreJournalCollector;
-import dev.k3sbackup.reconciler.SnapshotAdopter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
-import java.time.Duration;
+import io.javaoperatorsdk.operator.RuntimeInfo;
+import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code operator}: runs the reconcilers against the cluster the environment points at.
  * Settings come from the environment: {@code AGENT_IMAGE} (the image node agent Jobs run; the
- * operator's own) and {@code WATCH_NAMESPACES} (comma-separated; default all).
+ * operator's own), {@code WATCH_NAMESPACES} (comma-separated; default all),
+ * {@code OPERATOR_NAMESPACE} (where adopted snapshots appear and the leader Lease lives), and
+ * those of {@link ProcessSettings} (metrics port, leader election).
  */
 public final class OperatorMain {
 
   private static final Logger LOG = LoggerFactory.getLogger(OperatorMain.class);
 
-  private static final java.util.Map<Operator, java.util.concurrent.ScheduledExecutorService>
-      ADOPTERS = new java.util.concurrent.ConcurrentHashMap<>();
-
   private OperatorMain() {}
 
-  /** Stops the operator and its adoption scans. */
-  public static void stop(Operator operator) {
-    var scanner = ADOPTERS.remove(operator);
-    if (scanner != null) {
-      scanner.shutdownNow();
+  public static void run(String[] args) {
+    Map<String, String> env = System.getenv();
+    String image = env.getOrDefault("AGENT_IMAGE",
+        "k3s-etcd-backup:0.1.0");
+    String watch = env.getOrDefault("WATCH_NAMESPACES", "");
+    String home = env.getOrDefault("OPERATOR_NAMESPACE", "k3s-etcd-backup");
+    ProcessSettings process;
+    try {
+      process = ProcessSettings.fromEnv(env, home);
+    } catch (IllegalArgumentException e) {
+      System.err.println("operator: " + e.getMessage());
+      System.exit(2);
+      return;
     }
-    operator.stop();
+    KubernetesClient client = new KubernetesClientBuilder().build();
+    RunningOperator running;
+    try {
+      running = start(client, OperatorSettings.defaults(image).withHome(home),
+          watch.isBlank() ? Set.of() : Set.of(watch.split(",")), process);
+    } catch (RuntimeException e) {
+      LOG.error("the operator could not start: {}", e.getMessage(), e);
+      System.exit(1);
+      return;
+    }
+    if (process.leaderElection().isEmpty()) {
+      Runtime.getRuntime().addShutdownHook(new Thread(running::close, "operator-shutdown"));
+    }
+    // With leader election a lost lease ends the process (a restart starts clean); a shutdown
+    // hook must not stop the operator then, as that would try to end the process again.
+    LOG.info("operator started (agent image {}, namespaces {}, {})", image,
+        watch.isBlank() ? "all" : watch, process.leaderElection()
+            .map(l -> "leader election through Lease " + l.namespace() + "/" + l.lease()
+                + " as " + l.identity())
+            .orElse("no leader election"));
   }
 
-  public static void run(String[] args) {
-    String image = System.getenv().getOrDefault("AGENT_IMAGE",
-        "k3s-etcd-backup:0.1.0");
-    String watch = System.getenv().getOrDefault("WATCH_NAMESPACES", "");
-    KubernetesClient client = new KubernetesClientBuilder().build();
-    String home = System.getenv().getOrDefault("OPERATOR_NAMESPACE", "k3s-etcd-backup");
-    Operator operator = start(client, OperatorSettings.defaults(image).withHome(home),
-        watch.isBlank() ? Set.of() : Set.of(watch.split(",")));
-    operator.installShutdownHook(Duration.ofSeconds(10));
-    LOG.info("operator started (agent image {}, namespaces {})", image,
-        watch.isBlank() ? "all" : watch);
+  /** Starts acting alone (no leader election), metrics on a free port. */
+  public static RunningOperator start(KubernetesClient client, OperatorSettings settings,
+      Set<String> namespaces) {
+    return start(client, settings, namespaces, ProcessSettings.alone(0));
   }
 
   /**
-   * Registers and starts the reconcilers; returns once their caches are in sync.
+   * Registers and starts the reconcilers, serves metrics and probes; returns once the caches are
+   * in sync. With leader election the reconcilers and adoption scans act only while this
+   * replica holds the Lease; the caches, metrics and probes run on every replica.
    *
    * @param namespaces where to watch; empty for all namespaces
    */
-  public static Operator start(KubernetesClient client, OperatorSettings settings,
-      Set<String> namespaces) {
-    Operator operator = new Operator(o -> o
-        .withKubernetesClient(client)
-        // Patches are JSON patches: the tests' API server refuses server-side apply, and we
-        // ship what we test.
-        .withUseSSAToPatchPrimaryResource(false)
-        .withSSABasedCreateUpdateMatchForDependentResources(false)
-        .withCloseClientOnStop(false));
+  public static RunningOperator start(KubernetesClient client, OperatorSettings settings,
+      Set<String> namespaces, ProcessSettings process) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    BackupMetrics metrics = new BackupMetrics(registry);
+    AdoptionScans adoption = new AdoptionScans(client, settings);
+    LeaderCallbacks leadership = new LeaderCallbacks(() -> {
+      LOG.info("leading: reconciling and scanning for snapshots to adopt");
+      metrics.leader(true);
+      adoption.start();
+    }, () -> {
+      LOG.info("no longer leading: standing by");
+      metrics.leader(false);
+      adoption.stop();
+    }, leader -> LOG.info("the leader is {}", leader));
+
+    Operator operator = new Operator(o -> {
+      o.withKubernetesClient(client)
+          // Patches are JSON patches: the tests' API server refuses server-side apply, and we
+          // ship what we test.
+          .withUseSSAToPatchPrimaryResource(false)
+          .withSSABasedCreateUpdateMatchForDependentResources(false)
+          .withCloseClientOnStop(false)
+          // reconcile counts and times per kind, not per resource (bounded label sets)
+          .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry));
+      process.leaderElection().ifPresent(l -> o.withLeaderElectionConfiguration(
+          new LeaderElectionConfiguration(l.lease(), l.namespace(), l.leaseDuration(),
+              l.renewDeadline(), l.retryPeriod(), l.identity(), leadership, l.exitOnLoss())));
+    });
     operator.register(new EtcdSnapshotReconciler(client, settings),
         c -> configure(c, namespaces, settings));
     operator.register(new EtcdSnapshotScheduleReconciler(client, settings),
         c -> configure(c, namespaces, settings));
     operator.register(new EtcdRestoreReconciler(client, settings),
         c -> configure(c, namespaces, settings));
-    operator.start();
-    SnapshotAdopter adopter = new SnapshotAdopter(client, settings);
-    RestoreJournalCollector journals = new RestoreJournalCollector(client, settings);
-    var scanner = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "snapshot-adopter");
-      t.setDaemon(true);
-      return t;
-    });
-    long every = settings.recheck().toMillis();
-    scanner.scheduleWithFixedDelay(() -> {
-      try {
-        adopter.scan();
-      } catch (RuntimeException e) {
-        LOG.warn("adoption scan failed: {}", e.getMessage());
+    RuntimeInfo runtime = operator.getRuntimeInfo();
+
+    AtomicReference<BackupResourceWatch> watch = new AtomicReference<>();
+    MetricsServer http = MetricsServer.start(process.httpPort(), () -> {
+      BackupResourceWatch w = watch.get();
+      if (w != null) {
+        w.refresh();
       }
-      try {
-        journals.scan();
-      } catch (RuntimeException e) {
-        LOG.warn("restore journal scan failed: {}", e.getMessage());
-      }
-    }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
-    ADOPTERS.put(operator, scanner);
-    return operator;
+      return registry.scrape();
+    }, () -> MetricsServer.Check.healthy(), () -> readiness(runtime, watch.get()));
+    try {
+      operator.start();
+      watch.set(BackupResourceWatch.start(client, namespaces, metrics, settings.clock()));
+    } catch (RuntimeException e) {
+      http.close();
+      operator.stop();
+      throw e;
+    }
+    if (process.leaderElection().isEmpty()) {
+      leadership.onStartLeading();
+    }
+    return new RunningOperator(operator, adoption, watch.get(), http, metrics, registry);
   }
 
-  private static void configure(
-      io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider<?> c,
-      Set<String> namespaces, OperatorSettings settings) {
+  /** Ready: started, and every watch (JOSDK's and the metrics') connected. */
+  private static MetricsServer.Check readiness(RuntimeInfo runtime, BackupResourceWatch watch) {
+    if (!runtime.isStarted() || watch == null) {
+      return MetricsServer.Check.failing("starting: the caches are not in sync yet");
+    }
+    if (!runtime.allEventSourcesAreHealthy()) {
+      String unhealthy = runtime.unhealthyEventSources().entrySet().stream()
+          .filter(e -> !e.getValue().isEmpty())
+          .map(e -> e.getKey() + ": " + String.join(", ", e.getValue().keySet()))
+          .collect(Collectors.joining("; "));
+      return MetricsServer.Check.failing("watches not healthy: " + unhealthy);
+    }
+    if (!watch.watching()) {
+      return MetricsServer.Check.failing("the metrics' watches are not connected");
+    }
+    return MetricsServer.Check.healthy();
+  }
+
+  private static void configure(ControllerConfigurationOverrider<?> c, Set<String> namespaces,
+      OperatorSettings settings) {
     c.withReconciliationMaxInterval(settings.recheck());
     if (namespaces.isEmpty()) {
       c.watchingAllNamespaces();

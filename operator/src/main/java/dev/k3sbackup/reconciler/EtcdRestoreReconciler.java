@@ -167,6 +167,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     if (phase == SnapshotPhase.Succeeded) {
       enter(restore, RestorePhase.Restoring, "safety snapshot " + name + " saved ("
           + safety.getStatus().snapshotName + "); restoring on " + restore.getStatus().plan.server);
+      events.normal(restore, "SafetySnapshotSaved", restore.getStatus().message);
       return UpdateControl.patchStatus(restore).rescheduleAfter(java.time.Duration.ofMillis(200));
     }
     if (phase == SnapshotPhase.Failed) {

@@ -4,6 +4,8 @@ import dev.k3sbackup.Main;
 import dev.k3sbackup.cli.CliContext;
 import dev.k3sbackup.etcd.GrpcEtcdMember;
 import dev.k3sbackup.operator.OperatorMain;
+import dev.k3sbackup.operator.ProcessSettings;
+import dev.k3sbackup.operator.RunningOperator;
 import dev.k3sbackup.reconciler.EtcdNodes;
 import dev.k3sbackup.reconciler.OperatorSettings;
 import dev.k3sbackup.restore.RestoreContext;
@@ -12,7 +14,6 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import io.javaoperatorsdk.operator.Operator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,13 +50,18 @@ public final class OperatorHarness implements AutoCloseable {
   private final MutableClock clock;
   private final FakeKubelet kubelet;
   private final OperatorSettings settings;
-  private Operator operator;
+  private RunningOperator operator;
+  private final java.util.List<RunningOperator> replicas = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Map<String, EtcdProcess> etcdByEndpoint = new java.util.concurrent.ConcurrentHashMap<>();
 
   public OperatorHarness(MutableClock clock) throws IOException {
     this.clock = clock;
-    this.server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-        new KubernetesMixedDispatcher(new HashMap<>()), false);
+    // one map: expectations (see allowLeases) answer first, the CRUD store the rest
+    Map<io.fabric8.mockwebserver.ServerRequest,
+        java.util.Queue<io.fabric8.mockwebserver.ServerResponse>> expected =
+        new HashMap<>();
+    this.server = new KubernetesMockServer(new Context(), new MockWebServer(), expected,
+        new KubernetesMixedDispatcher(expected), false);
     server.init();
     this.client = server.createClient();
     try (Stream<Path> crds = Files.list(Path.of("../crds"))) {
@@ -114,6 +120,21 @@ public final class OperatorHarness implements AutoCloseable {
         "127.0.0." + (11 + endpointByNode.size())));
   }
 
+  /**
+   * A fake of the API server's authorizer, which the test server lacks: answers every
+   * SelfSubjectRulesReview (JOSDK asks one before leader election) with leave to get, create
+   * and update Leases, what config/rbac grants the operator in its namespace.
+   */
+  public void allowLeases() {
+    var review = new io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder()
+        .withNewStatus().withIncomplete(false)
+        .addNewResourceRule().withApiGroups("coordination.k8s.io").withResources("leases")
+        .withVerbs("get", "create", "update").endResourceRule()
+        .endStatus().build();
+    server.expect().post().withPath("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
+        .andReturn(201, review).always();
+  }
+
   /** Creates the agent's service account, so snapshots report their progress. */
   public void allowProgressReports() {
     client.serviceAccounts().inNamespace(NAMESPACE).resource(
@@ -141,9 +162,24 @@ public final class OperatorHarness implements AutoCloseable {
     operator = OperatorMain.start(apiClient, settings, Set.of(NAMESPACE));
   }
 
+  /** The operator started by {@link #startOperator()}, while it runs. */
+  public RunningOperator operator() {
+    return operator;
+  }
+
+  /**
+   * Starts one more operator process against the same API (a replica), with its own process
+   * settings; it is stopped on {@link #close()} unless stopped before.
+   */
+  public RunningOperator startReplica(ProcessSettings process) {
+    RunningOperator replica = OperatorMain.start(apiClient, settings, Set.of(NAMESPACE), process);
+    replicas.add(replica);
+    return replica;
+  }
+
   public void stopOperator() {
     if (operator != null) {
-      OperatorMain.stop(operator);
+      operator.close();
       operator = null;
     }
   }
@@ -151,6 +187,9 @@ public final class OperatorHarness implements AutoCloseable {
   @Override
   public void close() {
     stopOperator();
+    for (RunningOperator replica : replicas) {
+      replica.close();
+    }
     kubelet.close();
     apiClient.close();
     client.close();
