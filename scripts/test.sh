@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test (unit, integration against real etcd and S3, the built container image, and the
-# end-to-end tests, which skip themselves without a Docker engine) on a fresh Debian machine with Java 17 and Maven.
-# Installs etcd, etcdctl, openssl and promtool (Debian's prometheus package: it judges the alert
-# rules in config/prometheus) from Debian when they are missing. kubectl (it renders config/ for
-# the deploy/ manifest check) is on the machine image.
+# end-to-end tests, which skip themselves without a Docker engine) on a fresh Debian machine with
+# Java 17 and Maven. Installs etcd, etcdctl, openssl, shellcheck (it checks scripts/) and promtool
+# (Debian's prometheus package: it judges the alert rules in config/prometheus) from Debian when
+# they are missing. kubectl (it renders config/ for the deploy/ manifest check and the install
+# script's overlays) is on the machine image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ missing=()
 command -v etcd >/dev/null || missing+=(etcd-server)
 command -v etcdctl >/dev/null || missing+=(etcd-client)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v shellcheck >/dev/null || missing+=(shellcheck)
 command -v promtool >/dev/null || missing+=(prometheus)
 if ((${#missing[@]})); then
   sudo=""
