@@ -34,6 +34,8 @@ final class K3sInDocker implements TestCluster {
 
   static final String K3S_IMAGE = System.getProperty("k3s.image", "rancher/k3s:v1.31.4-k3s1");
   private static final String IN_CONTAINER = "/e2e";
+  /** A regular file, rwxr-xr-x (tar's mode: type bits and permissions). */
+  private static final int EXECUTABLE = 0100755;
   private static final String[] CRDS = {"crd/etcdsnapshots.k3sbackup.dev",
       "crd/etcdsnapshotschedules.k3sbackup.dev", "crd/etcdrestores.k3sbackup.dev"};
 
@@ -53,9 +55,10 @@ final class K3sInDocker implements TestCluster {
           + "scripts/build-image.sh (or name one with -Dimage.tarball=PATH)");
     }
     K3sContainer container = new K3sContainer(DockerImageName.parse(K3S_IMAGE));
-    container.withCopyToContainer(Transferable.of(resource("supervise-k3s"), 0755),
+    container.withCopyToContainer(Transferable.of(resource("supervise-k3s"), EXECUTABLE),
         "/bin/supervise-k3s");
-    container.withCopyToContainer(Transferable.of(resource("systemctl"), 0755), "/bin/systemctl");
+    container.withCopyToContainer(Transferable.of(resource("systemctl"), EXECUTABLE),
+        "/bin/systemctl");
     container.withCreateContainerCmdModifier(cmd -> cmd.withEntrypoint("/bin/supervise-k3s"));
     // the supervisor runs `k3s ARGS`: the module's own arguments, plus embedded etcd
     container.withCommand("server", "--cluster-init", "--disable=traefik",
