@@ -218,8 +218,9 @@ import_over_ssh() { # ADDRESS
 }
 
 has_image() { # NODE
-  k get node "$1" -o jsonpath='{.status.images[*].names[*]}' | tr ' ' '\n' \
-    | grep -qxF "$(containerd_name "$target")"
+  local names
+  names=$(k get node "$1" -o jsonpath='{.status.images[*].names[*]}') || return 1
+  [[ " $names " == *" $(containerd_name "$target") "* ]]
 }
 
 if [ -z "$registry" ]; then
