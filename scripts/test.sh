@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test (unit, integration against real etcd and S3, the built container image, and the
-# end-to-end tests, which skip themselves without a Docker engine) on a fresh Debian machine with Java 17 and Maven.
-# Installs etcd, etcdctl, openssl and promtool (Debian's prometheus package: it judges the alert
-# rules in config/prometheus) from Debian when they are missing. kubectl (it renders config/ for
-# the deploy/ manifest check) is on the machine image.
+# end-to-end tests, which skip themselves without a Docker engine) on a fresh Debian machine with
+# Java 17 and Maven. Installs from Debian what is missing of: etcd, etcdctl, openssl, shellcheck
+# (it checks scripts/), busybox (the shell of the e2e's K3s container, for K3sSupervisorIT) and
+# promtool (Debian's prometheus package: it judges the alert rules in config/prometheus). kubectl
+# (it renders config/ for the deploy/ manifest check and the install script's overlays) is on the
+# machine image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +13,8 @@ missing=()
 command -v etcd >/dev/null || missing+=(etcd-server)
 command -v etcdctl >/dev/null || missing+=(etcd-client)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v shellcheck >/dev/null || missing+=(shellcheck)
+command -v busybox >/dev/null || missing+=(busybox)
 command -v promtool >/dev/null || missing+=(prometheus)
 if ((${#missing[@]})); then
   sudo=""

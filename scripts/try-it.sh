@@ -40,6 +40,7 @@ done
 run ls "${common[@]}"
 run prune "${common[@]}" --name etcd-snapshot --snapshot-retention 2
 run ls "${common[@]}"
+# shellcheck disable=SC2012 # the names are the snapshots just saved: no odd characters
 newest=$(ls "$work/snapshots" | sort | tail -n 1)
 run verify "${common[@]}" "$newest"
 echo; echo "etcd's own judge: etcdctl snapshot status"

@@ -67,6 +67,7 @@ start=$(date +%s)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/debs" "$work/rootfs" "$work/aside" "$work/image"
+# shellcheck disable=SC2086 # one line: the package list is split into words on purpose
 echo "make-base: downloading from Debian:" $versions >&2
 apt_opts=(-qq)
 [ "$(id -u)" -ne 0 ] || apt_opts+=(-o APT::Sandbox::User=root)

@@ -13,7 +13,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.testcontainers.containers.Container;
-import org.testcontainers.junit.jupiter.Testcontainers;
 import org.testcontainers.k3s.K3sContainer;
 import org.testcontainers.utility.DockerImageName;
 import org.testcontainers.utility.MountableFile;
@@ -21,9 +20,10 @@ import org.testcontainers.utility.MountableFile;
 /**
  * On a real K3s with embedded etcd: snapshots K3s makes are listed and verified by our CLI, and
  * snapshots our CLI makes (streamed from K3s's own etcd, with K3s's own client certificates) are
- * listed by {@code k3s etcd-snapshot ls}. Runs only where a Docker engine answers.
+ * listed by {@code k3s etcd-snapshot ls}. Runs only where a Docker engine answers (it reads K3s's
+ * TLS files out of the container).
  */
-@Testcontainers(disabledWithoutDocker = true)
+@NeedsRealK3s(dockerOnly = true)
 class K3sSnapshotCompatibilityIT {
 
   private static final String IMAGE = System.getProperty("k3s.image", "rancher/k3s:v1.31.4-k3s1");

@@ -7,6 +7,8 @@ import dev.k3sbackup.reconciler.EtcdRestoreReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
 import dev.k3sbackup.reconciler.OperatorSettings;
+import dev.k3sbackup.snapshot.GoDuration;
+import dev.k3sbackup.snapshot.SnapshotException;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
@@ -21,6 +23,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
@@ -32,12 +35,15 @@ import org.slf4j.LoggerFactory;
  * {@code operator}: runs the reconcilers against the cluster the environment points at.
  * Settings come from the environment: {@code AGENT_IMAGE} (the image node agent Jobs run; the
  * operator's own), {@code WATCH_NAMESPACES} (comma-separated; default all),
- * {@code OPERATOR_NAMESPACE} (where adopted snapshots appear and the leader Lease lives), and
- * those of {@link ProcessSettings} (metrics port, leader election).
+ * {@code OPERATOR_NAMESPACE} (where adopted snapshots appear and the leader Lease lives),
+ * {@code RECHECK_INTERVAL} (a Go duration, default {@code 5m}: the longest a resource goes without
+ * being looked at again, and how often the nodes are scanned for snapshots to adopt and restore
+ * journals to show), and those of {@link ProcessSettings} (metrics port, leader election).
  */
 public final class OperatorMain {
 
   private static final Logger LOG = LoggerFactory.getLogger(OperatorMain.class);
+  private static final Duration DEFAULT_RECHECK = Duration.ofMinutes(5);
 
   private OperatorMain() {}
 
@@ -48,8 +54,11 @@ public final class OperatorMain {
     String watch = env.getOrDefault("WATCH_NAMESPACES", "");
     String home = env.getOrDefault("OPERATOR_NAMESPACE", "k3s-etcd-backup");
     ProcessSettings process;
+    OperatorSettings settings;
     try {
       process = ProcessSettings.fromEnv(env, home);
+      settings = OperatorSettings.defaults(image).withHome(home)
+          .withRecheck(recheckInterval(env));
     } catch (IllegalArgumentException e) {
       System.err.println("operator: " + e.getMessage());
       System.exit(2);
@@ -58,7 +67,7 @@ public final class OperatorMain {
     KubernetesClient client = new KubernetesClientBuilder().build();
     RunningOperator running;
     try {
-      running = start(client, OperatorSettings.defaults(image).withHome(home),
+      running = start(client, settings,
           watch.isBlank() ? Set.of() : Set.of(watch.split(",")), process);
     } catch (RuntimeException e) {
       LOG.error("the operator could not start: {}", e.getMessage(), e);
@@ -75,6 +84,24 @@ public final class OperatorMain {
             .map(l -> "leader election through Lease " + l.namespace() + "/" + l.lease()
                 + " as " + l.identity())
             .orElse("no leader election"));
+  }
+
+  /**
+   * {@code RECHECK_INTERVAL} from {@code env}: a Go duration ({@code 30s}, {@code 5m}), default
+   * five minutes.
+   *
+   * @throws IllegalArgumentException naming the variable when it is not a positive duration
+   */
+  static Duration recheckInterval(Map<String, String> env) {
+    String value = env.getOrDefault("RECHECK_INTERVAL", "").trim();
+    if (value.isEmpty()) {
+      return DEFAULT_RECHECK;
+    }
+    try {
+      return GoDuration.parse("RECHECK_INTERVAL", value);
+    } catch (SnapshotException e) {
+      throw new IllegalArgumentException(e.getMessage());
+    }
   }
 
   /** Starts acting alone (no leader election), metrics on a free port. */
