@@ -144,6 +144,7 @@ public final class RestoreJournalCollector {
     Map<String, NodeRestoreStatus> byNode = new LinkedHashMap<>();
     for (JsonNode r : reports) {
       NodeRestoreStatus n = RestoreReports.toStatus(r, null);
+      RestoreReports.startedSinceTheJournalWasReadThere(n);
       byNode.put(n.node, n);
     }
     List<NodeRestoreStatus> nodeStatus = new ArrayList<>(byNode.values());
