@@ -11,6 +11,8 @@ final class RestoreProgress implements Consumer<EtcdRestore> {
 
   private final PrintWriter err;
   private int shown;
+  private String uid;
+  private boolean goneSaid;
 
   RestoreProgress(PrintWriter err) {
     this.err = err;
@@ -18,7 +20,23 @@ final class RestoreProgress implements Consumer<EtcdRestore> {
 
   @Override
   public void accept(EtcdRestore r) {
-    if (r == null || r.getStatus() == null) {
+    if (r == null) {
+      if (uid != null && !goneSaid) {
+        goneSaid = true;
+        err.println("the EtcdRestore is gone: the cluster now holds the snapshot's state, in "
+            + "which it did not exist yet; waiting for the operator to recreate it from the "
+            + "nodes' restore journals");
+        err.flush();
+      }
+      return;
+    }
+    if (uid != null && !uid.equals(r.getMetadata().getUid())) {
+      shown = 0; // recreated: its own history
+      err.println("etcdrestore/" + r.getMetadata().getName() + " recreated from the nodes' "
+          + "restore journals");
+    }
+    uid = r.getMetadata().getUid();
+    if (r.getStatus() == null) {
       return;
     }
     List<PhaseTransition> history = r.getStatus().history;

@@ -98,10 +98,13 @@ final class RestoreVerb extends PluginVerb {
     }
     RestoreProgress progress = new RestoreProgress(err());
     EtcdRestore done = waiter(wait).until(() -> api.restore(name),
-        x -> x == null || (x.getStatus() != null && x.getStatus().phaseOrPending().terminal()),
+        // a restore vanishes with the rollback and comes back recreated from the journals
+        x -> x != null && x.getStatus() != null && x.getStatus().phaseOrPending().terminal(),
         progress,
-        x -> "EtcdRestore " + where + " is still in phase "
-            + (x == null || x.getStatus() == null ? "Pending" : x.getStatus().phaseOrPending()));
+        x -> x == null ? "EtcdRestore " + where + " has not been recreated from the nodes' "
+            + "restore journals yet (the operator reads them every re-check interval)"
+            : "EtcdRestore " + where + " is still in phase "
+            + (x.getStatus() == null ? "Pending" : x.getStatus().phaseOrPending()));
     if (done == null) {
       throw SnapshotException.failed("EtcdRestore " + where + " no longer exists: after a "
           + "restore the cluster holds the snapshot's state, in which it did not exist yet. The "

@@ -272,6 +272,26 @@ class KubectlPluginIT {
   }
 
   @Test
+  void aRestoreThatTheRollbackRemovesIsFollowedOntoItsRecreatedResource() throws Exception {
+    String[] s = save();
+    etcd.put("/registry/after", "written after the snapshot");
+    cluster.host("server-1").onStopAndStart(cluster::apiDown, () -> {
+      cluster.rollBackRestore("undo");
+      cluster.apiUp();
+    });
+
+    Cli.Run run = kubectl.run("restore", s[1], "--yes", "--single-server", "--restore-name",
+        "undo");
+
+    assertThat(run.exitCode()).as(run.all()).isZero();
+    assertThat(run.err()).contains(": Restoring")
+        .contains("the EtcdRestore is gone: the cluster now holds the snapshot's state")
+        .contains("etcdrestore/undo recreated from the nodes' restore journals")
+        .contains(": Succeeded: restored on server-1");
+    assertThat(etcd.all()).doesNotContainKey("/registry/after");
+  }
+
+  @Test
   void describeShowsASnapshotByItsFileName() throws Exception {
     String[] s = save();
 
