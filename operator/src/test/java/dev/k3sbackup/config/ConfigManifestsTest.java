@@ -105,6 +105,14 @@ class ConfigManifestsTest {
   }
 
   @Test
+  void theNamespaceLetsTheNodeAgentJobsRunWherePodSecurityIsEnforced() {
+    JsonNode ns = Manifests.named(Manifests.CONFIG, "Namespace", "k3s-etcd-backup");
+    assertThat(ns.path("metadata").path("labels").path("pod-security.kubernetes.io/enforce")
+        .asText()).as("restore Jobs are privileged with hostPID; snapshot Jobs use hostPath")
+        .isEqualTo("privileged");
+  }
+
+  @Test
   void theDeploymentRunsTwoReplicasWithProbesOnTheMetricsPort() {
     JsonNode deployment = Manifests.named(Manifests.CONFIG, "Deployment", "k3s-etcd-backup");
     JsonNode container = deployment.path("spec").path("template").path("spec")
