@@ -144,7 +144,8 @@ public final class RestoreJournalCollector {
     Map<String, NodeRestoreStatus> byNode = new LinkedHashMap<>();
     for (JsonNode r : reports) {
       NodeRestoreStatus n = RestoreReports.toStatus(r, null);
-      RestoreReports.startedSinceTheJournalWasReadThere(n);
+      RestoreReports.startedSinceTheJournalWasReadThere(n,
+          settings.clock().instant().toString());
       byNode.put(n.node, n);
     }
     List<NodeRestoreStatus> nodeStatus = new ArrayList<>(byNode.values());

@@ -75,12 +75,13 @@ final class RestoreReports {
    * A journal read back by a Job on its node proves that K3s runs there again: the kubelet that
    * ran the Job is part of it. So a {@code start} step that began and never journaled its end
    * (the kubelet may stop the agent's Pod, which the rolled-back API does not know, the moment
-   * K3s is back) did its work; it is shown Done, saying how this is known.
+   * K3s is back) did its work; it is shown Done by {@code readAt}, saying how this is known.
    */
-  static void startedSinceTheJournalWasReadThere(NodeRestoreStatus node) {
+  static void startedSinceTheJournalWasReadThere(NodeRestoreStatus node, String readAt) {
     for (RestoreStepStatus s : node.steps) {
       if (ServerRestore.START.equals(s.step) && "Running".equals(s.state)) {
         s.state = "Done";
+        s.finished = readAt;
         s.message = "K3s runs on this node again (a Job read this journal there); the agent was "
             + "stopped before it could journal the end of this step";
       }

@@ -37,10 +37,11 @@ class RestoreReportsTest {
     assertThat(RestoreReports.judge(List.of(server, peer2), "s1", List.of("s2", "s3")))
         .as("a peer whose journal was not read yet").isEqualTo(RestoreReports.Verdict.RUNNING);
 
-    RestoreReports.startedSinceTheJournalWasReadThere(peer3);
+    RestoreReports.startedSinceTheJournalWasReadThere(peer3, "2026-11-21T12:00:00Z");
 
     assertThat(peer3.steps.get(1).state).isEqualTo("Done");
     assertThat(peer3.steps.get(1).message).contains("K3s runs on this node again");
+    assertThat(peer3.steps.get(1).finished).isEqualTo("2026-11-21T12:00:00Z");
     assertThat(RestoreReports.judge(List.of(server, peer2, peer3), "s1", List.of("s2", "s3")))
         .isEqualTo(RestoreReports.Verdict.SUCCEEDED);
   }

@@ -21,7 +21,7 @@ public final class EtcdBackedHost implements NodeHost {
   private final EtcdProcess etcd;
   private final java.util.function.Supplier<EtcdProcess> joinThrough;
   private volatile Runnable afterStop = () -> { };
-  private volatile Runnable beforeStart = () -> { };
+  private volatile Runnable afterStart = () -> { };
   private final AtomicInteger resets = new AtomicInteger();
   private final AtomicInteger stops = new AtomicInteger();
 
@@ -41,10 +41,13 @@ public final class EtcdBackedHost implements NodeHost {
     this.joinThrough = joinThrough;
   }
 
-  /** What else happens when K3s stops and starts here (on a server: its API server goes too). */
-  public void onStopAndStart(Runnable afterStop, Runnable beforeStart) {
+  /**
+   * What else happens when K3s stops and once it has started here (on a server: its API server
+   * goes and comes back with it).
+   */
+  public void onStopAndStart(Runnable afterStop, Runnable afterStart) {
     this.afterStop = afterStop;
-    this.beforeStart = beforeStart;
+    this.afterStart = afterStart;
   }
 
   public int resets() {
@@ -64,13 +67,13 @@ public final class EtcdBackedHost implements NodeHost {
 
   @Override
   public void startK3s() {
-    beforeStart.run();
     EtcdProcess through = joinThrough.get();
     if (through != null && !Files.exists(etcd.dataDir())) {
       etcd.rejoin(through); // a wiped K3s server joins the server it is configured with
     } else {
       etcd.restart();
     }
+    afterStart.run();
   }
 
   @Override
