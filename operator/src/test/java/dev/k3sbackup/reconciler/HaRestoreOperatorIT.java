@@ -123,9 +123,6 @@ class HaRestoreOperatorIT {
       }
     }
 
-    for (EtcdProcess m : members) {
-      assertThat(m.all()).as(m.name()).isEqualTo(before);
-    }
     Processes.Result list = Processes.run(List.of("etcdctl", "--endpoints", s1.endpoint(),
         "member", "list"), Map.of("ETCDCTL_API", "3"), null);
     assertThat(list.output().lines().filter(l -> l.contains(", started,"))).hasSize(3);
@@ -134,6 +131,12 @@ class HaRestoreOperatorIT {
         Processes.Result health = Processes.run(List.of("etcdctl", "--endpoints", m.endpoint(),
             "endpoint", "health"), Map.of("ETCDCTL_API", "3"), null);
         assertThat(health.exitCode()).as(health.output()).isZero();
+      }
+    });
+    // a member that has just joined serves reads once it has caught up
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+      for (EtcdProcess m : members) {
+        assertThat(m.all()).as(m.name()).isEqualTo(before);
       }
     });
     // nothing destroyed: S1's old data and the peers' data are kept aside

@@ -21,6 +21,7 @@ public final class EtcdBackedHost implements NodeHost {
   private final EtcdProcess etcd;
   private final java.util.function.Supplier<EtcdProcess> joinThrough;
   private volatile Runnable afterStop = () -> { };
+  private volatile boolean k3sStopped;
   private volatile Runnable afterStart = () -> { };
   private final AtomicInteger resets = new AtomicInteger();
   private final AtomicInteger stops = new AtomicInteger();
@@ -61,6 +62,7 @@ public final class EtcdBackedHost implements NodeHost {
   @Override
   public void stopK3s() {
     stops.incrementAndGet();
+    k3sStopped = true;
     etcd.stop();
     afterStop.run();
   }
@@ -73,7 +75,16 @@ public final class EtcdBackedHost implements NodeHost {
     } else {
       etcd.restart();
     }
+    k3sStopped = false;
     afterStart.run();
+  }
+
+  /**
+   * Whether K3s runs here: not between a restore's stop and start. Its kubelet is part of it, so
+   * no new Pod starts on this node meanwhile (Pods already running go on).
+   */
+  public boolean k3sRuns() {
+    return !k3sStopped;
   }
 
   @Override

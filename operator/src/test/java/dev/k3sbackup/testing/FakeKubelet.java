@@ -83,6 +83,7 @@ public final class FakeKubelet implements AutoCloseable {
   private final Thread poller;
   private volatile boolean running = true;
   private volatile boolean paused;
+  private volatile java.util.function.Predicate<String> kubeletRuns = node -> true;
 
   public FakeKubelet(KubernetesClient client, String namespace, java.time.Clock clock,
       Entrypoint entrypoint) {
@@ -108,6 +109,14 @@ public final class FakeKubelet implements AutoCloseable {
     return node;
   }
 
+  /**
+   * Which nodes' kubelets run: on a node whose K3s is stopped no new Pod starts; its Jobs wait
+   * until it runs again.
+   */
+  public void kubeletRuns(java.util.function.Predicate<String> runs) {
+    this.kubeletRuns = runs;
+  }
+
   /** Stops starting new Pods (Jobs wait, as on a node that is down) until resumed. */
   public void pause(boolean paused) {
     this.paused = paused;
@@ -123,6 +132,10 @@ public final class FakeKubelet implements AutoCloseable {
       try {
         if (!paused) {
           for (Job job : client.batch().v1().jobs().inNamespace(namespace).list().getItems()) {
+            String node = job.getSpec().getTemplate().getSpec().getNodeName();
+            if (node != null && !kubeletRuns.test(node)) {
+              continue; // its Pod waits for the node's kubelet
+            }
             if (seen.add(job.getMetadata().getUid())) {
               runner.submit(() -> run(job));
             }

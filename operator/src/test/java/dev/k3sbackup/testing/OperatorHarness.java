@@ -79,6 +79,10 @@ public final class OperatorHarness implements AutoCloseable {
             // a node's K3s is its etcd process (a fake host: no systemd here)
             new RestoreContext(clock, dataDir -> hosts.get(env.get("K3S_ETCD_BACKUP_ENDPOINT")))),
             out, err));
+    kubelet.kubeletRuns(node -> {
+      EtcdBackedHost host = host(node);
+      return host == null || host.k3sRuns();
+    });
     this.settings = OperatorSettings.defaults("k3s-etcd-backup:test").withClock(clock)
         .withRetries(2, Duration.ofMillis(300)).withRecheck(Duration.ofMillis(500))
         .withHome(NAMESPACE).withRestoreAgentPort(Processes.freePort());
@@ -150,7 +154,8 @@ public final class OperatorHarness implements AutoCloseable {
 
   /** The fake host of {@code node}: its K3s is its etcd process. */
   public EtcdBackedHost host(String node) {
-    return hosts.get(endpointByNode.get(node));
+    String endpoint = endpointByNode.get(node);
+    return endpoint == null ? null : hosts.get(endpoint);
   }
 
   /** The API server stops answering the operator, the kubelets and the agents. */
