@@ -101,6 +101,17 @@ public final class EtcdProcess implements AutoCloseable {
    * then start with the cluster's member list.
    */
   public EtcdProcess rejoin(EtcdProcess member) {
+    // one at a time, as etcd wants members added: two peers adding themselves at once each get
+    // a member list without the other, and the second to start is refused ("error validating
+    // peerURLs")
+    synchronized (REJOINS) {
+      return rejoinAlone(member);
+    }
+  }
+
+  private static final Object REJOINS = new Object();
+
+  private EtcdProcess rejoinAlone(EtcdProcess member) {
     List<String> add = List.of("etcdctl", "--endpoints", member.endpoint(), "member", "add",
         name, "--peer-urls=" + peerUrl());
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
