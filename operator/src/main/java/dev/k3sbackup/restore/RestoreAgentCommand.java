@@ -104,10 +104,10 @@ public final class RestoreAgentCommand {
     return journalDir != null ? journalDir : dataDir.resolve("server/k3s-etcd-backup");
   }
 
-  RestoreJournal openJournal(String role) {
-    return openJournal(role, List.of());
-  }
-
+  /**
+   * Opens this restore's journal for the subcommand that runs as {@code role}; it is also the
+   * one reported with the outcome.
+   */
   RestoreJournal openJournal(String role, List<String> peers) {
     Path file = journal != null ? journal : journalDir().resolve(restoreId + ".json");
     String ns = null;
@@ -116,8 +116,9 @@ public final class RestoreAgentCommand {
       ns = restoreResource.substring(0, restoreResource.indexOf('/'));
       name = restoreResource.substring(restoreResource.indexOf('/') + 1);
     }
-    return RestoreJournal.open(file, context.clock(), new RestoreJournal.Restore(restoreId, ns,
+    opened = RestoreJournal.open(file, context.clock(), new RestoreJournal.Restore(restoreId, ns,
         name, snapshotResource, node, role, peers));
+    return opened;
   }
 
   PeerProbe probe() {
@@ -142,12 +143,11 @@ public final class RestoreAgentCommand {
     }
   }
 
-  /** The role of the subcommand that ran; the journal it wrote is reported with the outcome. */
-  private String role;
-  private List<String> peerNodes = List.of();
+  /** The journal the subcommand that ran opened, reported with the outcome. */
+  private RestoreJournal opened;
 
   void writeResult(boolean ok, String message) {
-    writeResult(ok, message, role == null ? null : openJournal(role, peerNodes).report());
+    writeResult(ok, message, opened == null ? null : opened.report());
   }
 
   void writeResult(boolean ok, String message, Object result) {
@@ -190,10 +190,8 @@ public final class RestoreAgentCommand {
 
     @Override
     public Integer call() {
-      agent.role = "server";
-      agent.peerNodes = peerNodes;
       ServerRestore restore = new ServerRestore(agent.context.hosts().apply(agent.dataDir),
-          agent.openJournal(agent.role, peerNodes), agent.probe());
+          agent.openJournal("server", peerNodes), agent.probe());
       try (RestoreStatusServer status = agent.serve(() -> restore.status(agent.node))) {
         agent.lingerOnFailure(() -> restore.run(new ServerRestore.Plan(snapshot, sha256, peers)));
       }
@@ -214,9 +212,8 @@ public final class RestoreAgentCommand {
 
     @Override
     public Integer call() {
-      agent.role = "peer";
       PeerRestore restore = new PeerRestore(agent.context.hosts().apply(agent.dataDir),
-          agent.openJournal(agent.role), agent.probe());
+          agent.openJournal("peer", List.of()), agent.probe());
       try (RestoreStatusServer status = agent.serve(() -> restore.status(agent.node))) {
         agent.lingerOnFailure(() -> restore.run(server));
       }
