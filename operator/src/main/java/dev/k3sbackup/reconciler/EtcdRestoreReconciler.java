@@ -4,7 +4,6 @@ import dev.k3sbackup.agent.AgentJobs;
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdRestoreStatus;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
-import dev.k3sbackup.api.v1alpha1.PhaseTransition;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.api.v1alpha1.RestorePlan;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
@@ -15,7 +14,6 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import java.time.Instant;
 import dev.k3sbackup.api.v1alpha1.NodeRestoreStatus;
 import dev.k3sbackup.api.v1alpha1.RestoreStepStatus;
 import java.util.ArrayList;
@@ -40,6 +38,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
   private final OperatorSettings settings;
   private final EtcdNodes nodes;
   private final EventRecorder events;
+  private final RestorePhases phases;
   private final AgentJobs jobs;
 
   public EtcdRestoreReconciler(KubernetesClient client, OperatorSettings settings) {
@@ -47,6 +46,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     this.settings = settings;
     this.nodes = new EtcdNodes(client);
     this.events = new EventRecorder(client, settings.clock());
+    this.phases = new RestorePhases(events, settings.clock());
     this.jobs = new AgentJobs(settings.agentImage());
   }
 
@@ -66,7 +66,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
       return UpdateControl.noUpdate(); // a recovered resource only shows the journals' outcome
     }
     if (status.phase == null) {
-      enter(restore, RestorePhase.Pending, "accepted");
+      phases.enter(restore, RestorePhase.Pending, "accepted");
     }
     return switch (status.phase) {
       case Pending, Preflight -> preflightStep(restore);
@@ -84,25 +84,25 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
   private UpdateControl<EtcdRestore> preflightStep(EtcdRestore restore) {
     EtcdRestoreStatus status = restore.getStatus();
     if (status.phase == RestorePhase.Pending) {
-      enter(restore, RestorePhase.Preflight, "checking, changing nothing");
-    }
-    Optional<SpecProblem> problem = preflight(restore);
-    if (problem.isPresent()) {
-      return fail(restore, problem.get().reason(), "preflight refused the restore, nothing "
-          + "was touched: " + problem.get().message());
-    }
-    if (restore.getSpec().dryRun()) {
-      enter(restore, RestorePhase.PlanReady, "dry run: the plan is in status.plan; nothing "
-          + "was touched");
-      Conditions.set(status.conditions, Conditions.READY, true, "PlanReady", status.message,
-          restore.getMetadata().getGeneration(), now());
-      events.normal(restore, "PlanReady", status.message);
-      return UpdateControl.patchStatus(restore);
+      phases.enter(restore, RestorePhase.Preflight, "checking, changing nothing");
     }
     String ns = restore.getMetadata().getNamespace();
     String jobName = AgentJobs.jobName(restore.getMetadata().getName(), "-preflight");
     var jobsApi = client.batch().v1().jobs().inNamespace(ns);
     var job = jobsApi.withName(jobName).get();
+    // the API checks plan the restore; once the node's check runs, only it is followed
+    if (job == null || status.plan == null) {
+      Optional<SpecProblem> problem = preflight(restore);
+      if (problem.isPresent()) {
+        return fail(restore, problem.get().reason(), "preflight refused the restore, nothing "
+            + "was touched: " + problem.get().message());
+      }
+      if (restore.getSpec().dryRun()) {
+        phases.succeed(restore, RestorePhase.PlanReady, "PlanReady", "dry run: the plan is in "
+            + "status.plan; nothing was touched");
+        return UpdateControl.patchStatus(restore);
+      }
+    }
     if (job == null) {
       EtcdSnapshot snapshot = client.resources(EtcdSnapshot.class).inNamespace(ns)
           .withName(restore.getSpec().snapshot).get();
@@ -126,13 +126,13 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
           + "touched: on node " + status.plan.server + ": " + why);
     }
     if (Boolean.FALSE.equals(restore.getSpec().safetySnapshot)) {
-      enter(restore, RestorePhase.Restoring, "preflight passed (" + checked(outcome.get())
+      phases.enter(restore, RestorePhase.Restoring, "preflight passed (" + checked(outcome.get())
           + "); restoring on " + status.plan.server + " (no safety snapshot: "
           + "spec.safetySnapshot is false)");
     } else {
-      enter(restore, RestorePhase.SafetySnapshot, "preflight passed (" + checked(outcome.get())
-          + "); taking a safety snapshot of the current state on " + status.plan.server
-          + " first");
+      phases.enter(restore, RestorePhase.SafetySnapshot, "preflight passed ("
+          + checked(outcome.get()) + "); taking a safety snapshot of the current state on "
+          + status.plan.server + " first");
     }
     events.normal(restore, "PreflightPassed", status.message);
     return UpdateControl.patchStatus(restore).rescheduleAfter(java.time.Duration.ofMillis(200));
@@ -165,7 +165,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     }
     var phase = safety.getStatus() == null ? null : safety.getStatus().phase;
     if (phase == SnapshotPhase.Succeeded) {
-      enter(restore, RestorePhase.Restoring, "safety snapshot " + name + " saved ("
+      phases.enter(restore, RestorePhase.Restoring, "safety snapshot " + name + " saved ("
           + safety.getStatus().snapshotName + "); restoring on " + restore.getStatus().plan.server);
       events.normal(restore, "SafetySnapshotSaved", restore.getStatus().message);
       return UpdateControl.patchStatus(restore).rescheduleAfter(java.time.Duration.ofMillis(200));
@@ -235,14 +235,11 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     }
     if (RestoreReports.judge(nodes, plan.server, plan.peers)
         == RestoreReports.Verdict.SUCCEEDED) {
-      enter(restore, RestorePhase.Succeeded, "restored from " + plan.snapshotPath + " on "
-          + plan.server + (plan.peers.isEmpty() ? "" : ", and " + String.join(", ", plan.peers)
-          + " rejoined") + " (etcd revision " + plan.etcdRevision + "); the old data is kept "
+      phases.succeed(restore, RestorePhase.Succeeded, "Restored", "restored from "
+          + plan.snapshotPath + " on " + plan.server + (plan.peers.isEmpty() ? ""
+          : ", and " + String.join(", ", plan.peers) + " rejoined") + " (etcd revision " + plan.etcdRevision + "); the old data is kept "
           + "next to it (db/etcd-old-<unix>" + (plan.peers.isEmpty() ? ")" : "; the peers' in "
           + "server/db-old-<unix>)"));
-      Conditions.set(status.conditions, Conditions.READY, true, "Restored", status.message,
-          restore.getMetadata().getGeneration(), now());
-      events.normal(restore, "Restored", status.message);
       return UpdateControl.patchStatus(restore);
     }
     return fail(restore, "RestoreFailed", "the restore failed: " + RestoreReports.failure(nodes)
@@ -252,13 +249,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
   }
 
   private UpdateControl<EtcdRestore> fail(EtcdRestore restore, String reason, String message) {
-    EtcdRestoreStatus status = restore.getStatus();
-    enter(restore, RestorePhase.Failed, message);
-    Conditions.set(status.conditions, Conditions.READY, false, reason, message,
-        restore.getMetadata().getGeneration(), now());
-    Conditions.set(status.conditions, Conditions.FAILED, true, reason, message,
-        restore.getMetadata().getGeneration(), now());
-    events.warning(restore, reason, message);
+    phases.fail(restore, reason, message);
     return UpdateControl.patchStatus(restore);
   }
 
@@ -381,21 +372,5 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     List<String> all = new ArrayList<>(List.of(first));
     all.addAll(rest);
     return all;
-  }
-
-  private void enter(EtcdRestore restore, RestorePhase phase, String message) {
-    EtcdRestoreStatus status = restore.getStatus();
-    status.phase = phase;
-    status.message = message;
-    status.observedGeneration = restore.getMetadata().getGeneration();
-    PhaseTransition t = new PhaseTransition();
-    t.phase = phase;
-    t.time = now().toString();
-    t.message = message;
-    status.history.add(t);
-  }
-
-  private Instant now() {
-    return settings.clock().instant();
   }
 }

@@ -6,17 +6,12 @@ import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdRestoreSpec;
 import dev.k3sbackup.api.v1alpha1.EtcdRestoreStatus;
 import dev.k3sbackup.api.v1alpha1.NodeRestoreStatus;
-import dev.k3sbackup.api.v1alpha1.PhaseTransition;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.api.v1alpha1.RestorePlan;
-import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -42,16 +37,17 @@ public final class RestoreJournalCollector {
   private final KubernetesClient client;
   private final OperatorSettings settings;
   private final AgentJobs jobs;
-  private final EtcdNodes nodes;
   private final EventRecorder events;
-  private final Map<String, String> scans = new HashMap<>();
+  private final RestorePhases phases;
+  private final NodeScanJobs<Void> scans;
 
   public RestoreJournalCollector(KubernetesClient client, OperatorSettings settings) {
     this.client = client;
     this.settings = settings;
     this.jobs = new AgentJobs(settings.agentImage());
-    this.nodes = new EtcdNodes(client);
     this.events = new EventRecorder(client, settings.clock());
+    this.phases = new RestorePhases(events, settings.clock());
+    this.scans = new NodeScanJobs<>(client, settings, "journal-scan");
   }
 
   /** Whether {@code restore} was recreated from journals (it only shows, it never acts). */
@@ -62,50 +58,26 @@ public final class RestoreJournalCollector {
 
   /** One pass: act on the finished reports, then start the next ones. */
   public synchronized void scan() {
-    String ns = settings.home();
-    var jobsApi = client.batch().v1().jobs().inNamespace(ns);
     Map<String, List<JsonNode>> byRestore = new LinkedHashMap<>();
-    for (var it = scans.entrySet().iterator(); it.hasNext(); ) {
-      var entry = it.next();
-      Job job = jobsApi.withName(entry.getValue()).get();
-      if (job != null && !JobState.finished(job)) {
-        continue;
-      }
-      it.remove();
-      if (job == null) {
-        continue;
-      }
-      var outcome = AgentJobs.outcomeOf(client, ns, job.getMetadata().getName());
+    scans.collect().forEach((node, scan) -> {
+      var outcome = scan.outcome();
       if (outcome.isPresent() && outcome.get().ok() && outcome.get().result() != null) {
         for (JsonNode report : outcome.get().result()) {
           byRestore.computeIfAbsent(report.path("restore").path("id").asText(""),
               k -> new ArrayList<>()).add(report);
         }
       } else {
-        LOG.warn("cannot read the restore journals on node {}: {}", entry.getKey(),
+        LOG.warn("cannot read the restore journals on node {}: {}", node,
             outcome.map(AgentJobs.Outcome::message).orElse("no result"));
       }
-      jobsApi.withName(job.getMetadata().getName()).delete();
-    }
+    });
     List<EtcdRestore> restores = client.resources(EtcdRestore.class).inAnyNamespace().list()
         .getItems();
     byRestore.forEach((id, reports) -> show(id, reports, restores));
     List<String> acked = acknowledged(restores);
-    for (String node : nodes.ready()) {
-      if (!scans.containsKey(node)) {
-        String name = AgentJobs.jobName("journal-scan-" + node.toLowerCase(Locale.ROOT)
-            .replaceAll("[^a-z0-9-]", "-"), "-" + Long.toString(settings.clock().millis(), 36));
-        try {
-          jobsApi.resource(jobs.journals(ns, name, node, new dev.k3sbackup.api.v1alpha1.LocalStorage().dataDirOrDefault(), acked))
-              .create();
-        } catch (KubernetesClientException e) {
-          if (e.getCode() != 409) {
-            throw e;
-          }
-        }
-        scans.put(node, name);
-      }
-    }
+    String dataDir = new dev.k3sbackup.api.v1alpha1.LocalStorage().dataDirOrDefault();
+    scans.startNext((node, name) -> jobs.journals(settings.home(), name, node, dataDir, acked),
+        () -> node -> null);
   }
 
   /** The journal ids whose outcome a resource shows for good (terminal phase). */
@@ -185,21 +157,10 @@ public final class RestoreJournalCollector {
       case RUNNING -> "the node agents are still at work; " + origin;
     };
     if (status.phase != phase) {
-      PhaseTransition t = new PhaseTransition();
-      t.phase = phase;
-      t.time = settings.clock().instant().toString();
-      t.message = message;
-      status.history.add(t);
-      status.phase = phase;
-      if (phase.terminal()) {
-        Conditions.set(status.conditions, Conditions.READY, phase == RestorePhase.Succeeded,
-            phase == RestorePhase.Succeeded ? "Restored" : "RestoreFailed", message,
-            target.getMetadata().getGeneration(), settings.clock().instant());
-        if (phase == RestorePhase.Failed) {
-          events.warning(target, "RestoreFailed", message);
-        } else {
-          events.normal(target, "Restored", message);
-        }
+      switch (phase) {
+        case Succeeded -> phases.succeed(target, phase, "Restored", message);
+        case Failed -> phases.fail(target, "RestoreFailed", message);
+        default -> phases.enter(target, phase, message);
       }
     }
     status.message = message;

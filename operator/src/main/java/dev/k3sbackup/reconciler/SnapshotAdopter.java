@@ -12,7 +12,6 @@ import dev.k3sbackup.api.v1alpha1.S3Storage;
 import dev.k3sbackup.storage.S3SnapshotStore;
 import dev.k3sbackup.storage.StoredSnapshot;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
-import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Instant;
@@ -42,19 +41,18 @@ public final class SnapshotAdopter {
   private final KubernetesClient client;
   private final OperatorSettings settings;
   private final AgentJobs jobs;
-  private final EtcdNodes nodes;
   private final EventRecorder events;
   /** Per node, the listing Job under way and the snapshot names known when it started. */
-  private final Map<String, Scan> scans = new HashMap<>();
+  private final NodeScanJobs<Set<String>> scans;
   private final S3Access s3;
 
   public SnapshotAdopter(KubernetesClient client, OperatorSettings settings) {
     this.client = client;
     this.settings = settings;
     this.jobs = new AgentJobs(settings.agentImage());
-    this.nodes = new EtcdNodes(client);
     this.events = new EventRecorder(client, settings.clock());
     this.s3 = new S3Access(client);
+    this.scans = new NodeScanJobs<>(client, settings, "adopt-scan");
   }
 
   /** One pass: the S3 folders in use, then the node dirs (finished listings, next listings). */
@@ -156,49 +154,20 @@ public final class SnapshotAdopter {
     LOG.info("adopted {} as {}", o.location(), s.getMetadata().getName());
   }
 
-  /** Node dirs: read finished listings, then start the next ones. */
-  private void scanNodes() {
-    String ns = settings.home();
-    var jobsApi = client.batch().v1().jobs().inNamespace(ns);
-    for (var it = scans.entrySet().iterator(); it.hasNext(); ) {
-      var entry = it.next();
-      Job job = jobsApi.withName(entry.getValue().jobName()).get();
-      if (job != null && !JobState.finished(job)) {
-        continue;
-      }
-      it.remove();
-      if (job == null) {
-        continue;
-      }
-      readListing(entry.getKey(), job, entry.getValue().knownAtStart());
-      jobsApi.withName(job.getMetadata().getName()).delete();
-    }
-    List<String> ready = nodes.ready();
-    List<EtcdSnapshot> all = ready.stream().anyMatch(n -> !scans.containsKey(n))
-        ? client.resources(EtcdSnapshot.class).inAnyNamespace().list().getItems() : List.of();
-    for (String node : ready) {
-      if (!scans.containsKey(node)) {
-        String name = jobName(node, settings.clock().instant());
-        try {
-          jobsApi.resource(jobs.list(ns, name, node, new LocalStorage())).create();
-        } catch (KubernetesClientException e) {
-          if (e.getCode() != 409) {
-            throw e;
-          }
-        }
-        scans.put(node, new Scan(name, knownNames(node, all)));
-      }
-    }
-  }
-
   /**
-   * A listing of one node's snapshot dir under way.
-   *
-   * @param jobName the listing Job
-   * @param knownAtStart the snapshot names resources held when it started: a file whose
-   *     resource was deleted while the Job ran is in the listing but is no stranger
+   * Node dirs: read finished listings, then start the next ones, remembering the snapshot names
+   * resources held when each started (a file whose resource was deleted while its Job ran is in
+   * the listing but is no stranger).
    */
-  private record Scan(String jobName, Set<String> knownAtStart) {}
+  private void scanNodes() {
+    scans.collect().forEach((node, scan) -> readListing(node, scan.outcome(), scan.atStart()));
+    scans.startNext((node, name) -> jobs.list(settings.home(), name, node, new LocalStorage()),
+        () -> {
+          List<EtcdSnapshot> all = client.resources(EtcdSnapshot.class).inAnyNamespace().list()
+              .getItems();
+          return node -> knownNames(node, all);
+        });
+  }
 
   /** The snapshot names on {@code node} that resources account for. */
   private static Set<String> knownNames(String node, List<EtcdSnapshot> all) {
@@ -212,9 +181,8 @@ public final class SnapshotAdopter {
     return known;
   }
 
-  private void readListing(String node, Job job, Set<String> knownAtStart) {
-    Optional<AgentJobs.Outcome> outcome = AgentJobs.outcomeOf(client,
-        job.getMetadata().getNamespace(), job.getMetadata().getName());
+  private void readListing(String node, Optional<AgentJobs.Outcome> outcome,
+      Set<String> knownAtStart) {
     if (outcome.isEmpty() || !outcome.get().ok() || outcome.get().result() == null) {
       LOG.warn("cannot list the snapshot dir on node {}: {}", node,
           outcome.map(AgentJobs.Outcome::message).orElse("no result"));
@@ -330,10 +298,5 @@ public final class SnapshotAdopter {
     String n = (node + "-" + file).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9.-]", "-")
         .replaceAll("^[^a-z0-9]+", "").replaceAll("[^a-z0-9]+$", "");
     return n.length() > 253 ? n.substring(0, 253) : n;
-  }
-
-  private static String jobName(String node, Instant at) {
-    return AgentJobs.jobName("adopt-scan-"
-        + node.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-"), "-" + at.getEpochSecond());
   }
 }
