@@ -19,7 +19,7 @@
 #   4. kubectl apply -k config/crd (waits until the CRDs are established), then config/default,
 #      through a small kustomize overlay (target/install/overlay) when the image name or the
 #      operator's placement differ from config/default.
-#   5. Waits until the operator's Deployment is available.
+#   5. Waits until the operator's Deployment is available, then applies config/default-schedule.
 #   6. Creates an on-demand EtcdSnapshot and follows it until it has Succeeded.
 #
 # Options:
@@ -358,6 +358,9 @@ if ! run "${kubectl[@]}" -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT"
   } >&2
   exit 1
 fi
+
+# K3s's default schedule: its own step, since its kind exists only once the CRDs are in
+run "${kubectl[@]}" apply -k config/default-schedule
 
 # ---- 6. the first snapshot -----------------------------------------------------------------
 if ! $snapshot; then

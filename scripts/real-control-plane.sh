@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the real control plane the real-API-server test tier runs, from the Go module proxy, once:
-# kube-apiserver, kube-controller-manager and kubectl (k8s.io/kubernetes, K3s's v1.34 line) and
+# kube-apiserver, kube-controller-manager, kube-scheduler and kubectl (k8s.io/kubernetes, K3s's v1.34 line) and
 # etcd, etcdctl and etcdutl (etcd v3.6, the line K3s v1.34 embeds). Cached by version under
 # ${XDG_CACHE_HOME:-$HOME/.cache}/k3s-etcd-backup/; the last line printed is the absolute path of
 # the directory holding the binaries (a second run prints it at once).
@@ -18,7 +18,7 @@ K8S_VERSION=${K8S_VERSION:-v1.34.4}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/k3s-etcd-backup
 out="$cache/control-plane-$K8S_VERSION-etcd-$ETCD_VERSION"
-bins=(kube-apiserver kube-controller-manager kubectl etcd etcdctl etcdutl)
+bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd etcdctl etcdutl)
 
 complete() {
   local b
@@ -64,6 +64,7 @@ package realk8s
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 EOF
@@ -76,10 +77,10 @@ for kv in "gitVersion=$K8S_VERSION" gitMajor=1 "gitMinor=$minor" gitTreeState=cl
   "buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"; do
   ldflags+=" -X k8s.io/component-base/version.$kv -X k8s.io/client-go/pkg/version.$kv"
 done
-echo "real-control-plane: building kube-apiserver, kube-controller-manager, kubectl (10-20 min cold)" >&2
+echo "real-control-plane: building kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (10-20 min cold)" >&2
 go build -trimpath -tags providerless -ldflags "$ldflags" -o "$out.tmp/" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-  k8s.io/kubernetes/cmd/kubectl
+  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
 
 # --- etcd ---------------------------------------------------------------------------------------
 mkdir -p "$work/etcd/etcd"

@@ -145,7 +145,7 @@ class ExamplesMatchCrdSchemasTest {
   void everySampleResourceIsValidAgainstItsCrdSchema() throws Exception {
     Map<String, JsonNode> schemas = schemas();
     assertThat(schemas).containsKeys("EtcdSnapshot", "EtcdSnapshotSchedule", "EtcdRestore");
-    List<Path> files = new ArrayList<>(List.of(Path.of("../config/default/default-schedule.yaml")));
+    List<Path> files = new ArrayList<>(List.of(Path.of("../config/default-schedule/default-schedule.yaml")));
     try (Stream<Path> examples = Files.list(Path.of("../examples"))) {
       files.addAll(examples.filter(p -> p.toString().endsWith(".yaml")).sorted().toList());
     }

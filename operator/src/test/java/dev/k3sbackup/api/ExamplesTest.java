@@ -40,7 +40,7 @@ class ExamplesTest {
 
   @Test
   void samplesMatchTheApiClasses() throws Exception {
-    List<Path> files = new ArrayList<>(List.of(Path.of("../config/default/default-schedule.yaml")));
+    List<Path> files = new ArrayList<>(List.of(Path.of("../config/default-schedule/default-schedule.yaml")));
     try (Stream<Path> examples = Files.list(Path.of("../examples"))) {
       files.addAll(examples.filter(p -> p.toString().endsWith(".yaml")).sorted().toList());
     }

@@ -7,17 +7,29 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * deploy/k3s-etcd-backup.yaml, the manifest for plain {@code kubectl apply -f}, must be what
- * {@code kubectl kustomize config/default} makes of config/ now (compared document by document,
- * so kustomize's formatting may differ between versions).
+ * deploy/k3s-etcd-backup.yaml and deploy/default-schedule.yaml, the manifests for plain
+ * {@code kubectl apply -f}, must be what {@code kubectl kustomize} makes of config/default and
+ * config/default-schedule now (compared document by document, so kustomize's formatting may
+ * differ between versions).
  */
 class InstallManifestIT {
 
   @Test
   void theApplyManifestIsConfigDefaultRendered() throws Exception {
+    assertRendered("config/default", Manifests.DEPLOY);
+  }
+
+  @Test
+  void theDefaultScheduleManifestIsConfigDefaultScheduleRendered() throws Exception {
+    assertRendered("config/default-schedule", Manifests.DEPLOY.resolveSibling(
+        "default-schedule.yaml"));
+  }
+
+  private static void assertRendered(String config, java.nio.file.Path manifest)
+      throws Exception {
     Process p;
     try {
-      p = new ProcessBuilder("kubectl", "kustomize", "../config/default").start();
+      p = new ProcessBuilder("kubectl", "kustomize", "../" + config).start();
     } catch (java.io.IOException e) {
       // kubectl is no Debian package; where it is missing the drift check cannot run
       System.out.println("InstallManifestIT skipped: no kubectl on PATH to render config/default");
@@ -27,10 +39,10 @@ class InstallManifestIT {
     String rendered = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     String errors = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as("kubectl kustomize config/default: " + errors).isZero();
+    assertThat(p.exitValue()).as("kubectl kustomize " + config + ": " + errors).isZero();
 
-    assertThat(Manifests.documents(java.nio.file.Files.readString(Manifests.DEPLOY)))
-        .as("deploy/k3s-etcd-backup.yaml is stale: run scripts/update-deploy.sh and commit it")
+    assertThat(Manifests.documents(java.nio.file.Files.readString(manifest)))
+        .as(manifest + " is stale: run scripts/update-deploy.sh and commit it")
         .isEqualTo(Manifests.documents(rendered));
   }
 }

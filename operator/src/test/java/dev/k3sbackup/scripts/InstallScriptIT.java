@@ -129,6 +129,7 @@ class InstallScriptIT {
           "+ kubectl apply -k config/default",
           "+ kubectl -n k3s-etcd-backup rollout status deployment/k3s-etcd-backup "
               + "--timeout=300s",
+          "+ kubectl apply -k config/default-schedule",
           "+ kubectl create -f - <<EOF");
       assertThat(r.output).contains("kind: EtcdSnapshot", "namespace: k3s-etcd-backup",
           "namePrefix: on-demand", "would wait until every etcd node lists "
@@ -156,7 +157,8 @@ class InstallScriptIT {
             + "crd/etcdrestores.k3sbackup.dev",
         "+ kubectl apply -k target/install/overlay",
         "+ kubectl -n k3s-etcd-backup rollout status deployment/k3s-etcd-backup "
-            + "--timeout=300s");
+            + "--timeout=300s",
+        "+ kubectl apply -k config/default-schedule");
     Deployment operator = renderedOperator();
     var pod = operator.getSpec().getTemplate().getSpec();
     assertThat(pod.getContainers().get(0).getImage())
