@@ -85,7 +85,10 @@ final class ProtoReader {
     switch (wireType()) {
       case VARINT -> varint();
       case FIXED64 -> pos += 8;
-      case LENGTH_DELIMITED -> pos += length();
+      case LENGTH_DELIMITED -> {
+        int n = length(); // first: it moves pos past the length prefix
+        pos += n;
+      }
       case FIXED32 -> pos += 4;
       default -> throw new IOException("unsupported protobuf wire type " + wireType());
     }

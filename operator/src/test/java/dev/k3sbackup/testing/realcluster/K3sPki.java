@@ -15,7 +15,8 @@ import java.util.HexFormat;
  * {@code tls/server-ca}, {@code tls/request-header-ca}, {@code tls/etcd/server-ca},
  * {@code tls/etcd/peer-ca}), the service-account key ({@code tls/service.key}), each server's
  * own serving and client pairs, and {@code token} ({@code K10<ca hash>::server:<password>}).
- * Keys are EC in SEC1 form ({@code EC PRIVATE KEY}), as K3s writes them.
+ * Keys are EC P-256 in SEC1 form ({@code EC PRIVATE KEY}) and each leaf certificate file holds
+ * the leaf followed by its CA, as K3s writes them.
  *
  * <p>The CAs are made once per cluster ({@link #createCluster}); every server of the cluster
  * copies them, as K3s servers share them through the bootstrap data, and gets its own leaves
@@ -151,6 +152,9 @@ public final class K3sPki {
         "-out", dir.resolve(name + ".crt").toString(), "-extfile", ext.toString());
     Files.delete(csr);
     Files.delete(ext);
+    // K3s writes each leaf followed by its CA: readers of these files meet a chain
+    Files.writeString(dir.resolve(name + ".crt"), Files.readString(dir.resolve(ca + ".crt")),
+        java.nio.file.StandardOpenOption.APPEND);
   }
 
   private static void ecKey(Path key) {

@@ -41,8 +41,6 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
   /** The operator's namespace, as config/default installs it. */
   public static final String OPERATOR_NAMESPACE = "k3s-etcd-backup";
   public static final String NODE = "k3s-server-1";
-  public static final String S3_ACCESS_KEY = "AKIAREALCLUSTERTEST";
-  public static final String S3_SECRET_KEY = "real-cluster-secret-never-printed";
 
   private Path work;
   private NodeNetwork network;
@@ -86,7 +84,8 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
         Files.readString(kubeconfig))).build();
     ImageStore images = ImageStore.load(image, work.resolve("image"));
     kubelet = new FakeProcessKubelet(client, new FakeProcessKubelet.NodeSpec(NODE,
-        k3sServerLabels(NODE), k3sServerAnnotations(NODE, server.address())), network,
+        k3sServerLabels(NODE), k3sServerAnnotations(server.memberName(), NODE,
+        server.address())), network,
         server.endpoint(), server.root(), work.resolve("kubelet"), images).start();
     await("node " + NODE + " Ready and schedulable", Duration.ofSeconds(60), () -> {
       var n = client.nodes().withName(NODE).get();
@@ -131,7 +130,10 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
     return m.group(1);
   }
 
-  /** The labels K3s puts on a server node with embedded etcd. */
+  /**
+   * The labels K3s v1.34 puts on a server node with embedded etcd (no {@code master} role label:
+   * K3s dropped it before 1.34).
+   */
   public static Map<String, String> k3sServerLabels(String node) {
     Map<String, String> labels = new LinkedHashMap<>();
     labels.put("kubernetes.io/hostname", node);
@@ -142,18 +144,18 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
     labels.put("node.kubernetes.io/instance-type", "k3s");
     labels.put("beta.kubernetes.io/instance-type", "k3s");
     labels.put("node-role.kubernetes.io/control-plane", "true");
-    labels.put("node-role.kubernetes.io/master", "true");
     labels.put("node-role.kubernetes.io/etcd", "true");
     return labels;
   }
 
   /** The annotations K3s puts on a server node with embedded etcd. */
-  public static Map<String, String> k3sServerAnnotations(String node, String address) {
+  public static Map<String, String> k3sServerAnnotations(String memberName, String node,
+      String address) {
     Map<String, String> a = new LinkedHashMap<>();
     a.put("k3s.io/hostname", node);
     a.put("k3s.io/internal-ip", address);
     a.put("k3s.io/node-args", "[\"server\",\"--cluster-init\",\"true\"]");
-    a.put("etcd.k3s.cattle.io/node-name", node);
+    a.put("etcd.k3s.cattle.io/node-name", memberName);
     a.put("etcd.k3s.cattle.io/node-address", address);
     return a;
   }
@@ -162,17 +164,36 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
     Properties props = new Properties();
     props.setProperty("jclouds.filesystem.basedir", Files.createDirectories(work.resolve("s3"))
         .toString());
-    props.setProperty("jclouds.identity", S3_ACCESS_KEY);
-    props.setProperty("jclouds.credential", S3_SECRET_KEY);
+    props.setProperty("jclouds.identity", dev.k3sbackup.testing.S3Fixture.ACCESS_KEY);
+    props.setProperty("jclouds.credential", dev.k3sbackup.testing.S3Fixture.SECRET_KEY);
     var blobStore = org.gaul.s3proxy.BlobStores.create("filesystem", props);
     int port = Processes.freePort();
     s3Uri = URI.create("http://" + network.gateway() + ":" + port);
     s3 = org.gaul.s3proxy.S3Proxy.builder().blobStore(blobStore)
         .awsAuthentication(org.gaul.s3proxy.auth.AuthenticationType.AWS_V2_OR_V4,
-            S3_ACCESS_KEY, S3_SECRET_KEY)
+            dev.k3sbackup.testing.S3Fixture.ACCESS_KEY, dev.k3sbackup.testing.S3Fixture.SECRET_KEY)
         .ignoreUnknownHeaders(true).endpoint(s3Uri).build();
     s3.start();
     await("S3Proxy", Duration.ofSeconds(30), () -> "STARTED".equals(s3.getState()));
+  }
+
+  /**
+   * Installs the operator as shipped ({@code kubectl apply -k config/default}, as install.sh
+   * does after the CRDs) and waits until its Deployment has rolled out: its Pods run from our
+   * image under its own service account, with the Deployment's env and arguments.
+   */
+  public void installOperator() {
+    kubectlOk("apply", "-k", "config/crd");
+    kubectlOk("wait", "--for=condition=Established", "--timeout=60s",
+        "crd/etcdsnapshots.k3sbackup.dev", "crd/etcdsnapshotschedules.k3sbackup.dev",
+        "crd/etcdrestores.k3sbackup.dev");
+    kubectlOk("apply", "-k", "config/default");
+    Processes.Result rollout = kubectl("-n", OPERATOR_NAMESPACE, "rollout", "status",
+        "deployment/k3s-etcd-backup", "--timeout=180s");
+    if (rollout.exitCode() != 0) {
+      throw new AssertionError("the operator did not roll out:\n" + rollout.output()
+          + kubelet.allLogs());
+    }
   }
 
   /** An admin client of the cluster. */
@@ -197,9 +218,12 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
     return bin;
   }
 
-  /** The S3 server, as {@code http://host:port}, reachable from the node and from here. */
-  public URI s3() {
-    return s3Uri;
+  /**
+   * The S3 server (S3Proxy, the test keys of {@link dev.k3sbackup.testing.S3Fixture}), reachable
+   * from the node and from here.
+   */
+  public dev.k3sbackup.testing.S3Fixture s3() {
+    return new dev.k3sbackup.testing.S3Fixture(s3Uri);
   }
 
   /** A scratch directory of this class's cluster. */
@@ -228,6 +252,32 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
           + ":\n" + r.output());
     }
     return r.output();
+  }
+
+  /** Runs {@code kubectl <verb> -f <the manifest>} as the admin; does not fail on exit codes. */
+  public Processes.Result kubectlWithManifest(String manifest, String... verbAndFlags)
+      throws IOException {
+    Path file = Files.createTempFile(work, "manifest", ".yaml");
+    Files.writeString(file, manifest);
+    List<String> args = new ArrayList<>(List.of(verbAndFlags));
+    args.addAll(List.of("-f", file.toString()));
+    return kubectl(args.toArray(String[]::new));
+  }
+
+  /** {@code kubectl get -o json} of one object, parsed; null when it does not exist. */
+  public com.fasterxml.jackson.databind.JsonNode getJson(String namespace, String kindAndName) {
+    Processes.Result r = kubectl("-n", namespace, "get", kindAndName, "-o", "json");
+    if (r.exitCode() != 0) {
+      if (r.output().contains("NotFound")) {
+        return null;
+      }
+      throw new AssertionError("kubectl get " + kindAndName + ": " + r.output());
+    }
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.output());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /**
