@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test (unit, integration against real etcd and S3, the built container image, and the
-# end-to-end tests, which skip themselves without a Docker engine) on a fresh Debian machine with
-# Java 17 and Maven. Installs from Debian what is missing of: etcd, etcdctl, openssl, shellcheck
+# Runs every test (unit, integration against real etcd and S3, the built container image, the
+# real-cluster tier, and the end-to-end tests, which skip themselves without a Docker engine) on a
+# fresh Debian machine with Java 17, Maven and Go. The real-cluster tier's control plane
+# (kube-apiserver, controller manager, scheduler, kubectl, etcd 3.6) is built from the Go module
+# proxy by scripts/real-control-plane.sh once and cached by version (about 10 minutes cold). Installs from Debian what is missing of: etcd, etcdctl, openssl, shellcheck
 # (it checks scripts/), busybox (the shell of the e2e's K3s container, for K3sSupervisorIT) and
 # promtool (Debian's prometheus package: it judges the alert rules in config/prometheus). kubectl
 # (it renders config/ for the deploy/ manifest check and the install script's overlays) is on the
@@ -27,4 +29,11 @@ fi
 # The container image, as an OCI tarball on a base made from Debian's packages (no Docker, no
 # registry), so that ContainerImageIT runs it in a chroot (as root; it skips itself otherwise).
 bash scripts/build-image.sh
-exec mvn -B -ntp verify -Dimage.tarball="$PWD/operator/target/k3s-etcd-backup-image.tar" "$@"
+# The real-cluster tier: skipped with one line where the control plane cannot be built, except
+# in CI, where that is a failure.
+if ! control_plane=$(bash scripts/real-control-plane.sh | tail -n 1); then
+  [ "${CI:-}" != true ] || { echo "test: the real-cluster tier cannot run (see above)" >&2; exit 1; }
+  control_plane=""
+fi
+exec mvn -B -ntp verify -Dimage.tarball="$PWD/operator/target/k3s-etcd-backup-image.tar" \
+  -Drealcluster.bin="$control_plane" "$@"

@@ -20,7 +20,8 @@ etcd --name try --data-dir "$work/etcd" --listen-client-urls "http://127.0.0.1:$
   --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
   --initial-cluster "try=http://127.0.0.1:$((port + 1))" >"$work/etcd.log" 2>&1 &
 etcd_pid=$!
-trap 'kill $etcd_pid 2>/dev/null; wait $etcd_pid 2>/dev/null; rm -rf "$work"' EXIT
+# etcd ends by our SIGTERM: its status (143) is expected, and must not become the script's
+trap 'kill $etcd_pid 2>/dev/null; wait $etcd_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 50); do
   ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" endpoint health >/dev/null 2>&1 && break
   sleep 0.2
