@@ -5,8 +5,8 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.HttpResponse;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -17,6 +17,10 @@ import org.slf4j.LoggerFactory;
  * {@code status.progress} (bytes done of total) every few seconds, and once more at the end.
  * It needs only {@code patch} on {@code etcdsnapshots/status} (the agent service account); when
  * the API cannot be reached the save goes on without it.
+ *
+ * <p>The patch is one plain HTTP PATCH of the status subresource: fabric8's {@code patch} of a
+ * subresource reads the whole resource first, which that account may not (a real API server
+ * refused it).
  */
 public final class StatusProgressReporter implements ProgressListener, AutoCloseable {
 
@@ -89,10 +93,20 @@ public final class StatusProgressReporter implements ProgressListener, AutoClose
     String patch = "{\"status\":{\"progress\":{\"bytesDone\":" + done
         + (total >= 0 ? ",\"bytesTotal\":" + total : "") + "}}}";
     try {
-      client.genericKubernetesResources("k3sbackup.dev/v1alpha1", "EtcdSnapshot")
-          .inNamespace(namespace).withName(name).subresource("status")
-          .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
-    } catch (RuntimeException e) {
+      java.net.URL url = new java.net.URL(client.getMasterUrl(), "apis/k3sbackup.dev/v1alpha1/"
+          + "namespaces/" + namespace + "/etcdsnapshots/" + name + "/status");
+      HttpRequest request = client.getHttpClient().newHttpRequestBuilder().url(url)
+          .method("PATCH", "application/merge-patch+json", patch).build();
+      HttpResponse<String> response = client.getHttpClient().sendAsync(request, String.class)
+          .get(10, java.util.concurrent.TimeUnit.SECONDS);
+      if (!response.isSuccessful()) {
+        throw new IllegalStateException("HTTP " + response.code() + ": " + response.body());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      failed = true;
+    } catch (java.io.IOException | java.util.concurrent.ExecutionException
+        | java.util.concurrent.TimeoutException | RuntimeException e) {
       failed = true; // one warning, then the save goes on quietly
       LOG.warn("cannot report progress on EtcdSnapshot {}/{}: {}", namespace, name,
           e.getMessage());

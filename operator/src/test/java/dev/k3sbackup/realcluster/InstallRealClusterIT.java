@@ -6,6 +6,7 @@ import dev.k3sbackup.testing.realcluster.RealCluster;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -51,12 +52,32 @@ class InstallRealClusterIT {
       assertThat(p.getSpec().getServiceAccountName()).isEqualTo("k3s-etcd-backup");
       assertThat(p.getStatus().getContainerStatuses().get(0).getReady()).isTrue();
     });
-    RealCluster.await("a leader in the operator's Lease", Duration.ofSeconds(60), () -> {
-      var leases = cluster.client().leases().inNamespace(RealCluster.OPERATOR_NAMESPACE).list()
-          .getItems();
-      return leases.stream().anyMatch(l -> l.getSpec().getHolderIdentity() != null && pods
-          .stream().anyMatch(p -> l.getSpec().getHolderIdentity().contains(
-              p.getMetadata().getName())));
+    RealCluster.await("a leader in the operator's Lease", Duration.ofSeconds(60),
+        () -> pods.stream().anyMatch(p -> p.getMetadata().getName().equals(leader())));
+  }
+
+  @Test
+  @Order(3)
+  void whenTheLeaderPodIsDeletedTheStandbyTakesTheLeaseOver() {
+    String first = leader();
+    assertThat(first).isNotNull();
+
+    cluster.kubectlOk("-n", RealCluster.OPERATOR_NAMESPACE, "delete", "pod", first,
+        "--wait=false");
+
+    AtomicReference<String> next = new AtomicReference<>();
+    RealCluster.await("another replica leading", Duration.ofSeconds(90), () -> {
+      next.set(leader());
+      return next.get() != null && !next.get().equals(first);
     });
+    String logs = cluster.kubelet().logs(RealCluster.OPERATOR_NAMESPACE, next.get());
+    assertThat(logs).contains("leading: reconciling");
+  }
+
+  /** The Pod named as holder of the operator's Lease, or null. */
+  private static String leader() {
+    var lease = cluster.client().leases().inNamespace(RealCluster.OPERATOR_NAMESPACE)
+        .withName("k3s-etcd-backup-leader").get();
+    return lease == null ? null : lease.getSpec().getHolderIdentity();
   }
 }

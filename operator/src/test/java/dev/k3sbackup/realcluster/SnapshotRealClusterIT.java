@@ -62,6 +62,20 @@ class SnapshotRealClusterIT {
         "-w", "json"), java.util.Map.of(), null);
     assertThat(judged.exitCode()).as(judged.output()).isZero();
     assertThat(judged.output()).contains("\"revision\":" + status.path("etcdRevision").asLong());
+    // the agent reported progress as its own service account: RBAC let it, nothing was refused
+    String agentLog = jobLogs(status.path("jobName").asText());
+    assertThat(agentLog).isNotEmpty().doesNotContainIgnoringCase("cannot report progress")
+        .doesNotContainIgnoringCase("forbidden");
+  }
+
+  /** What the Pods of Job {@code job} printed, as the fake kubelet kept it. */
+  private static String jobLogs(String job) {
+    StringBuilder all = new StringBuilder();
+    for (var pod : cluster.client().pods().inNamespace(NS).withLabel("job-name", job).list()
+        .getItems()) {
+      all.append(cluster.kubelet().logs(NS, pod.getMetadata().getName()));
+    }
+    return all.toString();
   }
 
   @Test
