@@ -1,5 +1,6 @@
 package dev.k3sbackup.agent;
 
+import dev.k3sbackup.api.Labels;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
@@ -37,10 +38,6 @@ import java.util.Optional;
  */
 public final class AgentJobs {
 
-  public static final String LABEL_SNAPSHOT = "k3sbackup.dev/snapshot";
-  public static final String LABEL_OPERATION = "k3sbackup.dev/operation";
-  public static final String LABEL_MANAGED = "app.kubernetes.io/managed-by";
-  public static final String MANAGED_BY = "k3s-etcd-backup";
   public static final String TERMINATION_LOG = "/dev/termination-log";
   private static final String S3_CA_DIR = "/etc/k3s-etcd-backup/s3-ca";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -227,9 +224,9 @@ public final class AgentJobs {
         .withNewMetadata()
           .withName(name)
           .withNamespace(namespace)
-          .addToLabels(LABEL_MANAGED, MANAGED_BY)
-          .addToLabels(LABEL_SNAPSHOT, snapshot)
-          .addToLabels(LABEL_OPERATION, operation)
+          .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_US)
+          .addToLabels(Labels.SNAPSHOT, snapshot)
+          .addToLabels(Labels.OPERATION, operation)
         .endMetadata()
         .withNewSpec()
           .withBackoffLimit(0) // the operator retries, with its own backoff and messages
@@ -237,9 +234,9 @@ public final class AgentJobs {
           .withTtlSecondsAfterFinished(86_400)
           .withNewTemplate()
             .withNewMetadata()
-              .addToLabels(LABEL_MANAGED, MANAGED_BY)
-              .addToLabels(LABEL_SNAPSHOT, snapshot)
-              .addToLabels(LABEL_OPERATION, operation)
+              .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_US)
+              .addToLabels(Labels.SNAPSHOT, snapshot)
+              .addToLabels(Labels.OPERATION, operation)
             .endMetadata()
             .withNewSpec()
               .withNodeName(node)

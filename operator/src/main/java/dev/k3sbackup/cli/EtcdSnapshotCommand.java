@@ -1,7 +1,8 @@
 package dev.k3sbackup.cli;
 
 import dev.k3sbackup.snapshot.ProgressListener;
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.FailureKind;
+import dev.k3sbackup.base.SnapshotException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,9 +26,9 @@ import java.nio.file.Path;
 public final class EtcdSnapshotCommand {
 
   /** Exit codes, documented in the README. */
-  public static final int EXIT_FAILED = 1;
-  public static final int EXIT_BAD_INPUT = 2;
-  public static final int EXIT_UPLOAD_FAILED = 3;
+  public static final int EXIT_FAILED = FailureKind.FAILED.exitCode();
+  public static final int EXIT_BAD_INPUT = FailureKind.BAD_INPUT.exitCode();
+  public static final int EXIT_UPLOAD_FAILED = FailureKind.UPLOAD_FAILED.exitCode();
 
   final CliContext context;
 
@@ -71,22 +72,13 @@ public final class EtcdSnapshotCommand {
       if (e instanceof SnapshotException se) {
         err.println("error: " + se.getMessage());
         err.flush();
-        return exitCode(se.kind());
+        return se.kind().exitCode();
       }
       err.println("error: unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage());
       err.flush();
       return EXIT_FAILED;
     });
     return cli;
-  }
-
-  /** The exit code for a refusal or failure of this kind (the README's table). */
-  public static int exitCode(SnapshotException.Kind kind) {
-    return switch (kind) {
-      case BAD_INPUT -> EXIT_BAD_INPUT;
-      case UPLOAD_FAILED -> EXIT_UPLOAD_FAILED;
-      case FAILED -> EXIT_FAILED;
-    };
   }
 
   ProgressListener progress(CommandLine cli) {

@@ -2,7 +2,7 @@ package dev.k3sbackup.cli;
 
 import dev.k3sbackup.snapshot.ServerTokenHash;
 import dev.k3sbackup.snapshot.SnapshotCatalog;
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.SnapshotException;
 import dev.k3sbackup.snapshot.SnapshotVerifier;
 import dev.k3sbackup.storage.StoredSnapshot;
 import java.io.PrintWriter;
@@ -70,7 +70,7 @@ final class PrepareRestoreCommand extends StoreCommand {
           + "nothing was touched; pick another snapshot");
     }
     Optional<String> current = ServerTokenHash.fromFile(tokenFile != null ? tokenFile
-        : store.dataDir.resolve("server/token"));
+        : store.layout().token());
     if (tokenHash != null && current.isPresent() && !tokenHash.equals(current.get())) {
       throw SnapshotException.badInput("snapshot " + name + " was taken with a server token "
           + "whose hash is " + tokenHash + ", but this node's token hashes to " + current.get()

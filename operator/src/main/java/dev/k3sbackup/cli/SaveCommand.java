@@ -4,8 +4,9 @@ import dev.k3sbackup.agent.StatusProgressReporter;
 import dev.k3sbackup.snapshot.ProgressListener;
 import dev.k3sbackup.snapshot.SaveRequest;
 import dev.k3sbackup.snapshot.ServerTokenHash;
-import dev.k3sbackup.snapshot.SnapshotException;
-import dev.k3sbackup.snapshot.SnapshotName;
+import dev.k3sbackup.base.FailureKind;
+import dev.k3sbackup.base.SnapshotException;
+import dev.k3sbackup.base.SnapshotName;
 import dev.k3sbackup.snapshot.SnapshotRecord;
 import dev.k3sbackup.snapshot.SnapshotSaver;
 import java.io.PrintWriter;
@@ -50,11 +51,11 @@ final class SaveCommand extends StoreCommand {
 
   @Override
   public Integer call() {
-    SaveRequest request = new SaveRequest(etcd.endpoint(store.dataDir, parent.context.env()), etcd.timeout(),
+    SaveRequest request = new SaveRequest(etcd.endpoint(store.layout(), parent.context.env()), etcd.timeout(),
         store.snapshotDir(), name, nodeName != null ? nodeName : hostName(), compress,
         store.s3Config(parent.context.env()),
-        ServerTokenHash.fromFile(tokenFile != null ? tokenFile
-            : store.dataDir.resolve("server/token")).orElse(null), clusterId);
+        ServerTokenHash.fromFile(tokenFile != null ? tokenFile : store.layout().token())
+            .orElse(null), clusterId);
     SnapshotRecord record;
     Optional<StatusProgressReporter> reporter =
         StatusProgressReporter.fromEnv(parent.context.env());
@@ -79,7 +80,7 @@ final class SaveCommand extends StoreCommand {
     }
     out.flush();
     if (record.s3Error() != null) {
-      SnapshotException failure = new SnapshotException(SnapshotException.Kind.UPLOAD_FAILED,
+      SnapshotException failure = new SnapshotException(FailureKind.UPLOAD_FAILED,
           "the snapshot was saved and verified locally at " + record.localPath() + ", but the S3 "
           + "upload failed and was aborted: " + record.s3Error());
       parent.writeResult(AgentResult.failure(failure.kind().name(), failure.getMessage(), record));

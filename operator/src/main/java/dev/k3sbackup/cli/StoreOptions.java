@@ -1,6 +1,7 @@
 package dev.k3sbackup.cli;
 
-import dev.k3sbackup.snapshot.GoDuration;
+import dev.k3sbackup.base.GoDuration;
+import dev.k3sbackup.base.K3sLayout;
 import dev.k3sbackup.storage.LocalSnapshotDir;
 import dev.k3sbackup.storage.S3Config;
 import dev.k3sbackup.storage.S3SnapshotStore;
@@ -11,9 +12,7 @@ import picocli.CommandLine.Option;
 /** Where snapshots live: K3s's data dir, snapshot dir and {@code --etcd-s3-*} flags. */
 public class StoreOptions {
 
-  public static final String DEFAULT_DATA_DIR = "/var/lib/rancher/k3s";
-
-  @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR,
+  @Option(names = "--data-dir", defaultValue = K3sLayout.DEFAULT_DATA_DIR,
       description = "K3s data dir (default: ${DEFAULT-VALUE})")
   Path dataDir;
 
@@ -63,8 +62,13 @@ public class StoreOptions {
       description = "S3 request timeout, e.g. 30s, 5m (default: ${DEFAULT-VALUE})")
   String s3Timeout;
 
+  /** K3s's files on this node, from {@code --data-dir} and {@code --dir}. */
+  K3sLayout layout() {
+    return new K3sLayout(dataDir, dir);
+  }
+
   Path snapshotDir() {
-    return dir != null ? dir : dataDir.resolve("server/db/snapshots");
+    return layout().snapshotDir();
   }
 
   LocalSnapshotDir local() {

@@ -2,7 +2,7 @@ package dev.k3sbackup.kubectl;
 
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.snapshot.RetentionPlan;
-import dev.k3sbackup.snapshot.SnapshotName;
+import dev.k3sbackup.base.SnapshotName;
 import dev.k3sbackup.storage.StoredSnapshot;
 import java.util.ArrayList;
 import java.util.Collections;

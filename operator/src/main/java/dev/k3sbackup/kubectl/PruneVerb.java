@@ -1,7 +1,7 @@
 package dev.k3sbackup.kubectl;
 
 import dev.k3sbackup.cli.OutputOption;
-import dev.k3sbackup.snapshot.SnapshotName;
+import dev.k3sbackup.base.SnapshotName;
 import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine.Command;

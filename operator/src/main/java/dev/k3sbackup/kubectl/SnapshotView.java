@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
 import dev.k3sbackup.cli.TerminalProgress;
-import dev.k3sbackup.snapshot.SnapshotName;
+import dev.k3sbackup.base.SnapshotName;
 import dev.k3sbackup.storage.StoredSnapshot;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;

@@ -1,5 +1,6 @@
 package dev.k3sbackup.monitoring;
 
+import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
@@ -137,7 +138,7 @@ public final class BackupMetrics {
   private static String scheduleOf(EtcdSnapshot s) {
     Map<String, String> labels = s.getMetadata().getLabels();
     return labels == null ? "" : labels.getOrDefault(
-        EtcdSnapshotScheduleReconciler.LABEL_SCHEDULE, "");
+        Labels.SCHEDULE, "");
   }
 
   /** Recomputes every gauge from the resources as they are now. */

@@ -1,5 +1,6 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.api.Labels;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.Comparator;
@@ -9,8 +10,6 @@ import java.util.Optional;
 /** K3s's etcd server nodes: the nodes labelled {@code node-role.kubernetes.io/etcd=true}. */
 public final class EtcdNodes {
 
-  public static final String LABEL = "node-role.kubernetes.io/etcd";
-
   private final KubernetesClient client;
 
   public EtcdNodes(KubernetesClient client) {
@@ -19,7 +18,7 @@ public final class EtcdNodes {
 
   /** All etcd server nodes, by name. */
   public List<Node> all() {
-    return client.nodes().withLabel(LABEL, "true").list().getItems().stream()
+    return client.nodes().withLabel(Labels.ETCD_NODE_ROLE, "true").list().getItems().stream()
         .sorted(Comparator.comparing(n -> n.getMetadata().getName())).toList();
   }
 

@@ -1,5 +1,6 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.agent.AgentJobs;
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdRestoreStatus;
@@ -296,7 +297,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     if (server == null || !ready.contains(server)) {
       return Optional.of(new SpecProblem("ServerNotReady", (spec.server != null ? "spec.server: "
           : "the snapshot's node: ") + server + " is not a Ready etcd server node (labelled "
-          + EtcdNodes.LABEL + "=true); choose one with spec.server"));
+          + Labels.ETCD_NODE_ROLE + "=true); choose one with spec.server"));
     }
     boolean localThere = s.localPath != null && server.equals(s.node);
     if (!localThere && !inS3) {

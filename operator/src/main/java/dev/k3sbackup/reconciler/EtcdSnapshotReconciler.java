@@ -1,5 +1,7 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.api.Labels;
+import dev.k3sbackup.api.Annotations;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.k3sbackup.agent.AgentJobs;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
@@ -71,7 +73,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
       EventSourceContext<EtcdSnapshot> context) {
     var config = InformerEventSourceConfiguration.from(Job.class, EtcdSnapshot.class)
         .withName("agent-jobs")
-        .withLabelSelector(AgentJobs.LABEL_MANAGED + "=" + AgentJobs.MANAGED_BY)
+        .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGED_BY_US)
         .build();
     return List.of(new InformerEventSource<>(config, context));
   }
@@ -101,7 +103,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   /** Made by the adopter for a file found on a node: nothing to take. */
   private static boolean adopted(EtcdSnapshot s) {
     return s.getMetadata().getLabels() != null
-        && "true".equals(s.getMetadata().getLabels().get(SnapshotAdopter.LABEL_ADOPTED));
+        && "true".equals(s.getMetadata().getLabels().get(Labels.ADOPTED));
   }
 
   /** Pending: check, choose the node, name the Job in status, create it. */
@@ -293,11 +295,11 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   private SpecProblem noNode(EtcdSnapshot snapshot) {
     String wanted = snapshot.getSpec().node;
     if (wanted == null || wanted.isBlank()) {
-      return new SpecProblem("NoEtcdNode", "no Ready node is labelled " + EtcdNodes.LABEL
+      return new SpecProblem("NoEtcdNode", "no Ready node is labelled " + Labels.ETCD_NODE_ROLE
           + "=true: this operator needs K3s with embedded etcd (--cluster-init)");
     }
     return new SpecProblem("NodeNotReady", "spec.node: node '" + wanted + "' is not a Ready "
-        + "etcd server node (label " + EtcdNodes.LABEL + "=true); waiting for it, or create "
+        + "etcd server node (label " + Labels.ETCD_NODE_ROLE + "=true); waiting for it, or create "
         + "the EtcdSnapshot with another node");
   }
 
@@ -329,7 +331,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     boolean overdue = deleted != null && now.isAfter(Instant.parse(deleted)
         .plus(settings.cleanupTimeout()));
     boolean gone = snapshot.getMetadata().getAnnotations() != null
-        && snapshot.getMetadata().getAnnotations().containsKey(SnapshotAdopter.ANNOTATION_GONE);
+        && snapshot.getMetadata().getAnnotations().containsKey(Annotations.FILE_GONE);
     if (status == null || status.snapshotName == null || gone) {
       return DeleteControl.defaultDelete(); // nothing (left) to delete
     }

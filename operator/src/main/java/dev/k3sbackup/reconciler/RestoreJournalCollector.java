@@ -1,5 +1,6 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.api.Annotations;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.k3sbackup.agent.AgentJobs;
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
@@ -23,14 +24,12 @@ import org.slf4j.LoggerFactory;
  * {@code EtcdRestore} (and its Jobs) may not exist. Each pass runs a small Job per Ready etcd
  * node ({@code restore-agent journals}) and acts on the reports of the previous pass's Jobs: a
  * journal whose restore has no resource any more gets a recreated one, marked with
- * {@link #ANNOTATION_RECOVERED}, whose status shows each node's steps and the outcome. Journals
+ * {@link Annotations#RECOVERED_FROM_JOURNAL}, whose status shows each node's steps and the outcome. Journals
  * of restores whose outcome a resource shows are acknowledged on the next pass and no longer
  * reported (they stay on the node: a rerun agent still finds them and repeats nothing).
  */
 public final class RestoreJournalCollector {
 
-  /** On a recreated EtcdRestore: the uid of the one the rollback removed. */
-  public static final String ANNOTATION_RECOVERED = "k3sbackup.dev/recovered-from-journal";
   private static final Logger LOG = LoggerFactory.getLogger(RestoreJournalCollector.class);
   private static final String ID_PREFIX = "restore-";
 
@@ -53,7 +52,7 @@ public final class RestoreJournalCollector {
   /** Whether {@code restore} was recreated from journals (it only shows, it never acts). */
   public static boolean isRecovered(EtcdRestore restore) {
     var a = restore.getMetadata().getAnnotations();
-    return a != null && a.containsKey(ANNOTATION_RECOVERED);
+    return a != null && a.containsKey(Annotations.RECOVERED_FROM_JOURNAL);
   }
 
   /** One pass: act on the finished reports, then start the next ones. */
@@ -86,7 +85,7 @@ public final class RestoreJournalCollector {
     for (EtcdRestore r : restores) {
       if (r.getStatus() != null && r.getStatus().phaseOrPending().terminal()) {
         ids.add(ID_PREFIX + (isRecovered(r)
-            ? r.getMetadata().getAnnotations().get(ANNOTATION_RECOVERED)
+            ? r.getMetadata().getAnnotations().get(Annotations.RECOVERED_FROM_JOURNAL)
             : r.getMetadata().getUid()));
       }
     }
@@ -126,7 +125,7 @@ public final class RestoreJournalCollector {
     RestoreReports.Verdict verdict = RestoreReports.judge(nodeStatus, head.path("node").asText(),
         peers);
     EtcdRestore existing = restores.stream().filter(r -> isRecovered(r)
-        && uid.equals(r.getMetadata().getAnnotations().get(ANNOTATION_RECOVERED)))
+        && uid.equals(r.getMetadata().getAnnotations().get(Annotations.RECOVERED_FROM_JOURNAL)))
         .findFirst().orElse(null);
     if (existing != null && existing.getStatus() != null
         && existing.getStatus().phaseOrPending().terminal()) {
@@ -175,7 +174,7 @@ public final class RestoreJournalCollector {
     EtcdRestore r = new EtcdRestore();
     r.getMetadata().setNamespace(ns);
     r.getMetadata().setName(taken ? AgentJobs.jobName(name, "-recovered") : name);
-    r.getMetadata().setAnnotations(Map.of(ANNOTATION_RECOVERED, uid));
+    r.getMetadata().setAnnotations(Map.of(Annotations.RECOVERED_FROM_JOURNAL, uid));
     r.setSpec(new EtcdRestoreSpec());
     r.getSpec().snapshot = Objects.requireNonNullElse(head.path("snapshot").asText(null),
         "unknown");

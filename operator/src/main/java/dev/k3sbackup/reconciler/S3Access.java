@@ -2,7 +2,7 @@ package dev.k3sbackup.reconciler;
 
 import dev.k3sbackup.api.v1alpha1.KeyReference;
 import dev.k3sbackup.api.v1alpha1.S3Storage;
-import dev.k3sbackup.snapshot.GoDuration;
+import dev.k3sbackup.base.GoDuration;
 import dev.k3sbackup.storage.S3Config;
 import dev.k3sbackup.storage.S3SnapshotStore;
 import io.fabric8.kubernetes.api.model.Secret;

@@ -1,5 +1,6 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
@@ -39,7 +40,7 @@ final class SchedulePruner {
 
   static long scheduledMinute(EtcdSnapshot s) {
     String m = s.getMetadata().getLabels().get(
-        EtcdSnapshotScheduleReconciler.LABEL_SCHEDULED_MINUTE);
+        Labels.SCHEDULED_MINUTE);
     return m == null ? 0 : Long.parseLong(m);
   }
 

@@ -1,5 +1,7 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.api.Labels;
+import dev.k3sbackup.api.Annotations;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.k3sbackup.agent.AgentJobs;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
@@ -33,9 +35,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SnapshotAdopter {
 
-  public static final String LABEL_ADOPTED = "k3sbackup.dev/adopted";
-  /** Set on an adopted resource whose file disappeared, so its deletion touches nothing. */
-  public static final String ANNOTATION_GONE = "k3sbackup.dev/file-gone";
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotAdopter.class);
 
   private final KubernetesClient client;
@@ -220,7 +219,7 @@ public final class SnapshotAdopter {
 
   private static boolean isAdopted(EtcdSnapshot s) {
     return s.getMetadata().getLabels() != null
-        && "true".equals(s.getMetadata().getLabels().get(LABEL_ADOPTED));
+        && "true".equals(s.getMetadata().getLabels().get(Labels.ADOPTED));
   }
 
   private void adopt(String node, String dir, String file, long size, String createdAt) {
@@ -260,7 +259,7 @@ public final class SnapshotAdopter {
     EtcdSnapshot s = new EtcdSnapshot();
     s.getMetadata().setName(name);
     s.getMetadata().setNamespace(settings.home());
-    s.getMetadata().setLabels(Map.of(LABEL_ADOPTED, "true"));
+    s.getMetadata().setLabels(Map.of(Labels.ADOPTED, "true"));
     s.setSpec(spec);
     try {
       return Optional.of(client.resource(s).create());
@@ -280,7 +279,7 @@ public final class SnapshotAdopter {
         if (e.getMetadata().getAnnotations() == null) {
           e.getMetadata().setAnnotations(new HashMap<>());
         }
-        e.getMetadata().getAnnotations().put(ANNOTATION_GONE, "true");
+        e.getMetadata().getAnnotations().put(Annotations.FILE_GONE, "true");
         return e;
       });
       client.resource(s).delete();

@@ -1,5 +1,6 @@
 package dev.k3sbackup.restore;
 
+import dev.k3sbackup.base.K3sLayout;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -32,7 +33,7 @@ public final class RestoreAgentCommand {
 
   final RestoreContext context;
 
-  @Option(names = "--data-dir", defaultValue = "/var/lib/rancher/k3s",
+  @Option(names = "--data-dir", defaultValue = K3sLayout.DEFAULT_DATA_DIR,
       scope = CommandLine.ScopeType.INHERIT, description = "K3s data dir (default: ${DEFAULT-VALUE})")
   Path dataDir;
 
@@ -101,7 +102,7 @@ public final class RestoreAgentCommand {
 
   /** Where journals live on a node: next to K3s's own server state, outside etcd. */
   Path journalDir() {
-    return journalDir != null ? journalDir : dataDir.resolve("server/k3s-etcd-backup");
+    return journalDir != null ? journalDir : K3sLayout.of(dataDir).journalDir();
   }
 
   /**

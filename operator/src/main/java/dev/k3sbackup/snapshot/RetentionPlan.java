@@ -1,5 +1,7 @@
 package dev.k3sbackup.snapshot;
 
+import dev.k3sbackup.base.SnapshotException;
+import dev.k3sbackup.base.SnapshotName;
 import dev.k3sbackup.storage.StoredSnapshot;
 import java.util.Comparator;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.k3sbackup.snapshot;
 
+import dev.k3sbackup.base.SnapshotException;
+import dev.k3sbackup.base.SnapshotName;
 import dev.k3sbackup.storage.LocalSnapshotDir;
 import dev.k3sbackup.storage.S3SnapshotStore;
 import dev.k3sbackup.storage.StoredSnapshot;

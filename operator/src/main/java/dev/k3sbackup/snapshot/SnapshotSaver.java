@@ -1,5 +1,8 @@
 package dev.k3sbackup.snapshot;
 
+import dev.k3sbackup.base.SnapshotException;
+import dev.k3sbackup.base.SnapshotName;
+import dev.k3sbackup.base.TrailerCheck;
 import dev.k3sbackup.etcd.EtcdMember;
 import dev.k3sbackup.etcd.MemberStatus;
 import dev.k3sbackup.storage.LocalSnapshotDir;

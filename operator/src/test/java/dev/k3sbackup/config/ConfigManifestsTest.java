@@ -1,5 +1,6 @@
 package dev.k3sbackup.config;
 
+import dev.k3sbackup.api.Labels;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -172,7 +173,7 @@ class ConfigManifestsTest {
     EtcdSnapshot child = new EtcdSnapshot();
     child.getMetadata().setName("s-1");
     child.getMetadata().setNamespace("ns");
-    child.getMetadata().setLabels(Map.of(EtcdSnapshotScheduleReconciler.LABEL_SCHEDULE, "s"));
+    child.getMetadata().setLabels(Map.of(Labels.SCHEDULE, "s"));
     child.setStatus(new EtcdSnapshotStatus());
     child.getStatus().phase = SnapshotPhase.Succeeded;
     child.getStatus().startTime = "2026-01-01T12:00:00Z";

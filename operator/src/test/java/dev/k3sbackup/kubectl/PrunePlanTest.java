@@ -7,7 +7,7 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
 import dev.k3sbackup.api.v1alpha1.S3Location;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.SnapshotException;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package dev.k3sbackup.monitoring;
 
+import dev.k3sbackup.api.Labels;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
@@ -45,7 +46,7 @@ class BackupMetricsTest {
     EtcdSnapshot s = new EtcdSnapshot();
     s.getMetadata().setName(name);
     s.getMetadata().setNamespace("ns");
-    s.getMetadata().setLabels(Map.of(EtcdSnapshotScheduleReconciler.LABEL_SCHEDULE, schedule));
+    s.getMetadata().setLabels(Map.of(Labels.SCHEDULE, schedule));
     s.setStatus(new EtcdSnapshotStatus());
     s.getStatus().phase = phase;
     s.getStatus().startTime = start;

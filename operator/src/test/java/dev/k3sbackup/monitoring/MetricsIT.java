@@ -1,5 +1,6 @@
 package dev.k3sbackup.monitoring;
 
+import dev.k3sbackup.api.Labels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -93,7 +94,7 @@ class MetricsIT {
 
   private List<EtcdSnapshot> children(String schedule) {
     return cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
-        .withLabel(EtcdSnapshotScheduleReconciler.LABEL_SCHEDULE, schedule).list().getItems();
+        .withLabel(Labels.SCHEDULE, schedule).list().getItems();
   }
 
   private static double epochSeconds(String rfc3339) {

@@ -1,5 +1,6 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.api.Annotations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -287,7 +288,7 @@ class EtcdRestoreOperatorIT {
 
     EtcdRestore r = awaitPhase("vanishing", RestorePhase.Succeeded);
     assertThat(r.getMetadata().getAnnotations())
-        .containsKey(RestoreJournalCollector.ANNOTATION_RECOVERED);
+        .containsKey(Annotations.RECOVERED_FROM_JOURNAL);
     assertThat(r.getStatus().message).contains("recreated from the restore journals");
     assertThat(r.getStatus().nodes).singleElement().satisfies(n -> {
       assertThat(n.node).isEqualTo("server-1");

@@ -205,7 +205,7 @@ class EtcdSnapshotOperatorIT {
           .contains("Secret 'nope' not found");
     });
     assertThat(cluster.client().batch().v1().jobs().inNamespace(NS)
-        .withLabel(dev.k3sbackup.agent.AgentJobs.LABEL_SNAPSHOT, "no-keys").list().getItems())
+        .withLabel(dev.k3sbackup.api.Labels.SNAPSHOT, "no-keys").list().getItems())
         .isEmpty();
   }
 

@@ -1,5 +1,6 @@
 package dev.k3sbackup.testing;
 
+import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.Main;
 import dev.k3sbackup.cli.CliContext;
 import dev.k3sbackup.etcd.GrpcEtcdMember;
@@ -121,7 +122,7 @@ public final class OperatorHarness implements AutoCloseable {
     // the servers of one cluster share its token
     Files.writeString(server.resolve("token"), "K10abcdef::server:cluster-token\n");
     return kubelet.addNode(new FakeKubelet.FakeNode(name, root,
-        Map.of(EtcdNodes.LABEL, "true", "node-role.kubernetes.io/control-plane", "true"),
+        Map.of(Labels.ETCD_NODE_ROLE, "true", "node-role.kubernetes.io/control-plane", "true"),
         Map.of("K3S_ETCD_BACKUP_ENDPOINT", etcd.endpoint(),
             // what a Pod's service account token gives a real agent: the API
             "KUBERNETES_MASTER", apiClient.getMasterUrl().toString()),

@@ -1,4 +1,4 @@
-package dev.k3sbackup.snapshot;
+package dev.k3sbackup.base;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -77,7 +77,7 @@ public final class TrailerCheck {
     }
   }
 
-  static MessageDigest sha256() {
+  public static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {

@@ -1,4 +1,4 @@
-package dev.k3sbackup.snapshot;
+package dev.k3sbackup.base;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
