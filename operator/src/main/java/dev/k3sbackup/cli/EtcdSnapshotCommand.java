@@ -2,6 +2,7 @@ package dev.k3sbackup.cli;
 
 import dev.k3sbackup.snapshot.ProgressListener;
 import dev.k3sbackup.base.FailureKind;
+import dev.k3sbackup.contract.AgentResult;
 import dev.k3sbackup.base.SnapshotException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -11,7 +12,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -43,13 +43,13 @@ public final class EtcdSnapshotCommand {
   private boolean resultWritten;
 
   /** Writes the outcome to {@code --result-file}, once; does nothing without that flag. */
-  void writeResult(AgentResult result) {
+  void writeResult(AgentResult<?> result) {
     if (resultFile == null || resultWritten) {
       return;
     }
     resultWritten = true;
     try {
-      Files.writeString(resultFile, OutputFormat.compactJson(result));
+      result.writeTo(resultFile);
     } catch (IOException e) {
       spec.commandLine().getErr().println("warning: cannot write --result-file " + resultFile
           + ": " + e.getMessage());
@@ -68,7 +68,7 @@ public final class EtcdSnapshotCommand {
       PrintWriter err = commandLine.getErr();
       EtcdSnapshotCommand root = commandLine.getCommandSpec().root().commandLine().getCommand();
       root.writeResult(AgentResult.failure(e instanceof SnapshotException se
-          ? se.kind().name() : "FAILED", e.getMessage(), null));
+          ? se.kind() : FailureKind.FAILED, e.getMessage(), null));
       if (e instanceof SnapshotException se) {
         err.println("error: " + se.getMessage());
         err.flush();

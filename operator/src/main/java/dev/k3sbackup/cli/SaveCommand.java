@@ -1,13 +1,14 @@
 package dev.k3sbackup.cli;
 
-import dev.k3sbackup.agent.StatusProgressReporter;
+import dev.k3sbackup.cli.StatusProgressReporter;
 import dev.k3sbackup.snapshot.ProgressListener;
 import dev.k3sbackup.snapshot.SaveRequest;
 import dev.k3sbackup.snapshot.ServerTokenHash;
 import dev.k3sbackup.base.FailureKind;
 import dev.k3sbackup.base.SnapshotException;
 import dev.k3sbackup.base.SnapshotName;
-import dev.k3sbackup.snapshot.SnapshotRecord;
+import dev.k3sbackup.contract.AgentResult;
+import dev.k3sbackup.contract.SnapshotRecord;
 import dev.k3sbackup.snapshot.SnapshotSaver;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -71,7 +72,7 @@ final class SaveCommand extends StoreCommand {
     if (output.table()) {
       out.printf("Saved snapshot %s%n  file://%s%n", record.name(), record.localPath());
       if (record.s3() != null) {
-        out.printf("  %s%n", record.s3().location());
+        out.printf("  %s%n", record.s3().location);
       }
       out.printf("  size %d bytes, sha256 %s%n  etcd revision %d from member %s%n",
           record.size(), record.sha256(), record.etcdRevision(), record.etcdMemberId());
@@ -83,7 +84,7 @@ final class SaveCommand extends StoreCommand {
       SnapshotException failure = new SnapshotException(FailureKind.UPLOAD_FAILED,
           "the snapshot was saved and verified locally at " + record.localPath() + ", but the S3 "
           + "upload failed and was aborted: " + record.s3Error());
-      parent.writeResult(AgentResult.failure(failure.kind().name(), failure.getMessage(), record));
+      parent.writeResult(AgentResult.failure(failure.kind(), failure.getMessage(), record));
       throw failure;
     }
     result(record);

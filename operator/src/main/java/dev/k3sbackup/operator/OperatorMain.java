@@ -1,12 +1,13 @@
 package dev.k3sbackup.operator;
 
+import dev.k3sbackup.nodescan.NodeScans;
 import dev.k3sbackup.monitoring.BackupMetrics;
 import dev.k3sbackup.monitoring.BackupResourceWatch;
 import dev.k3sbackup.monitoring.MetricsServer;
 import dev.k3sbackup.reconciler.EtcdRestoreReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
-import dev.k3sbackup.reconciler.OperatorSettings;
+import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.base.GoDuration;
 import dev.k3sbackup.base.SnapshotException;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -125,7 +126,7 @@ public final class OperatorMain {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     BackupMetrics metrics = new BackupMetrics(registry);
-    AdoptionScans adoption = new AdoptionScans(client, settings);
+    NodeScans adoption = new NodeScans(client, settings);
     LeaderCallbacks leadership = new LeaderCallbacks(() -> {
       LOG.info("leading: reconciling and scanning for snapshots to adopt");
       metrics.leader(true);

@@ -1,12 +1,25 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.cluster.EtcdNodes;
+import dev.k3sbackup.cluster.S3Access;
+import dev.k3sbackup.cluster.OperatorSettings;
+import dev.k3sbackup.status.Conditions;
+import dev.k3sbackup.status.EventRecorder;
+import dev.k3sbackup.status.StatusWriter;
+import dev.k3sbackup.validation.SnapshotSpecCheck;
+import dev.k3sbackup.validation.SpecProblem;
+import dev.k3sbackup.jobs.JobState;
 import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.api.Annotations;
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.k3sbackup.agent.AgentJobs;
+import dev.k3sbackup.contract.AgentResult;
+import dev.k3sbackup.contract.AgentResult.ResultType;
+import dev.k3sbackup.contract.SnapshotRecord;
+import dev.k3sbackup.jobs.AgentJobs;
+import dev.k3sbackup.jobs.JobResults;
+import dev.k3sbackup.status.SnapshotStatuses;
+import dev.k3sbackup.base.FailureKind;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
-import dev.k3sbackup.api.v1alpha1.S3Location;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.storage.S3SnapshotStore;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -49,6 +62,9 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   public static final String FINALIZER = "k3sbackup.dev/snapshot-files";
   private static final Logger LOG = LoggerFactory.getLogger(EtcdSnapshotReconciler.class);
   private static final Duration RECHECK = Duration.ofSeconds(30);
+  private static final ResultType<SnapshotRecord> SAVED = ResultType.of(SnapshotRecord.class);
+  /** A delete's result is read for its outcome only. */
+  private static final ResultType<Object> DELETED = ResultType.of(Object.class);
 
   private final KubernetesClient client;
   private final OperatorSettings settings;
@@ -171,12 +187,13 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     if (!JobState.finished(job)) {
       return UpdateControl.<EtcdSnapshot>noUpdate().rescheduleAfter(recheck());
     }
-    AgentJobs.Outcome outcome = outcomeOf(job).orElse(new AgentJobs.Outcome(-1, false, "FAILED",
-        "the Job " + job.getMetadata().getName() + " finished without a Pod result", null));
-    if (outcome.ok() || "UPLOAD_FAILED".equals(outcome.kind())) {
+    AgentResult<SnapshotRecord> outcome = outcomeOf(job, SAVED).orElse(AgentResult.failure(
+        FailureKind.FAILED, "the Job " + job.getMetadata().getName()
+            + " finished without a Pod result", null));
+    if (outcome.ok() || outcome.kind() == FailureKind.UPLOAD_FAILED) {
       return succeeded(snapshot, outcome, now);
     }
-    boolean retryable = !"BAD_INPUT".equals(outcome.kind());
+    boolean retryable = !outcome.refused();
     if (!retryable || status.attempts >= settings.maxAttempts()) {
       return failed(snapshot, outcome, now, retryable);
     }
@@ -200,31 +217,13 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     return launch(snapshot, now);
   }
 
-  private UpdateControl<EtcdSnapshot> succeeded(EtcdSnapshot snapshot, AgentJobs.Outcome outcome,
-      Instant now) {
+  private UpdateControl<EtcdSnapshot> succeeded(EtcdSnapshot snapshot,
+      AgentResult<SnapshotRecord> outcome, Instant now) {
     EtcdSnapshotStatus status = snapshot.getStatus();
-    JsonNode r = outcome.result();
     Long generation = snapshot.getMetadata().getGeneration();
-    if (r != null) {
-      status.snapshotName = text(r, "name");
-      // The path on the host: the agent sees the same path through its hostPath mount.
-      status.localPath = snapshot.getSpec().localOrDefault().dirOrDefault() + "/"
-          + status.snapshotName;
-      status.size = r.path("size").asLong();
-      status.sha256 = text(r, "sha256");
-      status.etcdRevision = r.has("etcdRevision") ? r.get("etcdRevision").asLong() : null;
-      status.etcdMemberId = text(r, "etcdMemberId");
-      status.tokenHash = text(r, "tokenHash");
-      status.compressed = r.path("compressed").asBoolean();
-      JsonNode s3 = r.get("s3");
-      if (s3 != null && s3.isObject()) {
-        status.s3 = new S3Location();
-        status.s3.location = text(s3, "location");
-        status.s3.bucket = text(s3, "bucket");
-        status.s3.key = text(s3, "key");
-        status.s3.endpoint = text(s3, "endpoint");
-      }
-    }
+    outcome.value().ifPresent(record -> SnapshotStatuses.fill(status, record,
+        snapshot.getSpec().localOrDefault().layout().snapshotDir().resolve(record.name())
+            .toString()));
     status.phase = SnapshotPhase.Succeeded;
     status.completionTime = now.toString();
     status.message = "saved " + status.snapshotName + " on node " + status.node + " ("
@@ -247,7 +246,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     return UpdateControl.patchStatus(snapshot);
   }
 
-  private UpdateControl<EtcdSnapshot> failed(EtcdSnapshot snapshot, AgentJobs.Outcome outcome,
+  private UpdateControl<EtcdSnapshot> failed(EtcdSnapshot snapshot, AgentResult<?> outcome,
       Instant now, boolean retried) {
     EtcdSnapshotStatus status = snapshot.getStatus();
     status.phase = SnapshotPhase.Failed;
@@ -303,19 +302,14 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
         + "the EtcdSnapshot with another node");
   }
 
-  private Optional<AgentJobs.Outcome> outcomeOf(Job job) {
-    return AgentJobs.outcomeOf(client, job.getMetadata().getNamespace(),
-        job.getMetadata().getName());
+  private <T> Optional<AgentResult<T>> outcomeOf(Job job, ResultType<T> type) {
+    return JobResults.latest(client, job.getMetadata().getNamespace(),
+        job.getMetadata().getName(), type);
   }
 
   /** Deterministic per attempt, so a restarted operator finds the Job it created. */
   static String jobName(EtcdSnapshot snapshot, int attempt) {
     return AgentJobs.jobName(snapshot.getMetadata().getName(), "-save-" + attempt);
-  }
-
-  private static String text(JsonNode n, String field) {
-    JsonNode v = n.get(field);
-    return v == null || v.isNull() ? null : v.asText();
   }
 
   /**
@@ -383,10 +377,10 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
       }
       return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(settings.pollEvery(Duration.ofSeconds(5))));
     }
-    Optional<AgentJobs.Outcome> outcome = outcomeOf(job);
+    Optional<AgentResult<Object>> outcome = outcomeOf(job, DELETED);
     if (outcome.isEmpty() || !outcome.get().ok()) {
       events.warning(snapshot, "DeleteFailed", "deleting " + status.localPath + " on node "
-          + status.node + " failed: " + outcome.map(AgentJobs.Outcome::message).orElse("no result")
+          + status.node + " failed: " + outcome.map(AgentResult::message).orElse("no result")
           + "; delete it by hand");
     } else {
       events.normal(snapshot, "SnapshotDeleted", "deleted " + status.localPath + " on node "

@@ -1,5 +1,13 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.cluster.EtcdNodes;
+import dev.k3sbackup.cluster.S3Access;
+import dev.k3sbackup.cluster.OperatorSettings;
+import dev.k3sbackup.status.Conditions;
+import dev.k3sbackup.status.EventRecorder;
+import dev.k3sbackup.validation.SnapshotSpecCheck;
+import dev.k3sbackup.validation.SpecProblem;
+import dev.k3sbackup.validation.CronSchedule;
 import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.api.Annotations;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
@@ -66,7 +74,7 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     this.events = new EventRecorder(client, settings.clock());
     this.nodes = new EtcdNodes(client);
     this.specCheck = new SnapshotSpecCheck(client);
-    this.pruner = new SchedulePruner(client, new S3Access(client), events);
+    this.pruner = new SchedulePruner(client, new S3Access(client), events, settings.clock());
   }
 
   @Override

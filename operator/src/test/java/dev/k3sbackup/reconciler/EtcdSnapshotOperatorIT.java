@@ -1,5 +1,8 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.status.Conditions;
+import dev.k3sbackup.nodescan.SnapshotAdopter;
+import dev.k3sbackup.jobs.JobState;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -7,8 +7,8 @@ import dev.k3sbackup.etcd.GrpcEtcdMember;
 import dev.k3sbackup.operator.OperatorMain;
 import dev.k3sbackup.operator.ProcessSettings;
 import dev.k3sbackup.operator.RunningOperator;
-import dev.k3sbackup.reconciler.EtcdNodes;
-import dev.k3sbackup.reconciler.OperatorSettings;
+import dev.k3sbackup.cluster.EtcdNodes;
+import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.restore.RestoreContext;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
@@ -149,7 +149,7 @@ public final class OperatorHarness implements AutoCloseable {
   public void allowProgressReports() {
     client.serviceAccounts().inNamespace(NAMESPACE).resource(
         new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
-            .withName(dev.k3sbackup.agent.AgentJobs.AGENT_SERVICE_ACCOUNT).endMetadata().build())
+            .withName(dev.k3sbackup.jobs.AgentJobs.AGENT_SERVICE_ACCOUNT).endMetadata().build())
         .create();
   }
 
