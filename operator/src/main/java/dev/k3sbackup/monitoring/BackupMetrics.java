@@ -7,7 +7,6 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.validation.CronSchedule;
-import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;

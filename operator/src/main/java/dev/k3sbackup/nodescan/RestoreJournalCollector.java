@@ -70,12 +70,6 @@ public final class RestoreJournalCollector {
     this.phases = new RestorePhases(events, settings.clock());
   }
 
-  /** Whether {@code restore} was recreated from journals (it only shows, it never acts). */
-  public static boolean isRecovered(EtcdRestore restore) {
-    var a = restore.getMetadata().getAnnotations();
-    return a != null && a.containsKey(Annotations.RECOVERED_FROM_JOURNAL);
-  }
-
   /** One pass: act on the finished reports, then start the next ones. */
   public synchronized void scan() {
     Map<RestoreId, List<RestoreReport>> byRestore = new LinkedHashMap<>();
@@ -145,7 +139,7 @@ public final class RestoreJournalCollector {
     List<RestoreId> ids = new ArrayList<>();
     for (EtcdRestore r : restores) {
       if (r.getStatus() != null && r.getStatus().phaseOrPending().terminal()) {
-        ids.add(RestoreId.ofUid(isRecovered(r)
+        ids.add(RestoreId.ofUid(RestoreOutcome.recoveredFromJournal(r)
             ? r.getMetadata().getAnnotations().get(Annotations.RECOVERED_FROM_JOURNAL)
             : r.getMetadata().getUid()));
       }
@@ -182,7 +176,7 @@ public final class RestoreJournalCollector {
     List<NodeRestoreStatus> nodeStatus = new ArrayList<>(byNode.values());
     List<String> peers = head.peers();
     RestoreOutcome.Verdict verdict = RestoreOutcome.judge(nodeStatus, head.node(), peers);
-    EtcdRestore existing = restores.stream().filter(r -> isRecovered(r)
+    EtcdRestore existing = restores.stream().filter(r -> RestoreOutcome.recoveredFromJournal(r)
         && uid.equals(r.getMetadata().getAnnotations().get(Annotations.RECOVERED_FROM_JOURNAL)))
         .findFirst().orElse(null);
     if (existing != null && existing.getStatus() != null

@@ -8,9 +8,9 @@ import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.jobs.AgentJobs;
 import dev.k3sbackup.jobs.NodeJobs;
-import dev.k3sbackup.nodescan.RestoreJournalCollector;
 import dev.k3sbackup.status.EventRecorder;
 import dev.k3sbackup.status.Events;
+import dev.k3sbackup.status.RestoreOutcome;
 import dev.k3sbackup.status.RestorePhases;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -38,7 +38,7 @@ import org.slf4j.MDC;
  * through without the API and coordinate through each other's status servers. Its Jobs and its
  * safety snapshot are watched (informers): a change to them brings the restore back, no polling.
  * The nodes' journals give each node's steps; when the etcd rollback removes this resource,
- * {@link RestoreJournalCollector} shows the outcome on a recreated one.
+ * the journal collector ({@code nodescan}) shows the outcome on a recreated one.
  */
 @ControllerConfiguration(name = "etcdrestore")
 public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
@@ -99,7 +99,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
       restore.setStatus(new EtcdRestoreStatus());
     }
     EtcdRestoreStatus status = restore.getStatus();
-    if (status.phaseOrPending().terminal() || RestoreJournalCollector.isRecovered(restore)) {
+    if (status.phaseOrPending().terminal() || RestoreOutcome.recoveredFromJournal(restore)) {
       return UpdateControl.noUpdate(); // a recovered resource only shows the journals' outcome
     }
     MDC.put("resource", restore.getMetadata().getNamespace() + "/"

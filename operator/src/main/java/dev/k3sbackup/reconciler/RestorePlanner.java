@@ -108,7 +108,7 @@ final class RestorePlanner {
     nodes.addAll(peers);
     for (String node : nodes) {
       String address = cluster.readyEtcdNodes().stream().filter(n -> n.name().equals(node))
-          .map(EtcdNode::address).findFirst().orElse(null);
+          .findFirst().map(EtcdNode::address).orElse(null);
       if (address == null) {
         return Planned.refused("NodeAddressUnknown", "node " + node + " reports no InternalIP "
             + "in status.addresses, so the restore agents could not reach each other while the "

@@ -1,5 +1,7 @@
 package dev.k3sbackup.status;
 
+import dev.k3sbackup.api.Annotations;
+import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.NodeRestoreStatus;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.api.v1alpha1.RestoreStepStatus;
@@ -33,6 +35,12 @@ public final class RestoreOutcome {
     public RestorePhase phase() {
       return phase;
     }
+  }
+
+  /** Whether {@code restore} was recreated from journals (it only shows, it never acts). */
+  public static boolean recoveredFromJournal(EtcdRestore restore) {
+    var a = restore.getMetadata().getAnnotations();
+    return a != null && a.containsKey(Annotations.RECOVERED_FROM_JOURNAL);
   }
 
   /** A node agent's report as that node's status. */
