@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.Optional;
+import java.util.function.BiFunction;
 
 /** The node agent Jobs as a reconciler sees and makes them; handed in, so tests can fake it. */
 public interface NodeJobs {
@@ -19,19 +20,42 @@ public interface NodeJobs {
   /** What the agent of finished {@code job} reported; empty when its Pod left nothing. */
   <T> Optional<AgentResult<T>> result(Job job, ResultType<T> type);
 
-  /** The Jobs through the API: {@code get} asks the API server. */
-  static NodeJobs of(KubernetesClient client) {
-    return observing(client, (ns, name) -> Optional.ofNullable(
-        client.batch().v1().jobs().inNamespace(ns).withName(name).get()));
-  }
+  /** Deletes {@code job} (its Pods go with it). */
+  void delete(Job job);
 
-  /** The Jobs through the API, as {@code observed} (an informer's cache) sees them. */
-  static NodeJobs observing(KubernetesClient client,
-      java.util.function.BiFunction<String, String, Optional<Job>> observed) {
+  /** These Jobs, as {@code observed} (an informer's cache) sees them. */
+  default NodeJobs seenIn(BiFunction<String, String, Optional<Job>> observed) {
+    NodeJobs made = this;
     return new NodeJobs() {
       @Override
       public Optional<Job> get(String namespace, String name) {
         return observed.apply(namespace, name);
+      }
+
+      @Override
+      public void create(Job job) {
+        made.create(job);
+      }
+
+      @Override
+      public <T> Optional<AgentResult<T>> result(Job job, ResultType<T> type) {
+        return made.result(job, type);
+      }
+
+      @Override
+      public void delete(Job job) {
+        made.delete(job);
+      }
+    };
+  }
+
+  /** The Jobs through the API: {@code get} asks the API server. */
+  static NodeJobs of(KubernetesClient client) {
+    return new NodeJobs() {
+      @Override
+      public Optional<Job> get(String namespace, String name) {
+        return Optional.ofNullable(client.batch().v1().jobs().inNamespace(namespace)
+            .withName(name).get());
       }
 
       @Override
@@ -49,6 +73,12 @@ public interface NodeJobs {
       public <T> Optional<AgentResult<T>> result(Job job, ResultType<T> type) {
         return JobResults.latest(client, job.getMetadata().getNamespace(),
             job.getMetadata().getName(), type);
+      }
+
+      @Override
+      public void delete(Job job) {
+        client.batch().v1().jobs().inNamespace(job.getMetadata().getNamespace())
+            .withName(job.getMetadata().getName()).delete();
       }
     };
   }

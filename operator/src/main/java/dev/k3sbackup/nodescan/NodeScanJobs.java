@@ -6,10 +6,9 @@ import dev.k3sbackup.jobs.JobState;
 import dev.k3sbackup.contract.AgentResult;
 import dev.k3sbackup.contract.AgentResult.ResultType;
 import dev.k3sbackup.jobs.AgentJobs;
-import dev.k3sbackup.jobs.JobResults;
+import dev.k3sbackup.jobs.NodeJobs;
+import dev.k3sbackup.cluster.Collaborators;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -40,7 +39,7 @@ final class NodeScanJobs<C, R> {
   /** A scan under way: its Job, and what was remembered when it started. */
   private record Running<C>(String jobName, C atStart) {}
 
-  private final KubernetesClient client;
+  private final NodeJobs jobs;
   private final OperatorSettings settings;
   private final EtcdNodes nodes;
   private final String prefix;
@@ -51,11 +50,10 @@ final class NodeScanJobs<C, R> {
    * @param prefix names this scan's Jobs: {@code <prefix>-<node>-<time>}
    * @param resultType what the Jobs report
    */
-  NodeScanJobs(KubernetesClient client, OperatorSettings settings, String prefix,
-      ResultType<R> resultType) {
-    this.client = client;
-    this.settings = settings;
-    this.nodes = new EtcdNodes(client);
+  NodeScanJobs(Collaborators with, String prefix, ResultType<R> resultType) {
+    this.jobs = with.jobs();
+    this.settings = with.settings();
+    this.nodes = with.nodes();
     this.prefix = prefix;
     this.resultType = resultType;
   }
@@ -65,21 +63,18 @@ final class NodeScanJobs<C, R> {
    * still running are left for a later pass.
    */
   Map<String, Finished<C, R>> collect() {
-    String ns = settings.home();
-    var jobsApi = client.batch().v1().jobs().inNamespace(ns);
     Map<String, Finished<C, R>> finished = new LinkedHashMap<>();
     for (var it = running.entrySet().iterator(); it.hasNext(); ) {
       var entry = it.next();
-      String jobName = entry.getValue().jobName();
-      Job job = jobsApi.withName(jobName).get();
+      Job job = jobs.get(settings.home(), entry.getValue().jobName()).orElse(null);
       if (job != null && !JobState.finished(job)) {
         continue;
       }
       it.remove();
       if (job != null) {
-        finished.put(entry.getKey(), new Finished<>(JobResults.latest(client, ns, jobName,
-            resultType), entry.getValue().atStart()));
-        jobsApi.withName(jobName).delete();
+        finished.put(entry.getKey(), new Finished<>(jobs.result(job, resultType),
+            entry.getValue().atStart()));
+        jobs.delete(job);
       }
     }
     return finished;
@@ -92,7 +87,6 @@ final class NodeScanJobs<C, R> {
    */
   void startNext(BiFunction<String, String, Job> job,
       Supplier<Function<String, C>> remember) {
-    var jobsApi = client.batch().v1().jobs().inNamespace(settings.home());
     Function<String, C> atStart = null;
     for (String node : nodes.ready()) {
       if (running.containsKey(node)) {
@@ -104,13 +98,7 @@ final class NodeScanJobs<C, R> {
       // a name of its own per pass: a reused name would also find the old Job's Pods
       String name = AgentJobs.jobName(prefix + "-" + AgentJobs.nodePart(node),
           "-" + Long.toString(settings.clock().millis(), 36));
-      try {
-        jobsApi.resource(job.apply(node, name)).create();
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409) {
-          throw e;
-        }
-      }
+      jobs.create(job.apply(node, name));
       running.put(node, new Running<>(name, atStart.apply(node)));
     }
   }

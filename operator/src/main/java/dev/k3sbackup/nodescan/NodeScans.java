@@ -1,7 +1,7 @@
 package dev.k3sbackup.nodescan;
 
+import dev.k3sbackup.cluster.Collaborators;
 import dev.k3sbackup.cluster.OperatorSettings;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -23,10 +23,10 @@ public final class NodeScans {
   private final long everyMillis;
   private ScheduledExecutorService scanner;
 
-  public NodeScans(KubernetesClient client, OperatorSettings settings) {
-    this.adopter = new SnapshotAdopter(client, settings);
-    this.journals = new RestoreJournalCollector(client, settings);
-    this.everyMillis = settings.recheck().toMillis();
+  public NodeScans(Collaborators with) {
+    this.adopter = new SnapshotAdopter(with);
+    this.journals = new RestoreJournalCollector(with);
+    this.everyMillis = with.settings().recheck().toMillis();
   }
 
   public synchronized void start() {

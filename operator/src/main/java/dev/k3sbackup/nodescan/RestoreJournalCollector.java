@@ -17,7 +17,8 @@ import dev.k3sbackup.contract.RestoreId;
 import dev.k3sbackup.contract.RestoreReport;
 import dev.k3sbackup.contract.RestoreRole;
 import dev.k3sbackup.jobs.AgentJobs;
-import dev.k3sbackup.status.EventRecorder;
+import dev.k3sbackup.status.Events;
+import dev.k3sbackup.cluster.Collaborators;
 import dev.k3sbackup.status.RestoreOutcome;
 import dev.k3sbackup.status.RestorePhases;
 import dev.k3sbackup.status.StatusWriter;
@@ -54,20 +55,22 @@ public final class RestoreJournalCollector {
   private static final ResultType<List<RestoreReport>> REPORTS =
       ResultType.listOf(RestoreReport.class);
 
+  private final Collaborators with;
   private final KubernetesClient client;
   private final OperatorSettings settings;
   private final AgentJobs jobs;
-  private final EventRecorder events;
+  private final Events events;
   private final RestorePhases phases;
   /** One scan per K3s data dir the cluster's resources name, kept while its Jobs run. */
   private final Map<Path, NodeScanJobs<Void, List<RestoreReport>>> scans = new LinkedHashMap<>();
 
-  public RestoreJournalCollector(KubernetesClient client, OperatorSettings settings) {
-    this.client = client;
-    this.settings = settings;
-    this.jobs = new AgentJobs(settings.agentImage());
-    this.events = new EventRecorder(client, settings.clock());
-    this.phases = new RestorePhases(events, settings.clock());
+  public RestoreJournalCollector(Collaborators with) {
+    this.with = with;
+    this.client = with.client();
+    this.settings = with.settings();
+    this.jobs = with.agentJobs();
+    this.events = with.events();
+    this.phases = new RestorePhases(events, with.clock());
   }
 
   /** One pass: act on the finished reports, then start the next ones. */
@@ -90,8 +93,7 @@ public final class RestoreJournalCollector {
     List<RestoreId> acked = acknowledged(restores);
     for (Path dataDir : dataDirs(restores)) {
       K3sLayout k3s = K3sLayout.of(dataDir);
-      scans.computeIfAbsent(dataDir, d -> new NodeScanJobs<>(client, settings, scanName(d),
-          REPORTS)).startNext((node, name) -> jobs.journals(settings.home(), name, node, k3s,
+      scans.computeIfAbsent(dataDir, d -> new NodeScanJobs<>(with, scanName(d), REPORTS)).startNext((node, name) -> jobs.journals(settings.home(), name, node, k3s,
               acked), () -> node -> null);
     }
   }

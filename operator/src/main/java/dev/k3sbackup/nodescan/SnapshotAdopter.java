@@ -1,9 +1,10 @@
 package dev.k3sbackup.nodescan;
 
 import dev.k3sbackup.cluster.S3Access;
+import dev.k3sbackup.cluster.Collaborators;
 import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.status.Conditions;
-import dev.k3sbackup.status.EventRecorder;
+import dev.k3sbackup.status.Events;
 import dev.k3sbackup.status.StatusWriter;
 import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.api.Annotations;
@@ -27,7 +28,6 @@ import dev.k3sbackup.storage.StoredSnapshot;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -53,18 +53,22 @@ public final class SnapshotAdopter {
   private final KubernetesClient client;
   private final OperatorSettings settings;
   private final AgentJobs jobs;
-  private final EventRecorder events;
+  private final Events events;
   /** Per node, the listing Job under way and the snapshot names known when it started. */
   private final NodeScanJobs<Set<String>, List<ListedSnapshot>> scans;
   private final S3Access s3;
 
   public SnapshotAdopter(KubernetesClient client, OperatorSettings settings) {
-    this.client = client;
-    this.settings = settings;
-    this.jobs = new AgentJobs(settings.agentImage());
-    this.events = new EventRecorder(client, settings.clock());
-    this.s3 = new S3Access(client);
-    this.scans = new NodeScanJobs<>(client, settings, "adopt-scan",
+    this(Collaborators.of(client, settings));
+  }
+
+  public SnapshotAdopter(Collaborators with) {
+    this.client = with.client();
+    this.settings = with.settings();
+    this.jobs = with.agentJobs();
+    this.events = with.events();
+    this.s3 = with.s3();
+    this.scans = new NodeScanJobs<>(with, "adopt-scan",
         ResultType.listOf(ListedSnapshot.class));
   }
 

@@ -5,10 +5,10 @@ import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdRestoreStatus;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
+import dev.k3sbackup.cluster.Collaborators;
 import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.jobs.AgentJobs;
 import dev.k3sbackup.jobs.NodeJobs;
-import dev.k3sbackup.status.EventRecorder;
 import dev.k3sbackup.status.Events;
 import dev.k3sbackup.status.RestoreOutcome;
 import dev.k3sbackup.status.RestorePhases;
@@ -48,24 +48,24 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
 
   private final KubernetesClient client;
   private final RestoreCluster cluster;
+  private final NodeJobs jobs;
   private final AgentJobs agentJobs;
   private final Events events;
   private final RestorePhases phases;
   private final int agentPort;
 
   public EtcdRestoreReconciler(KubernetesClient client, OperatorSettings settings) {
-    this(client, RestoreCluster.of(client), new AgentJobs(settings.agentImage()),
-        new EventRecorder(client, settings.clock()), settings);
+    this(Collaborators.of(client, settings));
   }
 
-  EtcdRestoreReconciler(KubernetesClient client, RestoreCluster cluster, AgentJobs agentJobs,
-      Events events, OperatorSettings settings) {
-    this.client = client;
-    this.cluster = cluster;
-    this.agentJobs = agentJobs;
-    this.events = events;
-    this.phases = new RestorePhases(events, settings.clock());
-    this.agentPort = settings.restoreAgentPort();
+  public EtcdRestoreReconciler(Collaborators with) {
+    this.client = with.client();
+    this.cluster = RestoreCluster.of(client, with.nodes());
+    this.jobs = with.jobs();
+    this.agentJobs = with.agentJobs();
+    this.events = with.events();
+    this.phases = new RestorePhases(events, with.clock());
+    this.agentPort = with.settings().restoreAgentPort();
   }
 
   /** Its Jobs (by owner) and its safety snapshot (by label) bring a restore back on change. */
@@ -119,9 +119,9 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     }
   }
 
-  /** The restore's Jobs as its informer sees them; created and read through the API. */
+  /** The restore's Jobs as its informer sees them. */
   private NodeJobs observedJobs(Context<EtcdRestore> ctx) {
-    return NodeJobs.observing(client, (ns, name) -> ctx.getSecondaryResources(Job.class)
+    return jobs.seenIn((ns, name) -> ctx.getSecondaryResources(Job.class)
         .stream().filter(j -> name.equals(j.getMetadata().getName())
             && ns.equals(j.getMetadata().getNamespace())).findFirst());
   }

@@ -4,7 +4,6 @@ import dev.k3sbackup.cluster.EtcdNodes;
 import dev.k3sbackup.cluster.S3Access;
 import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.status.Conditions;
-import dev.k3sbackup.status.EventRecorder;
 import dev.k3sbackup.status.StatusWriter;
 import dev.k3sbackup.validation.SnapshotSpecCheck;
 import dev.k3sbackup.validation.SpecProblem;
@@ -15,7 +14,9 @@ import dev.k3sbackup.contract.AgentResult;
 import dev.k3sbackup.contract.AgentResult.ResultType;
 import dev.k3sbackup.contract.SnapshotRecord;
 import dev.k3sbackup.jobs.AgentJobs;
-import dev.k3sbackup.jobs.JobResults;
+import dev.k3sbackup.jobs.NodeJobs;
+import dev.k3sbackup.cluster.Collaborators;
+import dev.k3sbackup.status.Events;
 import dev.k3sbackup.status.SnapshotStatuses;
 import dev.k3sbackup.base.FailureKind;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
@@ -24,7 +25,6 @@ import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.storage.S3SnapshotStore;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -68,20 +68,26 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
 
   private final KubernetesClient client;
   private final OperatorSettings settings;
-  private final AgentJobs jobs;
-  private final EventRecorder events;
+  private final NodeJobs jobs;
+  private final AgentJobs agentJobs;
+  private final Events events;
   private final EtcdNodes nodes;
   private final SnapshotSpecCheck specCheck;
   private final S3Access s3;
 
   public EtcdSnapshotReconciler(KubernetesClient client, OperatorSettings settings) {
-    this.client = client;
-    this.settings = settings;
-    this.jobs = new AgentJobs(settings.agentImage());
-    this.events = new EventRecorder(client, settings.clock());
-    this.nodes = new EtcdNodes(client);
+    this(Collaborators.of(client, settings));
+  }
+
+  public EtcdSnapshotReconciler(Collaborators with) {
+    this.client = with.client();
+    this.settings = with.settings();
+    this.jobs = with.jobs();
+    this.agentJobs = with.agentJobs();
+    this.events = with.events();
+    this.nodes = with.nodes();
     this.specCheck = new SnapshotSpecCheck(client);
-    this.s3 = new S3Access(client);
+    this.s3 = with.s3();
   }
 
   @Override
@@ -154,15 +160,9 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     EtcdSnapshotStatus status = snapshot.getStatus();
     boolean report = client.serviceAccounts().inNamespace(snapshot.getMetadata().getNamespace())
         .withName(AgentJobs.AGENT_SERVICE_ACCOUNT).get() != null;
-    Job job = jobs.save(snapshot, status.jobName, status.node, report);
+    Job job = agentJobs.save(snapshot, status.jobName, status.node, report);
     job.addOwnerReference(snapshot);
-    try {
-      client.resource(job).create();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-    }
+    jobs.create(job);
     status.phase = SnapshotPhase.Running;
     status.message = "attempt " + status.attempts + " running on node " + status.node + " (Job "
         + status.jobName + ")";
@@ -179,8 +179,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   private UpdateControl<EtcdSnapshot> follow(EtcdSnapshot snapshot) {
     EtcdSnapshotStatus status = snapshot.getStatus();
     Instant now = settings.clock().instant();
-    Job job = client.batch().v1().jobs().inNamespace(snapshot.getMetadata().getNamespace())
-        .withName(status.jobName).get();
+    Job job = jobs.get(snapshot.getMetadata().getNamespace(), status.jobName).orElse(null);
     if (job == null) {
       return launch(snapshot, now); // named but never created (or removed): create it now
     }
@@ -303,8 +302,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   }
 
   private <T> Optional<AgentResult<T>> outcomeOf(Job job, ResultType<T> type) {
-    return JobResults.latest(client, job.getMetadata().getNamespace(),
-        job.getMetadata().getName(), type);
+    return jobs.result(job, type);
   }
 
   /** Deterministic per attempt, so a restarted operator finds the Job it created. */
@@ -361,12 +359,11 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
       return Optional.empty();
     }
     String jobName = AgentJobs.jobName(snapshot.getMetadata().getName(), "-delete");
-    var jobsApi = client.batch().v1().jobs().inNamespace(snapshot.getMetadata().getNamespace());
-    Job job = jobsApi.withName(jobName).get();
+    Job job = jobs.get(snapshot.getMetadata().getNamespace(), jobName).orElse(null);
     if (job == null) {
-      Job delete = jobs.deleteLocal(snapshot, jobName, status.node, status.snapshotName);
+      Job delete = agentJobs.deleteLocal(snapshot, jobName, status.node, status.snapshotName);
       delete.addOwnerReference(snapshot);
-      jobsApi.resource(delete).create();
+      jobs.create(delete);
       return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(settings.pollEvery(Duration.ofSeconds(5))));
     }
     if (!JobState.finished(job)) {

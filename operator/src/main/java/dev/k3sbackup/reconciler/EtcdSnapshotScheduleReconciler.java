@@ -1,10 +1,10 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.cluster.Collaborators;
 import dev.k3sbackup.cluster.EtcdNodes;
-import dev.k3sbackup.cluster.S3Access;
+import dev.k3sbackup.status.Events;
 import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.status.Conditions;
-import dev.k3sbackup.status.EventRecorder;
 import dev.k3sbackup.validation.SnapshotSpecCheck;
 import dev.k3sbackup.validation.SpecProblem;
 import dev.k3sbackup.validation.CronSchedule;
@@ -63,18 +63,22 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
 
   private final KubernetesClient client;
   private final OperatorSettings settings;
-  private final EventRecorder events;
+  private final Events events;
   private final EtcdNodes nodes;
   private final SnapshotSpecCheck specCheck;
   private final SchedulePruner pruner;
 
   public EtcdSnapshotScheduleReconciler(KubernetesClient client, OperatorSettings settings) {
-    this.client = client;
-    this.settings = settings;
-    this.events = new EventRecorder(client, settings.clock());
-    this.nodes = new EtcdNodes(client);
+    this(Collaborators.of(client, settings));
+  }
+
+  public EtcdSnapshotScheduleReconciler(Collaborators with) {
+    this.client = with.client();
+    this.settings = with.settings();
+    this.events = with.events();
+    this.nodes = with.nodes();
     this.specCheck = new SnapshotSpecCheck(client);
-    this.pruner = new SchedulePruner(client, new S3Access(client), events, settings.clock());
+    this.pruner = new SchedulePruner(client, with.s3(), events, with.clock());
   }
 
   @Override

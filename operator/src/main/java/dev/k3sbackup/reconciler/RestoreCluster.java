@@ -30,8 +30,7 @@ interface RestoreCluster {
   void create(EtcdSnapshot snapshot);
 
   /** The cluster through the API. */
-  static RestoreCluster of(KubernetesClient client) {
-    EtcdNodes nodes = new EtcdNodes(client);
+  static RestoreCluster of(KubernetesClient client, EtcdNodes nodes) {
     return new RestoreCluster() {
       @Override
       public Optional<EtcdSnapshot> snapshot(String namespace, String name) {

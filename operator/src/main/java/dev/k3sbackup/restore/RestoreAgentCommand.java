@@ -15,9 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -137,6 +135,23 @@ public final class RestoreAgentCommand {
     return RestoreStatusServer.start(new InetSocketAddress(statusAddress, statusPort), status);
   }
 
+  /** One node's part of a restore: what its status server says, and its steps. */
+  record Part(java.util.function.Function<String, AgentStatus> status, Runnable steps) {}
+
+  /**
+   * Runs this node's part as {@code role}: its steps journaled, its progress served to the
+   * other agents while it runs (and a while after a failure), its journal reported at the end.
+   */
+  int runPart(RestoreRole role, List<String> peerNodes,
+      java.util.function.BiFunction<NodeHost, RestoreJournal, Part> part) {
+    Part restore = part.apply(context.hosts().apply(dataDir), openJournal(role, peerNodes));
+    try (RestoreStatusServer status = serve(() -> restore.status().apply(node))) {
+      lingerOnFailure(restore.steps());
+    }
+    writeResult(AgentResult.success(opened.report()));
+    return 0;
+  }
+
   /** Runs {@code steps}; on failure, waits {@link #linger} (still serving) before failing. */
   void lingerOnFailure(Runnable steps) {
     try {
@@ -195,13 +210,11 @@ public final class RestoreAgentCommand {
 
     @Override
     public Integer call() {
-      ServerRestore restore = new ServerRestore(agent.context.hosts().apply(agent.dataDir),
-          agent.openJournal(RestoreRole.SERVER, peerNodes), agent.probe());
-      try (RestoreStatusServer status = agent.serve(() -> restore.status(agent.node))) {
-        agent.lingerOnFailure(() -> restore.run(new ServerRestore.Plan(snapshot, sha256, peers)));
-      }
-      agent.writeResult(AgentResult.success(agent.opened.report()));
-      return 0;
+      return agent.runPart(RestoreRole.SERVER, peerNodes, (host, journal) -> {
+        ServerRestore restore = new ServerRestore(host, journal, agent.probe());
+        return new Part(restore::status,
+            () -> restore.run(new ServerRestore.Plan(snapshot, sha256, peers)));
+      });
     }
   }
 
@@ -217,13 +230,10 @@ public final class RestoreAgentCommand {
 
     @Override
     public Integer call() {
-      PeerRestore restore = new PeerRestore(agent.context.hosts().apply(agent.dataDir),
-          agent.openJournal(RestoreRole.PEER, List.of()), agent.probe());
-      try (RestoreStatusServer status = agent.serve(() -> restore.status(agent.node))) {
-        agent.lingerOnFailure(() -> restore.run(server));
-      }
-      agent.writeResult(AgentResult.success(agent.opened.report()));
-      return 0;
+      return agent.runPart(RestoreRole.PEER, List.of(), (host, journal) -> {
+        PeerRestore restore = new PeerRestore(host, journal, agent.probe());
+        return new Part(restore::status, () -> restore.run(server));
+      });
     }
   }
 

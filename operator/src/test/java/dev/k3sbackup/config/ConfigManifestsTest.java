@@ -12,7 +12,6 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.monitoring.BackupMetrics;
 import dev.k3sbackup.operator.ProcessSettings;
-import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
 import dev.k3sbackup.testing.PrometheusText;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

@@ -11,7 +11,6 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotScheduleSpec;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
-import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
 import dev.k3sbackup.testing.EtcdProcess;
 import dev.k3sbackup.testing.MutableClock;
 import dev.k3sbackup.testing.OperatorHarness;

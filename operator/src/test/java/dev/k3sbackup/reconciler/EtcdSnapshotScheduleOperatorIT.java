@@ -9,8 +9,6 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotScheduleSpec;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
-import dev.k3sbackup.api.v1alpha1.S3Credentials;
-import dev.k3sbackup.api.v1alpha1.S3Storage;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.testing.EtcdProcess;
 import dev.k3sbackup.testing.FakeKubelet;

@@ -94,6 +94,11 @@ class RestoreStepsTest {
       return Optional.ofNullable((AgentResult<T>) results.get(job.getMetadata().getName()));
     }
 
+    @Override
+    public void delete(Job job) {
+      jobs.remove(job.getMetadata().getName());
+    }
+
     /** The Job ended, its agent having reported {@code result}. */
     void finish(String name, AgentResult<?> result) {
       JobStatus status = new JobStatus();

@@ -7,7 +7,6 @@ import dev.k3sbackup.etcd.GrpcEtcdMember;
 import dev.k3sbackup.operator.OperatorMain;
 import dev.k3sbackup.operator.ProcessSettings;
 import dev.k3sbackup.operator.RunningOperator;
-import dev.k3sbackup.cluster.EtcdNodes;
 import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.restore.RestoreContext;
 import io.fabric8.kubernetes.client.KubernetesClient;
