@@ -7,9 +7,7 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.cluster.Collaborators;
 import dev.k3sbackup.cluster.OperatorSettings;
-import dev.k3sbackup.jobs.AgentJobs;
 import dev.k3sbackup.jobs.NodeJobs;
-import dev.k3sbackup.status.Events;
 import dev.k3sbackup.status.RestoreOutcome;
 import dev.k3sbackup.status.RestorePhases;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -47,12 +45,9 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
   private static final Duration NEXT_STEP = Duration.ofMillis(200);
 
   private final KubernetesClient client;
-  private final RestoreCluster cluster;
   private final NodeJobs jobs;
-  private final AgentJobs agentJobs;
-  private final Events events;
   private final RestorePhases phases;
-  private final int agentPort;
+  private final RestoreSteps steps;
 
   public EtcdRestoreReconciler(KubernetesClient client, OperatorSettings settings) {
     this(Collaborators.of(client, settings));
@@ -60,12 +55,10 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
 
   public EtcdRestoreReconciler(Collaborators with) {
     this.client = with.client();
-    this.cluster = RestoreCluster.of(client, with.nodes());
     this.jobs = with.jobs();
-    this.agentJobs = with.agentJobs();
-    this.events = with.events();
-    this.phases = new RestorePhases(events, with.clock());
-    this.agentPort = with.settings().restoreAgentPort();
+    this.phases = new RestorePhases(with.events(), with.clock());
+    this.steps = new RestoreSteps(RestoreCluster.of(client, with.nodes()), with.agentJobs(),
+        with.events(), phases, with.settings().restoreAgentPort());
   }
 
   /** Its Jobs (by owner) and its safety snapshot (by label) bring a restore back on change. */
@@ -108,8 +101,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
       if (status.phase == null) {
         phases.enter(restore, RestorePhase.Pending, "accepted");
       }
-      RestoreSteps.Progress progress = new RestoreSteps(cluster, observedJobs(ctx), agentJobs,
-          events, phases, agentPort).run(restore);
+      RestoreSteps.Progress progress = steps.run(restore, observedJobs(ctx));
       UpdateControl<EtcdRestore> control = Objects.equals(before, Serialization.asJson(status))
           ? UpdateControl.noUpdate() : UpdateControl.patchStatus(restore);
       return progress == RestoreSteps.Progress.NEXT ? control.rescheduleAfter(NEXT_STEP)

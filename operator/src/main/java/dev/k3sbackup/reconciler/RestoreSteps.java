@@ -32,9 +32,10 @@ import java.util.Optional;
 
 /**
  * The work of each restore phase ({@link RestorePhase} documents the transitions), given the
- * cluster, the node Jobs and the Events as collaborators. Each step looks at the restore and
- * what it has made so far, acts at most once, writes what it did into the restore's status and
- * says how to go on ({@link Progress}); the reconciler writes the status.
+ * cluster, the node Jobs (as observed by the reconcile that runs the step) and the Events as
+ * collaborators. Each step looks at the restore and what it has made so far, acts at most once,
+ * writes what it did into the restore's status and says how to go on ({@link Progress}); the
+ * reconciler writes the status.
  */
 final class RestoreSteps {
 
@@ -52,7 +53,6 @@ final class RestoreSteps {
   static final ResultType<RestoreReport> REPORT = ResultType.of(RestoreReport.class);
 
   private final RestoreCluster cluster;
-  private final NodeJobs jobs;
   private final AgentJobs agentJobs;
   private final Events events;
   private final RestorePhases phases;
@@ -60,28 +60,26 @@ final class RestoreSteps {
 
   /**
    * @param cluster what the steps read from the cluster and make in it
-   * @param jobs the node agent Jobs, as observed
    * @param agentJobs builds the Jobs
    * @param events where Events go
    * @param phases how a phase is entered (with the injected clock)
    * @param agentPort the port restore agents serve their status on
    */
-  RestoreSteps(RestoreCluster cluster, NodeJobs jobs, AgentJobs agentJobs, Events events,
-      RestorePhases phases, int agentPort) {
+  RestoreSteps(RestoreCluster cluster, AgentJobs agentJobs, Events events, RestorePhases phases,
+      int agentPort) {
     this.cluster = cluster;
-    this.jobs = jobs;
     this.agentJobs = agentJobs;
     this.events = events;
     this.phases = phases;
     this.agentPort = agentPort;
   }
 
-  /** Runs the step of the restore's phase. */
-  Progress run(EtcdRestore restore) {
+  /** Runs the step of the restore's phase; {@code jobs} are its Jobs as now observed. */
+  Progress run(EtcdRestore restore, NodeJobs jobs) {
     return switch (restore.getStatus().phaseOrPending()) {
-      case Pending, Preflight -> preflight(restore);
+      case Pending, Preflight -> preflight(restore, jobs);
       case SafetySnapshot -> safetySnapshot(restore);
-      case Restoring -> restoring(restore);
+      case Restoring -> restoring(restore, jobs);
       default -> Progress.DONE;
     };
   }
@@ -91,7 +89,7 @@ final class RestoreSteps {
    * (the file, its sha256 and trailer, the server token; an S3 snapshot is fetched there),
    * changing nothing; then plan (dry run), or go.
    */
-  Progress preflight(EtcdRestore restore) {
+  Progress preflight(EtcdRestore restore, NodeJobs jobs) {
     EtcdRestoreStatus status = restore.getStatus();
     if (status.phaseOrPending() == RestorePhase.Pending) {
       phases.enter(restore, RestorePhase.Preflight, "checking, changing nothing");
@@ -202,7 +200,7 @@ final class RestoreSteps {
    * Restoring: one restore-agent Job per node, all created together (they wait for each other
    * through their status servers), followed to their end; the nodes' reports give the outcome.
    */
-  Progress restoring(EtcdRestore restore) {
+  Progress restoring(EtcdRestore restore, NodeJobs jobs) {
     EtcdRestoreStatus status = restore.getStatus();
     RestorePlan plan = status.plan;
     String ns = restore.getMetadata().getNamespace();

@@ -133,7 +133,7 @@ class RestoreStepsTest {
       }
     };
     Clock clock = Clock.fixed(Instant.parse("2026-11-21T12:00:00Z"), ZoneOffset.UTC);
-    steps = new RestoreSteps(cluster, jobs, new AgentJobs("agent:test"), recorder,
+    steps = new RestoreSteps(cluster, new AgentJobs("agent:test"), recorder,
         new RestorePhases(recorder, clock), 9791);
     EtcdSnapshot s = new EtcdSnapshot();
     s.getMetadata().setName("good");
@@ -165,7 +165,7 @@ class RestoreStepsTest {
 
   @Test
   void preflightPlansThenChecksTheFileOnTheServerWithItsDataDir() {
-    Progress p = steps.run(restore);
+    Progress p = steps.run(restore, jobs);
 
     assertThat(p).isEqualTo(Progress.WAIT);
     assertThat(history()).containsExactly(RestorePhase.Preflight);
@@ -177,7 +177,7 @@ class RestoreStepsTest {
     assertThat(jobs.jobs.get("back-preflight").getSpec().getTemplate().getSpec()
         .getNodeName()).isEqualTo("s1");
 
-    assertThat(steps.run(restore)).as("the check runs: wait for it").isEqualTo(Progress.WAIT);
+    assertThat(steps.run(restore, jobs)).as("the check runs: wait for it").isEqualTo(Progress.WAIT);
     assertThat(jobs.jobs).hasSize(1);
   }
 
@@ -185,7 +185,7 @@ class RestoreStepsTest {
   void aRefusedPlanFailsAndCreatesNothing() {
     cluster.running = List.of("EtcdSnapshot backups/nightly");
 
-    assertThat(steps.run(restore)).isEqualTo(Progress.DONE);
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.DONE);
 
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Failed);
     assertThat(restore.getStatus().message).startsWith("preflight refused the restore, nothing "
@@ -199,7 +199,7 @@ class RestoreStepsTest {
     restore.getSpec().confirm = null;
     restore.getSpec().dryRun = true;
 
-    assertThat(steps.run(restore)).isEqualTo(Progress.DONE);
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.DONE);
 
     assertThat(history()).containsExactly(RestorePhase.Preflight, RestorePhase.PlanReady);
     assertThat(jobs.jobs).isEmpty();
@@ -207,11 +207,11 @@ class RestoreStepsTest {
 
   @Test
   void aFailedCheckOnTheNodeFailsTheRestoreBeforeAnythingStops() {
-    steps.run(restore);
+    steps.run(restore, jobs);
     jobs.finish("back-preflight", AgentResult.failure(FailureKind.BAD_INPUT, "snapshot "
         + FILE + " fails etcd's integrity check", null));
 
-    assertThat(steps.run(restore)).isEqualTo(Progress.DONE);
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.DONE);
 
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Failed);
     assertThat(restore.getStatus().message).contains("nothing was touched: on node s1: snapshot "
@@ -221,15 +221,15 @@ class RestoreStepsTest {
 
   @Test
   void aPassedCheckTakesTheSafetySnapshotThenRestoresOnEveryNode() {
-    steps.run(restore);
+    steps.run(restore, jobs);
     jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
         + FILE, "ab".repeat(32), 4128, false, null)));
 
-    assertThat(steps.run(restore)).isEqualTo(Progress.NEXT);
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.NEXT);
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.SafetySnapshot);
     assertThat(events).containsExactly("Normal PreflightPassed");
 
-    assertThat(steps.run(restore)).isEqualTo(Progress.WAIT);
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.WAIT);
     EtcdSnapshot safety = cluster.snapshots.get("back-safety");
     assertThat(safety.getSpec().node).isEqualTo("s1");
     assertThat(safety.getMetadata().getLabels()).containsEntry(Labels.RESTORE, "back");
@@ -237,10 +237,10 @@ class RestoreStepsTest {
     safety.getStatus().phase = SnapshotPhase.Succeeded;
     safety.getStatus().snapshotName = "pre-restore-s1-1795262500";
 
-    assertThat(steps.run(restore)).isEqualTo(Progress.NEXT);
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.NEXT);
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Restoring);
 
-    assertThat(steps.run(restore)).isEqualTo(Progress.WAIT);
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.WAIT);
     assertThat(jobs.jobs).containsKeys("back-server", "back-peer-s2");
     assertThat(jobs.args("back-server")).containsSubsequence("--data-dir", "/srv/k3s",
         "--restore-id", "restore-u-1", "server", "--snapshot", "/mnt/snapshots/" + FILE);
@@ -274,12 +274,12 @@ class RestoreStepsTest {
 
   private void restoring() {
     restore.getSpec().safetySnapshot = false;
-    steps.run(restore);
+    steps.run(restore, jobs);
     jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
         + FILE, "ab".repeat(32), 4128, false, null)));
-    steps.run(restore);
+    steps.run(restore, jobs);
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Restoring);
-    steps.run(restore);
+    steps.run(restore, jobs);
   }
 
   @Test
@@ -288,11 +288,11 @@ class RestoreStepsTest {
     jobs.finish("back-server", AgentResult.success(report("s1", RestoreRole.SERVER,
         RestoreStep.HA_SERVER, null)));
 
-    assertThat(steps.run(restore)).as("the peer still works").isEqualTo(Progress.WAIT);
+    assertThat(steps.run(restore, jobs)).as("the peer still works").isEqualTo(Progress.WAIT);
 
     jobs.finish("back-peer-s2", AgentResult.success(report("s2", RestoreRole.PEER,
         RestoreStep.PEER, null)));
-    assertThat(steps.run(restore)).isEqualTo(Progress.DONE);
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.DONE);
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Succeeded);
     assertThat(restore.getStatus().message).startsWith("restored from /mnt/snapshots/" + FILE
         + " on s1, and s2 rejoined");
@@ -313,7 +313,7 @@ class RestoreStepsTest {
         + "exited 1", report("s2", RestoreRole.PEER, List.of(RestoreStep.AWAIT_VERIFY),
             RestoreStep.STOP, "systemctl stop k3s exited 1")));
 
-    assertThat(steps.run(restore)).isEqualTo(Progress.DONE);
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.DONE);
 
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Failed);
     assertThat(restore.getStatus().message).startsWith("the restore failed: step stop on s2 "
@@ -328,7 +328,7 @@ class RestoreStepsTest {
     jobs.finish("back-peer-s2", AgentResult.success(report("s2", RestoreRole.PEER,
         RestoreStep.PEER, null)));
 
-    assertThat(steps.run(restore)).isEqualTo(Progress.DONE);
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.DONE);
 
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Failed);
     assertThat(restore.getStatus().nodes.get(0).steps).extracting(s -> s.step + " " + s.state
