@@ -80,11 +80,12 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
   }
 
   @Override
-  public UpdateControl<EtcdRestore> reconcile(EtcdRestore restore, Context<EtcdRestore> ctx) {
-    // after an etcd rollback the cache can hold a restore that no longer exists: ask the API
-    EtcdRestore current = client.resource(restore).get();
-    if (current == null || !current.getMetadata().getUid().equals(
-        restore.getMetadata().getUid())) {
+  public UpdateControl<EtcdRestore> reconcile(EtcdRestore cached, Context<EtcdRestore> ctx) {
+    // After an etcd rollback the cache can hold a restore that no longer exists, and an event of
+    // one of its Jobs can arrive before the cache has its last status: ask the API, act on that.
+    EtcdRestore restore = client.resource(cached).get();
+    if (restore == null || !restore.getMetadata().getUid().equals(
+        cached.getMetadata().getUid())) {
       return UpdateControl.noUpdate();
     }
     String before = Serialization.asJson(restore.getStatus());

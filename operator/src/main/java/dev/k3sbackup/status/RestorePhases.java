@@ -5,6 +5,8 @@ import dev.k3sbackup.api.v1alpha1.EtcdRestoreStatus;
 import dev.k3sbackup.api.v1alpha1.PhaseTransition;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How an {@code EtcdRestore} enters a phase, the same for its reconciler and for a resource
@@ -13,6 +15,7 @@ import java.time.Clock;
  */
 public final class RestorePhases {
 
+  private static final Logger LOG = LoggerFactory.getLogger(RestorePhases.class);
   /** The reason of a restore that succeeded, on its condition and Event. */
   public static final String RESTORED = "Restored";
   /** The reason of a restore whose node steps failed. */
@@ -37,6 +40,8 @@ public final class RestorePhases {
     t.time = clock.instant().toString();
     t.message = message;
     status.history.add(t);
+    LOG.info("restore {}/{}: {}: {}", restore.getMetadata().getNamespace(),
+        restore.getMetadata().getName(), phase, message);
   }
 
   /** Ends in {@code phase} (Succeeded or PlanReady): Ready, and a Normal Event. */
