@@ -1,7 +1,7 @@
 package dev.k3sbackup.cli;
 
 import dev.k3sbackup.snapshot.SnapshotCatalog;
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.SnapshotException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;

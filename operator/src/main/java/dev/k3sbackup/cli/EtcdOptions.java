@@ -1,7 +1,8 @@
 package dev.k3sbackup.cli;
 
 import dev.k3sbackup.etcd.EtcdEndpoint;
-import dev.k3sbackup.snapshot.GoDuration;
+import dev.k3sbackup.base.GoDuration;
+import dev.k3sbackup.base.K3sLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
@@ -33,8 +34,8 @@ public class EtcdOptions {
    * The endpoint: {@code --endpoints}, else {@code $K3S_ETCD_BACKUP_ENDPOINT} (for a node whose
    * etcd does not listen where K3s's does), else K3s's.
    */
-  EtcdEndpoint endpoint(Path dataDir, java.util.Map<String, String> env) {
-    EtcdEndpoint k3s = EtcdEndpoint.k3sDefaults(dataDir);
+  EtcdEndpoint endpoint(K3sLayout layout, java.util.Map<String, String> env) {
+    EtcdEndpoint k3s = EtcdEndpoint.k3sDefaults(layout);
     String given = endpoints != null ? endpoints : env.get("K3S_ETCD_BACKUP_ENDPOINT");
     return new EtcdEndpoint(
         given == null ? k3s.url() : EtcdEndpoint.parseEndpoint(given),

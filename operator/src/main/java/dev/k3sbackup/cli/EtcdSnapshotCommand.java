@@ -1,7 +1,9 @@
 package dev.k3sbackup.cli;
 
 import dev.k3sbackup.snapshot.ProgressListener;
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.FailureKind;
+import dev.k3sbackup.contract.AgentResult;
+import dev.k3sbackup.base.SnapshotException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,7 +12,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -25,9 +26,9 @@ import java.nio.file.Path;
 public final class EtcdSnapshotCommand {
 
   /** Exit codes, documented in the README. */
-  public static final int EXIT_FAILED = 1;
-  public static final int EXIT_BAD_INPUT = 2;
-  public static final int EXIT_UPLOAD_FAILED = 3;
+  public static final int EXIT_FAILED = FailureKind.FAILED.exitCode();
+  public static final int EXIT_BAD_INPUT = FailureKind.BAD_INPUT.exitCode();
+  public static final int EXIT_UPLOAD_FAILED = FailureKind.UPLOAD_FAILED.exitCode();
 
   final CliContext context;
 
@@ -42,13 +43,13 @@ public final class EtcdSnapshotCommand {
   private boolean resultWritten;
 
   /** Writes the outcome to {@code --result-file}, once; does nothing without that flag. */
-  void writeResult(AgentResult result) {
+  void writeResult(AgentResult<?> result) {
     if (resultFile == null || resultWritten) {
       return;
     }
     resultWritten = true;
     try {
-      Files.writeString(resultFile, OutputFormat.compactJson(result));
+      result.writeTo(resultFile);
     } catch (IOException e) {
       spec.commandLine().getErr().println("warning: cannot write --result-file " + resultFile
           + ": " + e.getMessage());
@@ -67,26 +68,17 @@ public final class EtcdSnapshotCommand {
       PrintWriter err = commandLine.getErr();
       EtcdSnapshotCommand root = commandLine.getCommandSpec().root().commandLine().getCommand();
       root.writeResult(AgentResult.failure(e instanceof SnapshotException se
-          ? se.kind().name() : "FAILED", e.getMessage(), null));
+          ? se.kind() : FailureKind.FAILED, e.getMessage(), null));
       if (e instanceof SnapshotException se) {
         err.println("error: " + se.getMessage());
         err.flush();
-        return exitCode(se.kind());
+        return se.kind().exitCode();
       }
       err.println("error: unexpected " + e.getClass().getSimpleName() + ": " + e.getMessage());
       err.flush();
       return EXIT_FAILED;
     });
     return cli;
-  }
-
-  /** The exit code for a refusal or failure of this kind (the README's table). */
-  public static int exitCode(SnapshotException.Kind kind) {
-    return switch (kind) {
-      case BAD_INPUT -> EXIT_BAD_INPUT;
-      case UPLOAD_FAILED -> EXIT_UPLOAD_FAILED;
-      case FAILED -> EXIT_FAILED;
-    };
   }
 
   ProgressListener progress(CommandLine cli) {

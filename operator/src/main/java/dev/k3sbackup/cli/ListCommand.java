@@ -1,5 +1,6 @@
 package dev.k3sbackup.cli;
 
+import dev.k3sbackup.contract.ListedSnapshot;
 import dev.k3sbackup.snapshot.SnapshotCatalog;
 import dev.k3sbackup.storage.StoredSnapshot;
 import java.io.PrintWriter;
@@ -35,8 +36,8 @@ final class ListCommand extends StoreCommand {
       out.print(output.render(all));
     }
     out.flush();
-    result(brief ? all.stream().map(s -> java.util.Map.of("name", s.name(), "size", s.size(),
-        "createdAt", s.createdAt().toString())).toList() : all);
+    result(brief ? all.stream().map(s -> new ListedSnapshot(s.name(), s.size(), s.createdAt()))
+        .toList() : all);
     return 0;
   }
 }

@@ -29,16 +29,6 @@ public enum OutputFormat {
     }
   }
 
-  /** One line of JSON, for machine readers. */
-  static String compactJson(Object value) {
-    try {
-      return Mappers.JSON.writer().without(SerializationFeature.INDENT_OUTPUT)
-          .writeValueAsString(value);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /** Renders {@code value} as JSON or YAML (not for TABLE). */
   public String render(Object value) {
     try {

@@ -1,14 +1,13 @@
 package dev.k3sbackup.cli;
 
+import dev.k3sbackup.contract.PreparedRestore;
 import dev.k3sbackup.snapshot.ServerTokenHash;
 import dev.k3sbackup.snapshot.SnapshotCatalog;
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.SnapshotException;
 import dev.k3sbackup.snapshot.SnapshotVerifier;
 import dev.k3sbackup.storage.StoredSnapshot;
 import java.io.PrintWriter;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,7 +69,7 @@ final class PrepareRestoreCommand extends StoreCommand {
           + "nothing was touched; pick another snapshot");
     }
     Optional<String> current = ServerTokenHash.fromFile(tokenFile != null ? tokenFile
-        : store.dataDir.resolve("server/token"));
+        : store.layout().token());
     if (tokenHash != null && current.isPresent() && !tokenHash.equals(current.get())) {
       throw SnapshotException.badInput("snapshot " + name + " was taken with a server token "
           + "whose hash is " + tokenHash + ", but this node's token hashes to " + current.get()
@@ -78,12 +77,8 @@ final class PrepareRestoreCommand extends StoreCommand {
           + "on a node that has the original token (K3s's --token), or pick a snapshot taken "
           + "with the current one");
     }
-    Map<String, Object> r = new LinkedHashMap<>();
-    r.put("path", store.snapshotDir().resolve(name).toString());
-    r.put("sha256", verdict.sha256());
-    r.put("size", verdict.size());
-    r.put("fetched", fetched);
-    current.ifPresent(h -> r.put("tokenHash", h));
+    PreparedRestore r = new PreparedRestore(store.snapshotDir().resolve(name).toString(),
+        verdict.sha256(), verdict.size(), fetched, current.orElse(null));
     PrintWriter out = out();
     out.printf("OK %s: %s%d bytes, sha256 %s%s%n", name, fetched ? "fetched from S3, " : "",
         verdict.size(), verdict.sha256(), current.map(h -> ", server token hash " + h)

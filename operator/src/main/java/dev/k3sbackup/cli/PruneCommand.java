@@ -1,7 +1,7 @@
 package dev.k3sbackup.cli;
 
 import dev.k3sbackup.snapshot.SnapshotCatalog;
-import dev.k3sbackup.snapshot.SnapshotName;
+import dev.k3sbackup.base.SnapshotName;
 import dev.k3sbackup.storage.StoredSnapshot;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;

@@ -1,12 +1,14 @@
 package dev.k3sbackup.cli;
 
-import dev.k3sbackup.agent.StatusProgressReporter;
+import dev.k3sbackup.cli.StatusProgressReporter;
 import dev.k3sbackup.snapshot.ProgressListener;
 import dev.k3sbackup.snapshot.SaveRequest;
 import dev.k3sbackup.snapshot.ServerTokenHash;
-import dev.k3sbackup.snapshot.SnapshotException;
-import dev.k3sbackup.snapshot.SnapshotName;
-import dev.k3sbackup.snapshot.SnapshotRecord;
+import dev.k3sbackup.base.FailureKind;
+import dev.k3sbackup.base.SnapshotException;
+import dev.k3sbackup.base.SnapshotName;
+import dev.k3sbackup.contract.AgentResult;
+import dev.k3sbackup.contract.SnapshotRecord;
 import dev.k3sbackup.snapshot.SnapshotSaver;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -50,11 +52,11 @@ final class SaveCommand extends StoreCommand {
 
   @Override
   public Integer call() {
-    SaveRequest request = new SaveRequest(etcd.endpoint(store.dataDir, parent.context.env()), etcd.timeout(),
+    SaveRequest request = new SaveRequest(etcd.endpoint(store.layout(), parent.context.env()), etcd.timeout(),
         store.snapshotDir(), name, nodeName != null ? nodeName : hostName(), compress,
         store.s3Config(parent.context.env()),
-        ServerTokenHash.fromFile(tokenFile != null ? tokenFile
-            : store.dataDir.resolve("server/token")).orElse(null), clusterId);
+        ServerTokenHash.fromFile(tokenFile != null ? tokenFile : store.layout().token())
+            .orElse(null), clusterId);
     SnapshotRecord record;
     Optional<StatusProgressReporter> reporter =
         StatusProgressReporter.fromEnv(parent.context.env());
@@ -70,7 +72,7 @@ final class SaveCommand extends StoreCommand {
     if (output.table()) {
       out.printf("Saved snapshot %s%n  file://%s%n", record.name(), record.localPath());
       if (record.s3() != null) {
-        out.printf("  %s%n", record.s3().location());
+        out.printf("  %s%n", record.s3().location);
       }
       out.printf("  size %d bytes, sha256 %s%n  etcd revision %d from member %s%n",
           record.size(), record.sha256(), record.etcdRevision(), record.etcdMemberId());
@@ -79,10 +81,10 @@ final class SaveCommand extends StoreCommand {
     }
     out.flush();
     if (record.s3Error() != null) {
-      SnapshotException failure = new SnapshotException(SnapshotException.Kind.UPLOAD_FAILED,
+      SnapshotException failure = new SnapshotException(FailureKind.UPLOAD_FAILED,
           "the snapshot was saved and verified locally at " + record.localPath() + ", but the S3 "
           + "upload failed and was aborted: " + record.s3Error());
-      parent.writeResult(AgentResult.failure(failure.kind().name(), failure.getMessage(), record));
+      parent.writeResult(AgentResult.failure(failure.kind(), failure.getMessage(), record));
       throw failure;
     }
     result(record);

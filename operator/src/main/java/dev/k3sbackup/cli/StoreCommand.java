@@ -1,5 +1,6 @@
 package dev.k3sbackup.cli;
 
+import dev.k3sbackup.contract.AgentResult;
 import dev.k3sbackup.snapshot.SnapshotCatalog;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -23,7 +24,7 @@ abstract class StoreCommand implements Callable<Integer> {
   /** The snapshot dir and (with {@code --s3}) the S3 folder, seen together. */
   SnapshotCatalog catalog() {
     return new SnapshotCatalog(store.local(), store.s3Store(parent.context.env()),
-        parent.progress(spec.commandLine()));
+        parent.progress(spec.commandLine()), parent.context.clock());
   }
 
   /** Records a successful outcome for {@code --result-file}. */

@@ -1,6 +1,7 @@
 package dev.k3sbackup.etcd;
 
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.K3sLayout;
+import dev.k3sbackup.base.SnapshotException;
 import java.net.URI;
 import java.nio.file.Path;
 
@@ -18,14 +19,10 @@ public record EtcdEndpoint(URI url, Path caCert, Path clientCert, Path clientKey
   /** K3s serves its embedded etcd here. */
   public static final String K3S_ENDPOINT = "https://127.0.0.1:2379";
 
-  /** The endpoint and TLS files K3s uses for its own etcd client, under {@code dataDir}. */
-  public static EtcdEndpoint k3sDefaults(Path dataDir) {
-    Path tls = dataDir.resolve("server/tls/etcd");
-    return new EtcdEndpoint(
-        URI.create(K3S_ENDPOINT),
-        tls.resolve("server-ca.crt"),
-        tls.resolve("client.crt"),
-        tls.resolve("client.key"));
+  /** The endpoint and TLS files K3s uses for its own etcd client, in {@code k3s}'s layout. */
+  public static EtcdEndpoint k3sDefaults(K3sLayout k3s) {
+    return new EtcdEndpoint(URI.create(K3S_ENDPOINT), k3s.etcdCaCert(), k3s.etcdClientCert(),
+        k3s.etcdClientKey());
   }
 
   /**

@@ -1,6 +1,6 @@
 package dev.k3sbackup.etcd;
 
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.SnapshotException;
 import dev.k3sbackup.tls.PemFiles;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;

@@ -1,7 +1,7 @@
 package dev.k3sbackup.etcd;
 
-import dev.k3sbackup.snapshot.SnapshotException;
-import dev.k3sbackup.snapshot.TrailerCheck;
+import dev.k3sbackup.base.SnapshotException;
+import dev.k3sbackup.base.TrailerCheck;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;

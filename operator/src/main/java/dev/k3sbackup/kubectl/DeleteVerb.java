@@ -1,7 +1,7 @@
 package dev.k3sbackup.kubectl;
 
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.SnapshotException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

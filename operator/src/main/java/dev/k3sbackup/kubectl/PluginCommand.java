@@ -1,7 +1,7 @@
 package dev.k3sbackup.kubectl;
 
 import dev.k3sbackup.cli.EtcdSnapshotCommand;
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.SnapshotException;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -71,7 +71,7 @@ public final class PluginCommand implements Callable<Integer> {
       int code;
       if (e instanceof SnapshotException se) {
         err.println("error: " + se.getMessage());
-        code = EtcdSnapshotCommand.exitCode(se.kind());
+        code = se.kind().exitCode();
       } else if (e instanceof KubernetesClientException ke) {
         err.println("error: " + root.explain(ke));
         code = EtcdSnapshotCommand.EXIT_FAILED;

@@ -1,24 +1,25 @@
 package dev.k3sbackup.kubectl;
 
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
-import dev.k3sbackup.snapshot.RetentionPlan;
-import dev.k3sbackup.snapshot.SnapshotName;
-import dev.k3sbackup.storage.StoredSnapshot;
+import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
+import dev.k3sbackup.retention.Copy;
+import dev.k3sbackup.retention.Decision;
+import dev.k3sbackup.retention.Decisions;
+import dev.k3sbackup.retention.Retention;
+import dev.k3sbackup.retention.RetentionPolicy;
+import dev.k3sbackup.retention.SnapshotCopies;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Which EtcdSnapshots {@code prune} deletes, counted as K3s counts: succeeded snapshots whose
  * name starts with {@code <prefix>-}, newest first by the time in the name, local copies per
- * node and S3 copies per folder separately (the engine's {@link RetentionPlan} for each store).
- * A snapshot goes when every copy it has is beyond retention in its store; one with a copy
- * still kept stays, and says so. Retention is at least 1 and only succeeded snapshots count, so
- * the newest succeeded snapshot is kept in every store it is in: it never goes.
+ * node and S3 copies per folder separately (the {@link Retention} engine). A snapshot goes when
+ * every copy it has is beyond retention in its store; one with a copy still kept stays, and says
+ * so. Retention is at least 1 and only succeeded snapshots count, so the newest succeeded
+ * snapshot is kept in every store it is in: it never goes.
  *
  * @param prefix the name prefix counted
  * @param retention how many are kept in each store
@@ -37,60 +38,34 @@ record PrunePlan(String prefix, int retention, List<EtcdSnapshot> delete, List<K
   record Kept(String resource, String name, String reason) {}
 
   /** Plans; refuses a retention below 1 or a bad prefix as the CLI's prune does. */
-  static PrunePlan of(List<EtcdSnapshot> all, String prefix, int retention) {
-    RetentionPlan.of(List.of(), prefix, retention); // the engine's checks of both flags
-    List<SnapshotView> succeeded = new ArrayList<>();
-    Map<SnapshotView, EtcdSnapshot> resourceOf = new IdentityHashMap<>();
-    for (EtcdSnapshot s : all) {
-      SnapshotView v = SnapshotView.of(s);
-      boolean matches = v.name() != null && SnapshotName.parse(v.name())
-          .map(p -> p.hasPrefix(prefix)).orElse(false);
-      if (matches && "Succeeded".equals(v.phase())
-          && s.getMetadata().getDeletionTimestamp() == null) {
-        succeeded.add(v);
-        resourceOf.put(v, s);
-      }
-    }
-    Map<String, List<StoredSnapshot>> stores = new LinkedHashMap<>();
-    Map<SnapshotView, List<StoredSnapshot>> copiesOf = new IdentityHashMap<>();
-    for (SnapshotView v : succeeded) {
-      copiesOf.put(v, v.copies());
-      for (StoredSnapshot copy : copiesOf.get(v)) {
-        stores.computeIfAbsent(storeOf(copy), k -> new ArrayList<>()).add(copy);
-      }
-    }
-    Set<StoredSnapshot> beyond = Collections.newSetFromMap(new IdentityHashMap<>());
-    stores.values().forEach(copies ->
-        beyond.addAll(RetentionPlan.of(copies, prefix, retention).beyondRetention()));
+  static PrunePlan of(List<EtcdSnapshot> all, String prefix, int retention, Instant now) {
+    RetentionPolicy policy = RetentionPolicy.fromFlags(prefix, retention);
+    List<EtcdSnapshot> succeeded = all.stream()
+        .filter(s -> s.getStatus() != null && s.getStatus().phase == SnapshotPhase.Succeeded
+            && s.getMetadata().getDeletionTimestamp() == null)
+        .sorted(Comparator.comparing(SnapshotCopies::takenAt,
+            Comparator.nullsLast(Comparator.naturalOrder()))
+            .thenComparing(s -> s.getMetadata().getName()))
+        .toList();
+    List<Copy<EtcdSnapshot>> copies = new ArrayList<>();
+    succeeded.forEach(s -> copies.addAll(SnapshotCopies.of(s)));
+    Decisions<EtcdSnapshot> decisions = Retention.decide(copies, policy, s -> true, now);
     List<EtcdSnapshot> delete = new ArrayList<>();
     List<Kept> kept = new ArrayList<>();
-    for (SnapshotView v : succeeded.stream().sorted(SnapshotView.OLDEST_FIRST).toList()) {
-      List<StoredSnapshot> copies = copiesOf.get(v);
-      List<StoredSnapshot> stillKept = copies.stream().filter(c -> !beyond.contains(c)).toList();
-      if (stillKept.size() == copies.size()) {
-        continue;
+    for (EtcdSnapshot s : succeeded) {
+      List<Decision<EtcdSnapshot>> mine = decisions.of(s);
+      if (mine.isEmpty() || mine.stream().allMatch(Decision::kept)) {
+        continue; // not counted, or kept everywhere
       }
+      List<Decision<EtcdSnapshot>> stillKept = mine.stream().filter(Decision::kept).toList();
       if (stillKept.isEmpty()) {
-        delete.add(resourceOf.get(v));
+        delete.add(s);
       } else {
-        kept.add(new Kept(v.resource(), v.name(), "its copy " + stillKept.get(0).location()
-            + " is among the " + retention + " newest in " + describeStore(stillKept.get(0))));
+        Copy<EtcdSnapshot> c = stillKept.get(0).copy();
+        kept.add(new Kept(s.getMetadata().getName(), c.name(), "its copy " + c.location()
+            + " is among the " + retention + " newest in " + c.store().describe()));
       }
     }
     return new PrunePlan(prefix, retention, List.copyOf(delete), List.copyOf(kept));
-  }
-
-  /** K3s counts a node's snapshot dir, and an S3 folder, each on its own. */
-  private static String storeOf(StoredSnapshot copy) {
-    if (copy.storage() == StoredSnapshot.Storage.LOCAL) {
-      return "local:" + copy.node();
-    }
-    String location = copy.location();
-    return "s3:" + location.substring(0, location.length() - copy.name().length());
-  }
-
-  private static String describeStore(StoredSnapshot copy) {
-    return copy.storage() == StoredSnapshot.Storage.LOCAL ? "the snapshot dir of " + copy.node()
-        : "its S3 folder";
   }
 }

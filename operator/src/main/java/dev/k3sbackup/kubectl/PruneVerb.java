@@ -1,7 +1,8 @@
 package dev.k3sbackup.kubectl;
 
 import dev.k3sbackup.cli.OutputOption;
-import dev.k3sbackup.snapshot.SnapshotName;
+import dev.k3sbackup.base.SnapshotName;
+import dev.k3sbackup.retention.RetentionPolicy;
 import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -42,9 +43,9 @@ final class PruneVerb extends PluginVerb {
 
   @Override
   int run(BackupApi api) {
-    PrunePlan.of(List.of(), name, retention); // refuse bad flags before any request
+    RetentionPolicy.fromFlags(name, retention); // refuse bad flags before any request
     wait.timeout();
-    PrunePlan plan = PrunePlan.of(api.snapshots(), name, retention);
+    PrunePlan plan = PrunePlan.of(api.snapshots(), name, retention, context().clock().instant());
     PrintWriter out = out();
     boolean table = output.table();
     new SnapshotDeleter(api, table ? out : new PrintWriter(PrintWriter.nullWriter()))

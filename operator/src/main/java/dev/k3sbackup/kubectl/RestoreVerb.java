@@ -5,7 +5,7 @@ import dev.k3sbackup.api.v1alpha1.EtcdRestoreSpec;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.cli.OutputOption;
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.SnapshotException;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

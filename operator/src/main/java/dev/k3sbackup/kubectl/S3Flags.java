@@ -3,8 +3,8 @@ package dev.k3sbackup.kubectl;
 import dev.k3sbackup.api.v1alpha1.KeyReference;
 import dev.k3sbackup.api.v1alpha1.S3Credentials;
 import dev.k3sbackup.api.v1alpha1.S3Storage;
-import dev.k3sbackup.snapshot.GoDuration;
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.SnapshotException;
+import dev.k3sbackup.contract.S3Settings;
 import dev.k3sbackup.storage.S3Config;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,20 +17,20 @@ import picocli.CommandLine.Option;
  */
 final class S3Flags {
 
-  @Option(names = {"--s3", "--etcd-s3"}, description = "Also upload to S3")
+  @Option(names = {S3Settings.S3, "--etcd-s3"}, description = "Also upload to S3")
   boolean s3;
 
-  @Option(names = {"--s3-endpoint", "--etcd-s3-endpoint"}, paramLabel = "HOST[:PORT]",
+  @Option(names = {S3Settings.ENDPOINT, "--etcd-s3-endpoint"}, paramLabel = "HOST[:PORT]",
       description = "S3 endpoint (default: " + S3Config.DEFAULT_ENDPOINT + ")")
   String endpoint;
 
-  @Option(names = {"--s3-endpoint-ca", "--etcd-s3-endpoint-ca"},
+  @Option(names = {S3Settings.ENDPOINT_CA, "--etcd-s3-endpoint-ca"},
       paramLabel = "configmap/NAME[/KEY]|secret/NAME[/KEY]",
       description = "CA bundle for the endpoint, from a ConfigMap or Secret in the namespace "
           + "(key default: ca.crt)")
   String endpointCa;
 
-  @Option(names = {"--s3-skip-ssl-verify", "--etcd-s3-skip-ssl-verify"},
+  @Option(names = {S3Settings.SKIP_SSL_VERIFY, "--etcd-s3-skip-ssl-verify"},
       description = "Do not verify the S3 endpoint's certificate")
   boolean skipSslVerify;
 
@@ -39,25 +39,25 @@ final class S3Flags {
           + "AWS_SECRET_ACCESS_KEY (without it, requests are anonymous)")
   String credentials;
 
-  @Option(names = {"--s3-access-key", "--etcd-s3-access-key", "--s3-secret-key",
+  @Option(names = {S3Settings.ACCESS_KEY, "--etcd-s3-access-key", S3Settings.SECRET_KEY,
       "--etcd-s3-secret-key"}, hidden = true)
   List<String> inlineKeys;
 
-  @Option(names = {"--s3-bucket", "--etcd-s3-bucket"}, description = "S3 bucket (must exist)")
+  @Option(names = {S3Settings.BUCKET, "--etcd-s3-bucket"}, description = "S3 bucket (must exist)")
   String bucket;
 
-  @Option(names = {"--s3-region", "--etcd-s3-region"},
+  @Option(names = {S3Settings.REGION, "--etcd-s3-region"},
       description = "S3 region (default: " + S3Config.DEFAULT_REGION + ")")
   String region;
 
-  @Option(names = {"--s3-folder", "--etcd-s3-folder"}, description = "Folder inside the bucket")
+  @Option(names = {S3Settings.FOLDER, "--etcd-s3-folder"}, description = "Folder inside the bucket")
   String folder;
 
-  @Option(names = {"--s3-insecure", "--etcd-s3-insecure"},
+  @Option(names = {S3Settings.INSECURE, "--etcd-s3-insecure"},
       description = "Use plain http to reach S3")
   boolean insecure;
 
-  @Option(names = {"--s3-timeout", "--etcd-s3-timeout"}, paramLabel = "DURATION",
+  @Option(names = {S3Settings.TIMEOUT, "--etcd-s3-timeout"}, paramLabel = "DURATION",
       description = "S3 request timeout, e.g. 30s, 5m (default: 5m)")
   String timeout;
 
@@ -77,12 +77,6 @@ final class S3Flags {
       }
       return null;
     }
-    // the engine's own checks, with the flag names
-    new S3Config(endpoint, null, false, null, null, bucket, region, folder, false, null);
-    if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
-      throw SnapshotException.badInput("--s3-bucket '" + bucket + "' is not a bucket name: 3 "
-          + "to 63 lowercase letters, digits, '.' and '-'");
-    }
     S3Storage storage = new S3Storage();
     storage.endpoint = endpoint;
     storage.bucket = bucket;
@@ -90,16 +84,18 @@ final class S3Flags {
     storage.folder = folder;
     storage.skipSSLVerify = skipSslVerify ? true : null;
     storage.insecure = insecure ? true : null;
-    if (timeout != null) {
-      GoDuration.parse("--s3-timeout", timeout);
-      storage.timeout = timeout;
-    }
+    storage.timeout = timeout;
     if (credentials != null) {
       storage.credentials = new S3Credentials();
       storage.credentials.secretName = credentials;
     }
     if (endpointCa != null) {
       storage.endpointCA = caReference(endpointCa);
+    }
+    S3Settings.toConfig(storage, null, null, null); // the engine's own checks, with the flags
+    if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+      throw SnapshotException.badInput("--s3-bucket '" + bucket + "' is not a bucket name: 3 "
+          + "to 63 lowercase letters, digits, '.' and '-'");
     }
     return storage;
   }

@@ -5,11 +5,9 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
 import dev.k3sbackup.cli.TerminalProgress;
-import dev.k3sbackup.snapshot.SnapshotName;
-import dev.k3sbackup.storage.StoredSnapshot;
+import dev.k3sbackup.retention.Copy;
+import dev.k3sbackup.retention.SnapshotCopies;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
@@ -44,14 +42,7 @@ record SnapshotView(String resource, String name, String phase, String node, Str
 
   static SnapshotView of(EtcdSnapshot s) {
     EtcdSnapshotStatus st = s.getStatus() == null ? new EtcdSnapshotStatus() : s.getStatus();
-    Instant created = st.snapshotName == null ? null
-        : SnapshotName.parse(st.snapshotName).map(SnapshotName.Parsed::createdAt).orElse(null);
-    if (created == null) {
-      created = instant(st.startTime);
-    }
-    if (created == null) {
-      created = instant(s.getMetadata().getCreationTimestamp());
-    }
+    Instant created = SnapshotCopies.takenAt(s);
     return new SnapshotView(s.getMetadata().getName(), st.snapshotName,
         st.phaseOrPending().name(), st.node, st.localPath,
         st.s3 == null ? null : st.s3.location, st.size, st.sha256, st.etcdRevision, created,
@@ -66,34 +57,24 @@ record SnapshotView(String resource, String name, String phase, String node, Str
     return localPath == null ? null : "file://" + localPath;
   }
 
-  /** Its stored copies, as the engine describes what it finds in a store. */
+  /** Its stored copies: the file on its node, the S3 object. */
   @JsonIgnore
-  List<StoredSnapshot> copies() {
-    List<StoredSnapshot> copies = new ArrayList<>();
-    long bytes = size == null ? 0 : size;
-    boolean zip = Boolean.TRUE.equals(compressed);
-    if (localPath != null) {
-      copies.add(new StoredSnapshot(name, StoredSnapshot.Storage.LOCAL, fileLocation(), bytes,
-          createdAt, node, zip, null));
-    }
-    if (s3Location != null) {
-      copies.add(new StoredSnapshot(name, StoredSnapshot.Storage.S3, s3Location, bytes,
-          createdAt, node, zip, null));
-    }
-    return copies;
+  List<Copy<SnapshotView>> copies() {
+    return SnapshotCopies.of(this, name, node, localPath, s3Location, createdAt);
   }
 
   /** The {@code ls} rows: one per stored copy, as K3s lists them, or one saying where it is. */
   @JsonIgnore
   List<List<String>> rows() {
     String created = createdAt == null ? "-" : createdAt.toString();
-    List<StoredSnapshot> copies = copies();
+    List<Copy<SnapshotView>> copies = copies();
     if (copies.isEmpty()) {
       return List.of(List.of(name == null ? "-" : name, "-", "-", created, phaseWithProgress(),
           resource));
     }
-    return copies.stream().map(c -> List.of(c.name(), c.location(), Long.toString(c.size()),
-        created, phaseWithProgress(), resource)).toList();
+    String bytes = Long.toString(size == null ? 0 : size);
+    return copies.stream().map(c -> List.of(c.name(), c.location(), bytes, created,
+        phaseWithProgress(), resource)).toList();
   }
 
   /** {@code Running 40%} while the agent reports progress. */
@@ -119,13 +100,5 @@ record SnapshotView(String resource, String name, String phase, String node, Str
   @JsonIgnore
   boolean terminal() {
     return "Succeeded".equals(phase) || "Failed".equals(phase);
-  }
-
-  private static Instant instant(String rfc3339) {
-    try {
-      return rfc3339 == null ? null : Instant.parse(rfc3339);
-    } catch (DateTimeParseException e) {
-      return null;
-    }
   }
 }

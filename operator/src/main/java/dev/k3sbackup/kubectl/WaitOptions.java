@@ -1,6 +1,6 @@
 package dev.k3sbackup.kubectl;
 
-import dev.k3sbackup.snapshot.GoDuration;
+import dev.k3sbackup.base.GoDuration;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 

@@ -1,6 +1,6 @@
 package dev.k3sbackup.kubectl;
 
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.SnapshotException;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -58,9 +58,9 @@ final class Waiter {
       }
       err.flush();
       if (System.nanoTime() > deadline) {
-        throw new SnapshotException(SnapshotException.Kind.FAILED, stillWaiting.apply(last)
+        throw SnapshotException.failed(stillWaiting.apply(last)
             + " after waiting " + timeout.toString().substring(2).toLowerCase()
-            + " (--timeout); the operator goes on without us");
+            + " (--timeout); the operator goes on without us", null);
       }
       try {
         Thread.sleep(pollEvery.toMillis());

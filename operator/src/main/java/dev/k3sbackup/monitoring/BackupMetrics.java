@@ -1,12 +1,12 @@
 package dev.k3sbackup.monitoring;
 
+import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
-import dev.k3sbackup.reconciler.CronSchedule;
-import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
+import dev.k3sbackup.validation.CronSchedule;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
@@ -137,7 +137,7 @@ public final class BackupMetrics {
   private static String scheduleOf(EtcdSnapshot s) {
     Map<String, String> labels = s.getMetadata().getLabels();
     return labels == null ? "" : labels.getOrDefault(
-        EtcdSnapshotScheduleReconciler.LABEL_SCHEDULE, "");
+        Labels.SCHEDULE, "");
   }
 
   /** Recomputes every gauge from the resources as they are now. */

@@ -1,14 +1,16 @@
 package dev.k3sbackup.operator;
 
+import dev.k3sbackup.nodescan.NodeScans;
 import dev.k3sbackup.monitoring.BackupMetrics;
 import dev.k3sbackup.monitoring.BackupResourceWatch;
 import dev.k3sbackup.monitoring.MetricsServer;
 import dev.k3sbackup.reconciler.EtcdRestoreReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
-import dev.k3sbackup.reconciler.OperatorSettings;
-import dev.k3sbackup.snapshot.GoDuration;
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.cluster.Collaborators;
+import dev.k3sbackup.cluster.OperatorSettings;
+import dev.k3sbackup.base.GoDuration;
+import dev.k3sbackup.base.SnapshotException;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
@@ -125,7 +127,8 @@ public final class OperatorMain {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     BackupMetrics metrics = new BackupMetrics(registry);
-    AdoptionScans adoption = new AdoptionScans(client, settings);
+    Collaborators with = Collaborators.of(client, settings);
+    NodeScans adoption = new NodeScans(with);
     LeaderCallbacks leadership = new LeaderCallbacks(() -> {
       LOG.info("leading: reconciling and scanning for snapshots to adopt");
       metrics.leader(true);
@@ -149,12 +152,10 @@ public final class OperatorMain {
           new LeaderElectionConfiguration(l.lease(), l.namespace(), l.leaseDuration(),
               l.renewDeadline(), l.retryPeriod(), l.identity(), leadership, l.exitOnLoss())));
     });
-    operator.register(new EtcdSnapshotReconciler(client, settings),
+    operator.register(new EtcdSnapshotReconciler(with), c -> configure(c, namespaces, settings));
+    operator.register(new EtcdSnapshotScheduleReconciler(with),
         c -> configure(c, namespaces, settings));
-    operator.register(new EtcdSnapshotScheduleReconciler(client, settings),
-        c -> configure(c, namespaces, settings));
-    operator.register(new EtcdRestoreReconciler(client, settings),
-        c -> configure(c, namespaces, settings));
+    operator.register(new EtcdRestoreReconciler(with), c -> configure(c, namespaces, settings));
     RuntimeInfo runtime = operator.getRuntimeInfo();
 
     AtomicReference<BackupResourceWatch> watch = new AtomicReference<>();

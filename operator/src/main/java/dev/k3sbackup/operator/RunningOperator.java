@@ -1,5 +1,6 @@
 package dev.k3sbackup.operator;
 
+import dev.k3sbackup.nodescan.NodeScans;
 import dev.k3sbackup.monitoring.BackupMetrics;
 import dev.k3sbackup.monitoring.BackupResourceWatch;
 import dev.k3sbackup.monitoring.MetricsServer;
@@ -14,7 +15,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 public final class RunningOperator implements AutoCloseable {
 
   private final Operator operator;
-  private final AdoptionScans adoption;
+  private final NodeScans adoption;
   private final BackupResourceWatch watch;
   private final MetricsServer http;
   private final BackupMetrics metrics;
@@ -22,7 +23,7 @@ public final class RunningOperator implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicBoolean closed =
       new java.util.concurrent.atomic.AtomicBoolean();
 
-  RunningOperator(Operator operator, AdoptionScans adoption, BackupResourceWatch watch,
+  RunningOperator(Operator operator, NodeScans adoption, BackupResourceWatch watch,
       MetricsServer http, BackupMetrics metrics, PrometheusMeterRegistry registry) {
     this.operator = operator;
     this.adoption = adoption;

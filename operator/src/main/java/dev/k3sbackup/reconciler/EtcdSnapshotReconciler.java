@@ -1,15 +1,30 @@
 package dev.k3sbackup.reconciler;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.k3sbackup.agent.AgentJobs;
+import dev.k3sbackup.cluster.EtcdNodes;
+import dev.k3sbackup.cluster.S3Access;
+import dev.k3sbackup.cluster.OperatorSettings;
+import dev.k3sbackup.status.Conditions;
+import dev.k3sbackup.status.StatusWriter;
+import dev.k3sbackup.validation.SnapshotSpecCheck;
+import dev.k3sbackup.validation.SpecProblem;
+import dev.k3sbackup.jobs.JobState;
+import dev.k3sbackup.api.Labels;
+import dev.k3sbackup.api.Annotations;
+import dev.k3sbackup.contract.AgentResult;
+import dev.k3sbackup.contract.AgentResult.ResultType;
+import dev.k3sbackup.contract.SnapshotRecord;
+import dev.k3sbackup.jobs.AgentJobs;
+import dev.k3sbackup.jobs.NodeJobs;
+import dev.k3sbackup.cluster.Collaborators;
+import dev.k3sbackup.status.Events;
+import dev.k3sbackup.status.SnapshotStatuses;
+import dev.k3sbackup.base.FailureKind;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
-import dev.k3sbackup.api.v1alpha1.S3Location;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.storage.S3SnapshotStore;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -47,23 +62,32 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   public static final String FINALIZER = "k3sbackup.dev/snapshot-files";
   private static final Logger LOG = LoggerFactory.getLogger(EtcdSnapshotReconciler.class);
   private static final Duration RECHECK = Duration.ofSeconds(30);
+  private static final ResultType<SnapshotRecord> SAVED = ResultType.of(SnapshotRecord.class);
+  /** A delete's result is read for its outcome only. */
+  private static final ResultType<Object> DELETED = ResultType.of(Object.class);
 
   private final KubernetesClient client;
   private final OperatorSettings settings;
-  private final AgentJobs jobs;
-  private final EventRecorder events;
+  private final NodeJobs jobs;
+  private final AgentJobs agentJobs;
+  private final Events events;
   private final EtcdNodes nodes;
   private final SnapshotSpecCheck specCheck;
   private final S3Access s3;
 
   public EtcdSnapshotReconciler(KubernetesClient client, OperatorSettings settings) {
-    this.client = client;
-    this.settings = settings;
-    this.jobs = new AgentJobs(settings.agentImage());
-    this.events = new EventRecorder(client, settings.clock());
-    this.nodes = new EtcdNodes(client);
+    this(Collaborators.of(client, settings));
+  }
+
+  public EtcdSnapshotReconciler(Collaborators with) {
+    this.client = with.client();
+    this.settings = with.settings();
+    this.jobs = with.jobs();
+    this.agentJobs = with.agentJobs();
+    this.events = with.events();
+    this.nodes = with.nodes();
     this.specCheck = new SnapshotSpecCheck(client);
-    this.s3 = new S3Access(client);
+    this.s3 = with.s3();
   }
 
   @Override
@@ -71,7 +95,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
       EventSourceContext<EtcdSnapshot> context) {
     var config = InformerEventSourceConfiguration.from(Job.class, EtcdSnapshot.class)
         .withName("agent-jobs")
-        .withLabelSelector(AgentJobs.LABEL_MANAGED + "=" + AgentJobs.MANAGED_BY)
+        .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGED_BY_US)
         .build();
     return List.of(new InformerEventSource<>(config, context));
   }
@@ -101,7 +125,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   /** Made by the adopter for a file found on a node: nothing to take. */
   private static boolean adopted(EtcdSnapshot s) {
     return s.getMetadata().getLabels() != null
-        && "true".equals(s.getMetadata().getLabels().get(SnapshotAdopter.LABEL_ADOPTED));
+        && "true".equals(s.getMetadata().getLabels().get(Labels.ADOPTED));
   }
 
   /** Pending: check, choose the node, name the Job in status, create it. */
@@ -136,15 +160,9 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     EtcdSnapshotStatus status = snapshot.getStatus();
     boolean report = client.serviceAccounts().inNamespace(snapshot.getMetadata().getNamespace())
         .withName(AgentJobs.AGENT_SERVICE_ACCOUNT).get() != null;
-    Job job = jobs.save(snapshot, status.jobName, status.node, report);
+    Job job = agentJobs.save(snapshot, status.jobName, status.node, report);
     job.addOwnerReference(snapshot);
-    try {
-      client.resource(job).create();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-    }
+    jobs.create(job);
     status.phase = SnapshotPhase.Running;
     status.message = "attempt " + status.attempts + " running on node " + status.node + " (Job "
         + status.jobName + ")";
@@ -161,20 +179,20 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   private UpdateControl<EtcdSnapshot> follow(EtcdSnapshot snapshot) {
     EtcdSnapshotStatus status = snapshot.getStatus();
     Instant now = settings.clock().instant();
-    Job job = client.batch().v1().jobs().inNamespace(snapshot.getMetadata().getNamespace())
-        .withName(status.jobName).get();
+    Job job = jobs.get(snapshot.getMetadata().getNamespace(), status.jobName).orElse(null);
     if (job == null) {
       return launch(snapshot, now); // named but never created (or removed): create it now
     }
     if (!JobState.finished(job)) {
       return UpdateControl.<EtcdSnapshot>noUpdate().rescheduleAfter(recheck());
     }
-    AgentJobs.Outcome outcome = outcomeOf(job).orElse(new AgentJobs.Outcome(-1, false, "FAILED",
-        "the Job " + job.getMetadata().getName() + " finished without a Pod result", null));
-    if (outcome.ok() || "UPLOAD_FAILED".equals(outcome.kind())) {
+    AgentResult<SnapshotRecord> outcome = outcomeOf(job, SAVED).orElse(AgentResult.failure(
+        FailureKind.FAILED, "the Job " + job.getMetadata().getName()
+            + " finished without a Pod result", null));
+    if (outcome.ok() || outcome.kind() == FailureKind.UPLOAD_FAILED) {
       return succeeded(snapshot, outcome, now);
     }
-    boolean retryable = !"BAD_INPUT".equals(outcome.kind());
+    boolean retryable = !outcome.refused();
     if (!retryable || status.attempts >= settings.maxAttempts()) {
       return failed(snapshot, outcome, now, retryable);
     }
@@ -198,31 +216,13 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     return launch(snapshot, now);
   }
 
-  private UpdateControl<EtcdSnapshot> succeeded(EtcdSnapshot snapshot, AgentJobs.Outcome outcome,
-      Instant now) {
+  private UpdateControl<EtcdSnapshot> succeeded(EtcdSnapshot snapshot,
+      AgentResult<SnapshotRecord> outcome, Instant now) {
     EtcdSnapshotStatus status = snapshot.getStatus();
-    JsonNode r = outcome.result();
     Long generation = snapshot.getMetadata().getGeneration();
-    if (r != null) {
-      status.snapshotName = text(r, "name");
-      // The path on the host: the agent sees the same path through its hostPath mount.
-      status.localPath = snapshot.getSpec().localOrDefault().dirOrDefault() + "/"
-          + status.snapshotName;
-      status.size = r.path("size").asLong();
-      status.sha256 = text(r, "sha256");
-      status.etcdRevision = r.has("etcdRevision") ? r.get("etcdRevision").asLong() : null;
-      status.etcdMemberId = text(r, "etcdMemberId");
-      status.tokenHash = text(r, "tokenHash");
-      status.compressed = r.path("compressed").asBoolean();
-      JsonNode s3 = r.get("s3");
-      if (s3 != null && s3.isObject()) {
-        status.s3 = new S3Location();
-        status.s3.location = text(s3, "location");
-        status.s3.bucket = text(s3, "bucket");
-        status.s3.key = text(s3, "key");
-        status.s3.endpoint = text(s3, "endpoint");
-      }
-    }
+    outcome.value().ifPresent(record -> SnapshotStatuses.fill(status, record,
+        snapshot.getSpec().localOrDefault().layout().snapshotDir().resolve(record.name())
+            .toString()));
     status.phase = SnapshotPhase.Succeeded;
     status.completionTime = now.toString();
     status.message = "saved " + status.snapshotName + " on node " + status.node + " ("
@@ -245,7 +245,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     return UpdateControl.patchStatus(snapshot);
   }
 
-  private UpdateControl<EtcdSnapshot> failed(EtcdSnapshot snapshot, AgentJobs.Outcome outcome,
+  private UpdateControl<EtcdSnapshot> failed(EtcdSnapshot snapshot, AgentResult<?> outcome,
       Instant now, boolean retried) {
     EtcdSnapshotStatus status = snapshot.getStatus();
     status.phase = SnapshotPhase.Failed;
@@ -293,27 +293,21 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   private SpecProblem noNode(EtcdSnapshot snapshot) {
     String wanted = snapshot.getSpec().node;
     if (wanted == null || wanted.isBlank()) {
-      return new SpecProblem("NoEtcdNode", "no Ready node is labelled " + EtcdNodes.LABEL
+      return new SpecProblem("NoEtcdNode", "no Ready node is labelled " + Labels.ETCD_NODE_ROLE
           + "=true: this operator needs K3s with embedded etcd (--cluster-init)");
     }
     return new SpecProblem("NodeNotReady", "spec.node: node '" + wanted + "' is not a Ready "
-        + "etcd server node (label " + EtcdNodes.LABEL + "=true); waiting for it, or create "
+        + "etcd server node (label " + Labels.ETCD_NODE_ROLE + "=true); waiting for it, or create "
         + "the EtcdSnapshot with another node");
   }
 
-  private Optional<AgentJobs.Outcome> outcomeOf(Job job) {
-    return AgentJobs.outcomeOf(client, job.getMetadata().getNamespace(),
-        job.getMetadata().getName());
+  private <T> Optional<AgentResult<T>> outcomeOf(Job job, ResultType<T> type) {
+    return jobs.result(job, type);
   }
 
   /** Deterministic per attempt, so a restarted operator finds the Job it created. */
   static String jobName(EtcdSnapshot snapshot, int attempt) {
     return AgentJobs.jobName(snapshot.getMetadata().getName(), "-save-" + attempt);
-  }
-
-  private static String text(JsonNode n, String field) {
-    JsonNode v = n.get(field);
-    return v == null || v.isNull() ? null : v.asText();
   }
 
   /**
@@ -329,7 +323,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     boolean overdue = deleted != null && now.isAfter(Instant.parse(deleted)
         .plus(settings.cleanupTimeout()));
     boolean gone = snapshot.getMetadata().getAnnotations() != null
-        && snapshot.getMetadata().getAnnotations().containsKey(SnapshotAdopter.ANNOTATION_GONE);
+        && snapshot.getMetadata().getAnnotations().containsKey(Annotations.FILE_GONE);
     if (status == null || status.snapshotName == null || gone) {
       return DeleteControl.defaultDelete(); // nothing (left) to delete
     }
@@ -365,12 +359,11 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
       return Optional.empty();
     }
     String jobName = AgentJobs.jobName(snapshot.getMetadata().getName(), "-delete");
-    var jobsApi = client.batch().v1().jobs().inNamespace(snapshot.getMetadata().getNamespace());
-    Job job = jobsApi.withName(jobName).get();
+    Job job = jobs.get(snapshot.getMetadata().getNamespace(), jobName).orElse(null);
     if (job == null) {
-      Job delete = jobs.deleteLocal(snapshot, jobName, status.node, status.snapshotName);
+      Job delete = agentJobs.deleteLocal(snapshot, jobName, status.node, status.snapshotName);
       delete.addOwnerReference(snapshot);
-      jobsApi.resource(delete).create();
+      jobs.create(delete);
       return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(settings.pollEvery(Duration.ofSeconds(5))));
     }
     if (!JobState.finished(job)) {
@@ -381,10 +374,10 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
       }
       return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(settings.pollEvery(Duration.ofSeconds(5))));
     }
-    Optional<AgentJobs.Outcome> outcome = outcomeOf(job);
+    Optional<AgentResult<Object>> outcome = outcomeOf(job, DELETED);
     if (outcome.isEmpty() || !outcome.get().ok()) {
       events.warning(snapshot, "DeleteFailed", "deleting " + status.localPath + " on node "
-          + status.node + " failed: " + outcome.map(AgentJobs.Outcome::message).orElse("no result")
+          + status.node + " failed: " + outcome.map(AgentResult::message).orElse("no result")
           + "; delete it by hand");
     } else {
       events.normal(snapshot, "SnapshotDeleted", "deleted " + status.localPath + " on node "

@@ -1,5 +1,15 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.cluster.Collaborators;
+import dev.k3sbackup.cluster.EtcdNodes;
+import dev.k3sbackup.status.Events;
+import dev.k3sbackup.cluster.OperatorSettings;
+import dev.k3sbackup.status.Conditions;
+import dev.k3sbackup.validation.SnapshotSpecCheck;
+import dev.k3sbackup.validation.SpecProblem;
+import dev.k3sbackup.validation.CronSchedule;
+import dev.k3sbackup.api.Labels;
+import dev.k3sbackup.api.Annotations;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotScheduleSpec;
@@ -8,7 +18,7 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
 import dev.k3sbackup.api.v1alpha1.MissedRunPolicy;
 import dev.k3sbackup.api.v1alpha1.NodeSelection;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
-import dev.k3sbackup.snapshot.SnapshotName;
+import dev.k3sbackup.base.SnapshotName;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -44,9 +54,6 @@ import org.slf4j.MDC;
 @ControllerConfiguration(name = "etcdsnapshotschedule")
 public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSchedule> {
 
-  public static final String LABEL_SCHEDULE = "k3sbackup.dev/schedule";
-  public static final String LABEL_SCHEDULED_MINUTE = "k3sbackup.dev/scheduled-minute";
-  public static final String ANNOTATION_SCHEDULED_TIME = "k3sbackup.dev/scheduled-time";
   /** K3s's prefix for scheduled snapshots, used when the template names none. */
   static final String SCHEDULED_PREFIX = SnapshotName.SCHEDULED_PREFIX;
   private static final Logger LOG = LoggerFactory.getLogger(EtcdSnapshotScheduleReconciler.class);
@@ -56,18 +63,22 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
 
   private final KubernetesClient client;
   private final OperatorSettings settings;
-  private final EventRecorder events;
+  private final Events events;
   private final EtcdNodes nodes;
   private final SnapshotSpecCheck specCheck;
   private final SchedulePruner pruner;
 
   public EtcdSnapshotScheduleReconciler(KubernetesClient client, OperatorSettings settings) {
-    this.client = client;
-    this.settings = settings;
-    this.events = new EventRecorder(client, settings.clock());
-    this.nodes = new EtcdNodes(client);
+    this(Collaborators.of(client, settings));
+  }
+
+  public EtcdSnapshotScheduleReconciler(Collaborators with) {
+    this.client = with.client();
+    this.settings = with.settings();
+    this.events = with.events();
+    this.nodes = with.nodes();
     this.specCheck = new SnapshotSpecCheck(client);
-    this.pruner = new SchedulePruner(client, new S3Access(client), events);
+    this.pruner = new SchedulePruner(client, with.s3(), events, with.clock());
   }
 
   @Override
@@ -76,8 +87,8 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     var config = InformerEventSourceConfiguration.from(EtcdSnapshot.class,
             EtcdSnapshotSchedule.class)
         .withName("schedule-children")
-        .withLabelSelector(LABEL_SCHEDULE)
-        .withSecondaryToPrimaryMapper(Mappers.fromLabel(LABEL_SCHEDULE, "k3sbackup.dev/none",
+        .withLabelSelector(Labels.SCHEDULE)
+        .withSecondaryToPrimaryMapper(Mappers.fromLabel(Labels.SCHEDULE, "k3sbackup.dev/none",
             EtcdSnapshotSchedule.class))
         .build();
     return List.of(new InformerEventSource<>(config, context));
@@ -171,7 +182,7 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     List<String> ready = nodes.ready();
     if (ready.isEmpty()) {
       return Optional.of(new SpecProblem("NoEtcdNode", "no Ready node is labelled "
-          + EtcdNodes.LABEL + "=true: the run at " + due + " waits for one"));
+          + Labels.ETCD_NODE_ROLE + "=true: the run at " + due + " waits for one"));
     }
     long minute = due.getEpochSecond() / 60;
     List<String> targets = schedule.getSpec().nodeSelectionOrDefault() == NodeSelection.Every
@@ -199,9 +210,9 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     EtcdSnapshot child = new EtcdSnapshot();
     child.getMetadata().setName(name);
     child.getMetadata().setNamespace(schedule.getMetadata().getNamespace());
-    child.getMetadata().setLabels(Map.of(LABEL_SCHEDULE, schedule.getMetadata().getName(),
-        LABEL_SCHEDULED_MINUTE, Long.toString(minute)));
-    child.getMetadata().setAnnotations(Map.of(ANNOTATION_SCHEDULED_TIME, due.toString()));
+    child.getMetadata().setLabels(Map.of(Labels.SCHEDULE, schedule.getMetadata().getName(),
+        Labels.SCHEDULED_MINUTE, Long.toString(minute)));
+    child.getMetadata().setAnnotations(Map.of(Annotations.SCHEDULED_TIME, due.toString()));
     child.addOwnerReference(schedule);
     child.setSpec(spec);
     try {
@@ -234,7 +245,7 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
       last = max(last, Instant.parse(schedule.getStatus().lastScheduleTime));
     }
     for (EtcdSnapshot child : children) {
-      String minute = child.getMetadata().getLabels().get(LABEL_SCHEDULED_MINUTE);
+      String minute = child.getMetadata().getLabels().get(Labels.SCHEDULED_MINUTE);
       if (minute != null) {
         last = max(last, Instant.ofEpochSecond(Long.parseLong(minute) * 60));
       }
@@ -281,7 +292,7 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     Set<String> seen = new HashSet<>();
     List<EtcdSnapshot> children = new ArrayList<>();
     for (EtcdSnapshot s : context.getSecondaryResources(EtcdSnapshot.class)) {
-      if (schedule.getMetadata().getName().equals(s.getMetadata().getLabels().get(LABEL_SCHEDULE))
+      if (schedule.getMetadata().getName().equals(s.getMetadata().getLabels().get(Labels.SCHEDULE))
           && seen.add(s.getMetadata().getName())) {
         children.add(s);
       }

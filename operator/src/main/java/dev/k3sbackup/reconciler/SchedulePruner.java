@@ -1,84 +1,95 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
+import dev.k3sbackup.cluster.S3Access;
+import dev.k3sbackup.retention.Copy;
+import dev.k3sbackup.retention.Decisions;
+import dev.k3sbackup.retention.Retention;
+import dev.k3sbackup.retention.RetentionPolicy;
+import dev.k3sbackup.retention.SnapshotCopies;
+import dev.k3sbackup.retention.Store;
+import dev.k3sbackup.status.Conditions;
+import dev.k3sbackup.status.Events;
+import dev.k3sbackup.status.StatusWriter;
 import dev.k3sbackup.storage.S3SnapshotStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Clock;
 import java.time.Instant;
-import java.util.Comparator;
-import java.util.HashSet;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A schedule's retention, counted as K3s counts it: local copies per node dir, S3 copies in the
- * folder, separately, newest first by scheduled time. A snapshot beyond retention in every store
- * it is in is deleted (its finalizer removes the file and the object); one beyond only in S3
- * loses just its S3 object. The newest successful snapshot is never touched. Failed runs are
- * kept up to the same count, for their messages.
+ * A schedule's retention, decided by the {@link Retention} engine as K3s counts it: local copies
+ * per node dir, S3 copies per folder, separately, newest first by the time in their name. A
+ * snapshot beyond retention in every store it is in is deleted (its finalizer removes the file
+ * and the object); one beyond only in S3 loses just its S3 object. The newest successful
+ * snapshot is never touched. Failed runs are kept up to the same count, for their messages.
  */
 final class SchedulePruner {
 
   private static final Logger LOG = LoggerFactory.getLogger(SchedulePruner.class);
+  /** Failed runs have no copies: they are counted as one store of their own. */
+  private static final Store FAILED_RUNS = Store.local("failed runs");
 
   private final KubernetesClient client;
   private final S3Access s3;
-  private final EventRecorder events;
+  private final Events events;
+  private final Clock clock;
 
-  SchedulePruner(KubernetesClient client, S3Access s3, EventRecorder events) {
+  SchedulePruner(KubernetesClient client, S3Access s3, Events events, Clock clock) {
     this.client = client;
     this.s3 = s3;
     this.events = events;
+    this.clock = clock;
   }
 
+  /** The run's scheduled time in epoch minutes, from its label (0 when it has none). */
   static long scheduledMinute(EtcdSnapshot s) {
-    String m = s.getMetadata().getLabels().get(
-        EtcdSnapshotScheduleReconciler.LABEL_SCHEDULED_MINUTE);
+    String m = s.getMetadata().getLabels().get(Labels.SCHEDULED_MINUTE);
     return m == null ? 0 : Long.parseLong(m);
   }
 
-  private static final Comparator<EtcdSnapshot> NEWEST_FIRST =
-      Comparator.comparingLong(SchedulePruner::scheduledMinute).reversed()
-          .thenComparing(s -> s.getMetadata().getName());
-
   void prune(EtcdSnapshotSchedule schedule, List<EtcdSnapshot> children, int retention) {
+    RetentionPolicy policy = RetentionPolicy.keepNewest(retention);
+    Instant now = clock.instant();
     List<EtcdSnapshot> live = children.stream()
-        .filter(c -> c.getMetadata().getDeletionTimestamp() == null).sorted(NEWEST_FIRST).toList();
+        .filter(c -> c.getMetadata().getDeletionTimestamp() == null).toList();
+    List<Copy<EtcdSnapshot>> copies = new ArrayList<>();
     List<EtcdSnapshot> succeeded = live.stream().filter(c -> phase(c) == SnapshotPhase.Succeeded)
         .toList();
-    Set<EtcdSnapshot> beyondLocal = new HashSet<>();
-    Map<String, List<EtcdSnapshot>> byNode = succeeded.stream()
-        .filter(c -> c.getStatus().localPath != null)
-        .collect(Collectors.groupingBy(c -> String.valueOf(c.getStatus().node)));
-    byNode.values().forEach(l -> beyondLocal.addAll(beyond(l, retention)));
-    Set<EtcdSnapshot> beyondS3 = new HashSet<>(beyond(succeeded.stream()
-        .filter(c -> c.getStatus().s3 != null).toList(), retention));
-    for (EtcdSnapshot child : succeeded.isEmpty() ? List.<EtcdSnapshot>of()
-        : succeeded.subList(1, succeeded.size())) { // the newest success stays, always
-      boolean hasLocal = child.getStatus().localPath != null;
-      boolean hasS3 = child.getStatus().s3 != null;
-      boolean localGoes = !hasLocal || beyondLocal.contains(child);
-      boolean s3Goes = !hasS3 || beyondS3.contains(child);
-      if (localGoes && s3Goes) {
+    succeeded.forEach(c -> copies.addAll(SnapshotCopies.of(c)));
+    Decisions<EtcdSnapshot> decisions = Retention.decide(copies, policy, c -> true, now);
+    EtcdSnapshot newest = succeeded.stream().max(java.util.Comparator.comparing(
+        SchedulePruner::takenAt).thenComparing(c -> c.getMetadata().getName(),
+            java.util.Comparator.reverseOrder())).orElse(null);
+    for (EtcdSnapshot child : succeeded) {
+      if (child == newest) {
+        continue; // the newest success stays, always
+      }
+      if (decisions.allDeleted(child)) {
         delete(schedule, child, "beyond retention " + retention);
-      } else if (hasS3 && beyondS3.contains(child)) {
-        dropS3Copy(schedule, child, retention);
+      } else if (decisions.deleted(child, Store.Kind.S3)) {
+        dropS3Copy(schedule, child, retention, now);
       }
     }
-    List<EtcdSnapshot> failed = live.stream().filter(c -> phase(c) == SnapshotPhase.Failed)
+    List<Copy<EtcdSnapshot>> failed = live.stream().filter(c -> phase(c) == SnapshotPhase.Failed)
+        .map(c -> new Copy<>(c, FAILED_RUNS, c.getMetadata().getName(), takenAt(c), null))
         .toList();
-    beyond(failed, retention).forEach(c -> delete(schedule, c, "failed, beyond the "
-        + retention + " newest failed runs kept"));
+    Retention.decide(failed, policy, c -> false, now).deleted().forEach(c -> delete(schedule,
+        c.snapshot(), "failed, beyond the " + retention + " newest failed runs kept"));
   }
 
-  private static List<EtcdSnapshot> beyond(List<EtcdSnapshot> newestFirst, int keep) {
-    return newestFirst.size() <= keep ? List.of() : newestFirst.subList(keep, newestFirst.size());
+  /** The time in a snapshot's name; a run without one (failed) by its scheduled time. */
+  private static Instant takenAt(EtcdSnapshot s) {
+    Instant taken = s.getStatus() == null || s.getStatus().snapshotName == null ? null
+        : SnapshotCopies.takenAt(s);
+    return taken != null ? taken : Instant.ofEpochSecond(scheduledMinute(s) * 60);
   }
 
   private static SnapshotPhase phase(EtcdSnapshot s) {
@@ -99,7 +110,8 @@ final class SchedulePruner {
     }
   }
 
-  private void dropS3Copy(EtcdSnapshotSchedule schedule, EtcdSnapshot child, int retention) {
+  private void dropS3Copy(EtcdSnapshotSchedule schedule, EtcdSnapshot child, int retention,
+      Instant now) {
     var status = child.getStatus();
     try (S3SnapshotStore store = s3.open(child.getSpec().s3,
         child.getMetadata().getNamespace())) {
@@ -113,7 +125,7 @@ final class SchedulePruner {
     status.s3 = null;
     Conditions.set(status.conditions, Conditions.UPLOADED, false, "PrunedByRetention",
         location + " deleted: beyond the " + retention + " newest in S3; the local copy stays",
-        child.getMetadata().getGeneration(), Instant.now());
+        child.getMetadata().getGeneration(), now);
     StatusWriter.patchNow(client, child);
     events.normal(schedule, "SnapshotPruned", "deleted " + location + " (beyond retention "
         + retention + " in S3; the local copy of " + child.getMetadata().getName() + " stays)");

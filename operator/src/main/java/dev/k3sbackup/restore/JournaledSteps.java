@@ -1,8 +1,8 @@
 package dev.k3sbackup.restore;
 
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
+import dev.k3sbackup.api.v1alpha1.StepState;
+import dev.k3sbackup.contract.RestoreRole;
+import dev.k3sbackup.contract.RestoreStep;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,31 +21,27 @@ final class JournaledSteps {
     this.journal = journal;
   }
 
-  void run(String name, Supplier<String> action) {
-    if (journal.done(name)) {
-      LOG.info("restore step {} was done before, skipping it", name);
+  void run(RestoreStep step, Supplier<String> action) {
+    if (journal.done(step)) {
+      LOG.info("restore step {} was done before, skipping it", step);
       return;
     }
-    journal.began(name, "");
+    journal.began(step, "");
     try {
       String message = action.get();
-      journal.finished(name, message);
-      LOG.info("restore step {}: {}", name, message);
+      journal.finished(step, message);
+      LOG.info("restore step {}: {}", step, message);
     } catch (RuntimeException e) {
-      journal.failed(name, e.getMessage());
+      journal.failed(step, e.getMessage());
       throw e;
     }
   }
 
-  /** What this agent's status server says: its node, role and finished steps. */
-  Map<String, Object> status(String node, String role) {
-    Map<String, Object> s = new LinkedHashMap<>();
-    s.put("node", node);
-    s.put("role", role);
-    s.put("done", journal.entries().stream().filter(e -> "done".equals(e.state()))
-        .map(RestoreJournal.Entry::step).toList());
-    journal.last().filter(e -> "failed".equals(e.state()))
-        .ifPresent(e -> s.put("failed", List.of(e.step(), e.message())));
-    return s;
+  /** What this agent's status server says: its node, role, finished steps and failure. */
+  AgentStatus status(String node, RestoreRole role) {
+    return new AgentStatus(node, role, journal.entries().stream()
+        .filter(e -> e.state() == StepState.Done).map(RestoreJournal.Entry::step).toList(),
+        journal.last().filter(e -> e.state() == StepState.Failed)
+            .map(e -> new AgentStatus.Failure(e.step(), e.message())).orElse(null));
   }
 }

@@ -1,5 +1,6 @@
 package dev.k3sbackup.restore;
 
+import dev.k3sbackup.base.K3sLayout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +27,7 @@ public final class K3sHost implements NodeHost {
   static final String RESET_DONE = "restart without --cluster-reset flag now";
 
   private final List<String> prefix;
-  private final Path dataDir;
+  private final K3sLayout k3s;
   private final String service;
   private final Clock clock;
 
@@ -37,7 +38,7 @@ public final class K3sHost implements NodeHost {
    */
   public K3sHost(List<String> prefix, Path dataDir, String service, Clock clock) {
     this.prefix = prefix;
-    this.dataDir = dataDir;
+    this.k3s = K3sLayout.of(dataDir);
     this.service = service;
     this.clock = clock;
   }
@@ -55,16 +56,16 @@ public final class K3sHost implements NodeHost {
   @Override
   public Path clusterReset(Path snapshot) {
     String out = run(List.of("k3s", "server", "--cluster-reset",
-        "--cluster-reset-restore-path=" + snapshot, "--data-dir", dataDir.toString()),
+        "--cluster-reset-restore-path=" + snapshot, "--data-dir", k3s.dataDir().toString()),
         "k3s server --cluster-reset");
     if (!out.contains(RESET_DONE)) {
       throw new RestoreException("k3s server --cluster-reset exited 0 but did not report "
           + "\"" + RESET_DONE + "\"; its output ends: " + tail(out));
     }
-    try (Stream<Path> dirs = Files.list(dataDir.resolve("server/db"))) {
-      return dirs.filter(p -> p.getFileName().toString().startsWith("etcd-old-"))
+    try (Stream<Path> dirs = Files.list(k3s.db())) {
+      return dirs.filter(p -> p.getFileName().toString().startsWith(K3sLayout.ETCD_OLD_PREFIX))
           .max(Comparator.comparing(p -> p.getFileName().toString()))
-          .orElse(dataDir.resolve("server/db/etcd-old"));
+          .orElse(k3s.db().resolve("etcd-old"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -72,8 +73,8 @@ public final class K3sHost implements NodeHost {
 
   @Override
   public Path moveDbAside() {
-    Path db = dataDir.resolve("server/db");
-    Path aside = dataDir.resolve("server/db-old-" + clock.instant().getEpochSecond());
+    Path db = k3s.db();
+    Path aside = k3s.dbAside(clock.instant().getEpochSecond());
     try {
       if (Files.exists(db)) {
         Files.move(db, aside);

@@ -1,7 +1,8 @@
 package dev.k3sbackup.restore;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.k3sbackup.contract.RestoreStep;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,7 +21,8 @@ import java.util.function.Predicate;
  */
 public final class PeerProbe {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   /**
    * What an agent's status server said.
@@ -29,7 +31,7 @@ public final class PeerProbe {
    * @param done the steps it finished
    * @param failed its failed step and message, or null
    */
-  public record AgentState(boolean answered, Set<String> done, String failed) {
+  public record AgentState(boolean answered, Set<RestoreStep> done, AgentStatus.Failure failed) {
     static final AgentState SILENT = new AgentState(false, Set.of(), null);
   }
 
@@ -54,14 +56,8 @@ public final class PeerProbe {
     try {
       HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(agent)
           .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
-      JsonNode body = JSON.readTree(r.body());
-      Set<String> done = new HashSet<>();
-      for (JsonNode step : body.path("done")) {
-        done.add(step.asText());
-      }
-      JsonNode failed = body.path("failed");
-      return new AgentState(true, done, failed.isArray() && failed.size() == 2
-          ? failed.get(0).asText() + ": " + failed.get(1).asText() : null);
+      AgentStatus status = JSON.readValue(r.body(), AgentStatus.class);
+      return new AgentState(true, new HashSet<>(status.done()), status.failed());
     } catch (Exception e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
@@ -71,7 +67,7 @@ public final class PeerProbe {
   }
 
   /** Blocks until every agent in {@code agents} reports {@code step} done. */
-  public void awaitAll(List<URI> agents, String step) {
+  public void awaitAll(List<URI> agents, RestoreStep step) {
     await(agents, s -> s.done().contains(step), "finish step " + step);
   }
 

@@ -1,8 +1,9 @@
 package dev.k3sbackup.restore;
 
+import dev.k3sbackup.contract.RestoreRole;
+import dev.k3sbackup.contract.RestoreStep;
 import java.net.URI;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A peer's steps in an HA restore (S2, S3 in K3s's guide): wait until the restoring server has
@@ -12,12 +13,6 @@ import java.util.Map;
  * server agent's status, not through the API (which is down meanwhile).
  */
 public final class PeerRestore {
-
-  public static final String WIPE = "wipe";
-  public static final String START = "start";
-  /** The steps, in order. */
-  public static final List<String> STEPS = List.of("await-verify", "stop", WIPE, "await-server",
-      START);
 
   private final NodeHost host;
   private final JournaledSteps steps;
@@ -29,26 +24,26 @@ public final class PeerRestore {
     this.probe = probe;
   }
 
-  public Map<String, Object> status(String node) {
-    return steps.status(node, "peer");
+  public AgentStatus status(String node) {
+    return steps.status(node, RestoreRole.PEER);
   }
 
   /** @param server the restoring server agent's status URL */
   public void run(URI server) {
-    steps.run("await-verify", () -> {
-      probe.awaitAll(List.of(server), ServerRestore.VERIFY);
+    steps.run(RestoreStep.AWAIT_VERIFY, () -> {
+      probe.awaitAll(List.of(server), RestoreStep.VERIFY);
       return "the restoring server has verified the snapshot";
     });
-    steps.run("stop", () -> {
+    steps.run(RestoreStep.STOP, () -> {
       host.stopK3s();
       return "k3s stopped";
     });
-    steps.run(WIPE, () -> "server/db moved aside to " + host.moveDbAside());
-    steps.run("await-server", () -> {
-      probe.awaitAll(List.of(server), ServerRestore.START);
+    steps.run(RestoreStep.WIPE, () -> "server/db moved aside to " + host.moveDbAside());
+    steps.run(RestoreStep.AWAIT_SERVER, () -> {
+      probe.awaitAll(List.of(server), RestoreStep.START);
       return "the restoring server is up";
     });
-    steps.run(START, () -> {
+    steps.run(RestoreStep.START, () -> {
       host.startK3s();
       return "k3s started and rejoined";
     });

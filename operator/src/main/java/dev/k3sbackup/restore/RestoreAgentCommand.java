@@ -1,6 +1,13 @@
 package dev.k3sbackup.restore;
 
+import dev.k3sbackup.base.K3sLayout;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.k3sbackup.base.FailureKind;
+import dev.k3sbackup.contract.AgentResult;
+import dev.k3sbackup.contract.AgentSettings;
+import dev.k3sbackup.contract.RestoreId;
+import dev.k3sbackup.contract.RestoreReport;
+import dev.k3sbackup.contract.RestoreRole;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -8,9 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -32,13 +37,13 @@ public final class RestoreAgentCommand {
 
   final RestoreContext context;
 
-  @Option(names = "--data-dir", defaultValue = "/var/lib/rancher/k3s",
+  @Option(names = "--data-dir", defaultValue = K3sLayout.DEFAULT_DATA_DIR,
       scope = CommandLine.ScopeType.INHERIT, description = "K3s data dir (default: ${DEFAULT-VALUE})")
   Path dataDir;
 
   @Option(names = "--restore-id", defaultValue = "restore", scope = CommandLine.ScopeType.INHERIT,
-      description = "Names the journal, one per restore")
-  String restoreId;
+      converter = RestoreIdConverter.class, description = "Names the journal, one per restore")
+  RestoreId restoreId;
 
   @Option(names = "--journal", scope = CommandLine.ScopeType.INHERIT,
       description = "Journal file (default: $${data-dir}/server/k3s-etcd-backup/<restore-id>.json)")
@@ -48,7 +53,7 @@ public final class RestoreAgentCommand {
       scope = CommandLine.ScopeType.INHERIT, description = "This node's name")
   String node;
 
-  @Option(names = "--status-port", defaultValue = "" + RestoreStatusServer.PORT,
+  @Option(names = "--status-port", defaultValue = "" + AgentSettings.RESTORE_STATUS_PORT,
       scope = CommandLine.ScopeType.INHERIT, description = "Port of this agent's status server")
   int statusPort;
 
@@ -87,7 +92,8 @@ public final class RestoreAgentCommand {
     CommandLine cli = new CommandLine(new RestoreAgentCommand(context));
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       RestoreAgentCommand root = commandLine.getCommandSpec().root().commandLine().getCommand();
-      root.writeResult(false, e.getMessage());
+      root.writeResult(AgentResult.failure(FailureKind.FAILED, e.getMessage(),
+          root.opened == null ? null : root.opened.report()));
       commandLine.getErr().println("error: " + e.getMessage());
       commandLine.getErr().flush();
       return 1;
@@ -101,22 +107,22 @@ public final class RestoreAgentCommand {
 
   /** Where journals live on a node: next to K3s's own server state, outside etcd. */
   Path journalDir() {
-    return journalDir != null ? journalDir : dataDir.resolve("server/k3s-etcd-backup");
+    return journalDir != null ? journalDir : K3sLayout.of(dataDir).journalDir();
   }
 
   /**
    * Opens this restore's journal for the subcommand that runs as {@code role}; it is also the
    * one reported with the outcome.
    */
-  RestoreJournal openJournal(String role, List<String> peers) {
-    Path file = journal != null ? journal : journalDir().resolve(restoreId + ".json");
+  RestoreJournal openJournal(RestoreRole role, List<String> peers) {
+    Path file = journal != null ? journal : journalDir().resolve(restoreId.journalFile());
     String ns = null;
     String name = restoreResource;
     if (restoreResource != null && restoreResource.contains("/")) {
       ns = restoreResource.substring(0, restoreResource.indexOf('/'));
       name = restoreResource.substring(restoreResource.indexOf('/') + 1);
     }
-    opened = RestoreJournal.open(file, context.clock(), new RestoreJournal.Restore(restoreId, ns,
+    opened = RestoreJournal.open(file, context.clock(), new RestoreReport.Restore(restoreId, ns,
         name, snapshotResource, node, role, peers));
     return opened;
   }
@@ -125,8 +131,25 @@ public final class RestoreAgentCommand {
     return new PeerProbe(context.clock(), wait, Duration.ofSeconds(2));
   }
 
-  RestoreStatusServer serve(java.util.function.Supplier<Map<String, Object>> status) {
+  RestoreStatusServer serve(java.util.function.Supplier<AgentStatus> status) {
     return RestoreStatusServer.start(new InetSocketAddress(statusAddress, statusPort), status);
+  }
+
+  /** One node's part of a restore: what its status server says, and its steps. */
+  record Part(java.util.function.Function<String, AgentStatus> status, Runnable steps) {}
+
+  /**
+   * Runs this node's part as {@code role}: its steps journaled, its progress served to the
+   * other agents while it runs (and a while after a failure), its journal reported at the end.
+   */
+  int runPart(RestoreRole role, List<String> peerNodes,
+      java.util.function.BiFunction<NodeHost, RestoreJournal, Part> part) {
+    Part restore = part.apply(context.hosts().apply(dataDir), openJournal(role, peerNodes));
+    try (RestoreStatusServer status = serve(() -> restore.status().apply(node))) {
+      lingerOnFailure(restore.steps());
+    }
+    writeResult(AgentResult.success(opened.report()));
+    return 0;
   }
 
   /** Runs {@code steps}; on failure, waits {@link #linger} (still serving) before failing. */
@@ -146,26 +169,23 @@ public final class RestoreAgentCommand {
   /** The journal the subcommand that ran opened, reported with the outcome. */
   private RestoreJournal opened;
 
-  void writeResult(boolean ok, String message) {
-    writeResult(ok, message, opened == null ? null : opened.report());
-  }
-
-  void writeResult(boolean ok, String message, Object result) {
+  /** Writes the outcome to {@code --result-file}; the journal on the node holds it anyway. */
+  void writeResult(AgentResult<?> result) {
     if (resultFile == null) {
       return;
     }
-    Map<String, Object> r = new LinkedHashMap<>();
-    r.put("ok", ok);
-    if (message != null) {
-      r.put("message", message.length() > 1000 ? message.substring(0, 1000) : message);
-    }
-    if (result != null) {
-      r.put("result", result);
-    }
     try {
-      Files.writeString(resultFile, JSON.writeValueAsString(r));
+      result.writeTo(resultFile);
     } catch (IOException e) {
       // the journal on the node still holds the outcome
+    }
+  }
+
+  /** {@code --restore-id} as the value it is. */
+  static final class RestoreIdConverter implements CommandLine.ITypeConverter<RestoreId> {
+    @Override
+    public RestoreId convert(String value) {
+      return RestoreId.of(value);
     }
   }
 
@@ -190,13 +210,11 @@ public final class RestoreAgentCommand {
 
     @Override
     public Integer call() {
-      ServerRestore restore = new ServerRestore(agent.context.hosts().apply(agent.dataDir),
-          agent.openJournal("server", peerNodes), agent.probe());
-      try (RestoreStatusServer status = agent.serve(() -> restore.status(agent.node))) {
-        agent.lingerOnFailure(() -> restore.run(new ServerRestore.Plan(snapshot, sha256, peers)));
-      }
-      agent.writeResult(true, null);
-      return 0;
+      return agent.runPart(RestoreRole.SERVER, peerNodes, (host, journal) -> {
+        ServerRestore restore = new ServerRestore(host, journal, agent.probe());
+        return new Part(restore::status,
+            () -> restore.run(new ServerRestore.Plan(snapshot, sha256, peers)));
+      });
     }
   }
 
@@ -212,13 +230,10 @@ public final class RestoreAgentCommand {
 
     @Override
     public Integer call() {
-      PeerRestore restore = new PeerRestore(agent.context.hosts().apply(agent.dataDir),
-          agent.openJournal("peer", List.of()), agent.probe());
-      try (RestoreStatusServer status = agent.serve(() -> restore.status(agent.node))) {
-        agent.lingerOnFailure(() -> restore.run(server));
-      }
-      agent.writeResult(true, null);
-      return 0;
+      return agent.runPart(RestoreRole.PEER, List.of(), (host, journal) -> {
+        PeerRestore restore = new PeerRestore(host, journal, agent.probe());
+        return new Part(restore::status, () -> restore.run(server));
+      });
     }
   }
 
@@ -244,15 +259,16 @@ public final class RestoreAgentCommand {
     int days;
 
     @Option(names = "--ack", description = "A restore id whose outcome the operator has shown: "
-        + "its journal is kept but no longer reported (repeat per id)")
-    List<String> acked = new ArrayList<>();
+        + "its journal is kept but no longer reported (repeat per id)",
+        converter = RestoreIdConverter.class)
+    List<RestoreId> acked = new ArrayList<>();
 
     @Override
     public Integer call() throws IOException {
       Path dir = agent.journalDir();
-      List<RestoreJournal.Report> reports = new ArrayList<>();
-      for (String id : acked) {
-        if (id.matches("[A-Za-z0-9-]+") && Files.exists(dir.resolve(id + ".json"))) {
+      List<RestoreReport> reports = new ArrayList<>();
+      for (RestoreId id : acked) {
+        if (Files.exists(dir.resolve(id.journalFile()))) {
           Files.writeString(dir.resolve(id + REPORTED), "");
         }
       }
@@ -269,8 +285,7 @@ public final class RestoreAgentCommand {
         }
         int size = 0;
         for (Path file : files) {
-          RestoreJournal.Contents c = RestoreJournal.read(file);
-          RestoreJournal.Report report = RestoreJournal.report(c.restore(), c.entries());
+          RestoreReport report = RestoreJournal.reportOf(file);
           size += JSON.writeValueAsString(report).length();
           if (size > BUDGET) {
             break;
@@ -278,7 +293,7 @@ public final class RestoreAgentCommand {
           reports.add(report);
         }
       }
-      agent.writeResult(true, null, reports);
+      agent.writeResult(AgentResult.success(reports));
       spec.commandLine().getOut().println(JSON.writerWithDefaultPrettyPrinter()
           .writeValueAsString(reports));
       spec.commandLine().getOut().flush();

@@ -1,6 +1,11 @@
 package dev.k3sbackup.restore;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.k3sbackup.api.v1alpha1.StepState;
+import dev.k3sbackup.contract.RestoreId;
+import dev.k3sbackup.contract.RestoreReport;
+import dev.k3sbackup.contract.RestoreStep;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -10,7 +15,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -21,47 +28,31 @@ import java.util.Optional;
  */
 public final class RestoreJournal {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  /** A report's messages are cut to this many characters (they share 4 KiB with the rest). */
+  static final int MAX_STEP_MESSAGE = 300;
 
   /**
    * One line of the journal.
    *
-   * @param step the step's name
-   * @param state began, done or failed
+   * @param step the step
+   * @param state Running when it began, then Done or Failed
    * @param time when (RFC 3339)
    * @param message what happened
    */
-  public record Entry(String step, String state, String time, String message) {}
-
-  /**
-   * Which restore a journal belongs to, so that the operator can show its outcome on a
-   * recreated resource when the etcd rollback removed the original.
-   *
-   * @param id the restore's uid
-   * @param namespace the EtcdRestore's namespace
-   * @param name the EtcdRestore's name
-   * @param snapshot the EtcdSnapshot restored
-   * @param node this node
-   * @param role server or peer
-   * @param peers the server's peers (nodes), whose rejoining completes the restore
-   */
-  public record Restore(String id, String namespace, String name, String snapshot, String node,
-      String role, List<String> peers) {
-
-    public static Restore unnamed(String id) {
-      return new Restore(id, null, null, null, null, null, List.of());
-    }
-  }
+  public record Entry(RestoreStep step, StepState state, String time, String message) {}
 
   /** What the file holds: the restore it belongs to and its entries. */
-  record Contents(Restore restore, List<Entry> entries) {}
+  record Contents(RestoreReport.Restore restore, List<Entry> entries) {}
 
   private final Path file;
   private final Clock clock;
-  private final Restore restore;
+  private final RestoreReport.Restore restore;
   private final List<Entry> entries;
 
-  private RestoreJournal(Path file, Clock clock, Restore restore, List<Entry> entries) {
+  private RestoreJournal(Path file, Clock clock, RestoreReport.Restore restore,
+      List<Entry> entries) {
     this.file = file;
     this.clock = clock;
     this.restore = restore;
@@ -69,7 +60,7 @@ public final class RestoreJournal {
   }
 
   /** Opens (or starts) the journal of {@code restore} at {@code file}. */
-  public static RestoreJournal open(Path file, Clock clock, Restore restore) {
+  public static RestoreJournal open(Path file, Clock clock, RestoreReport.Restore restore) {
     List<Entry> entries = Files.exists(file) ? new ArrayList<>(read(file).entries())
         : new ArrayList<>();
     return new RestoreJournal(file, clock, restore, entries);
@@ -77,11 +68,13 @@ public final class RestoreJournal {
 
   /** Opens (or starts) a journal that names no restore (tests, manual runs). */
   public static RestoreJournal open(Path file, Clock clock) {
-    return open(file, clock, Restore.unnamed(file.getFileName().toString()));
+    String name = file.getFileName().toString();
+    return open(file, clock, RestoreReport.Restore.unnamed(RestoreId.of(
+        name.endsWith(".json") ? name.substring(0, name.length() - 5) : name)));
   }
 
   /** Reads a journal file as it is. */
-  public static Contents read(Path file) {
+  static Contents read(Path file) {
     try {
       return JSON.readValue(file.toFile(), Contents.class);
     } catch (IOException e) {
@@ -89,78 +82,60 @@ public final class RestoreJournal {
     }
   }
 
-  public Restore restore() {
+  /** The report of the journal file {@code file}. */
+  static RestoreReport reportOf(Path file) {
+    Contents c = read(file);
+    return report(c.restore(), c.entries());
+  }
+
+  public RestoreReport.Restore restore() {
     return restore;
   }
 
-  public boolean done(String step) {
-    return entries.stream().anyMatch(e -> e.step().equals(step) && "done".equals(e.state()));
+  public boolean done(RestoreStep step) {
+    return entries.stream().anyMatch(e -> e.step() == step && e.state() == StepState.Done);
   }
 
-  public void began(String step, String message) {
-    append(step, "began", message);
+  public void began(RestoreStep step, String message) {
+    append(step, StepState.Running, message);
   }
 
-  public void finished(String step, String message) {
-    append(step, "done", message);
+  public void finished(RestoreStep step, String message) {
+    append(step, StepState.Done, message);
   }
 
-  public void failed(String step, String message) {
-    append(step, "failed", message);
+  public void failed(RestoreStep step, String message) {
+    append(step, StepState.Failed, message);
   }
 
   public List<Entry> entries() {
     return List.copyOf(entries);
   }
 
-  /**
-   * One step as the operator shows it.
-   *
-   * @param step its name
-   * @param state Running, Done or Failed
-   * @param started when it began
-   * @param finished when it ended, or null
-   * @param message what happened (cut to 300 characters)
-   */
-  public record StepReport(String step, String state, String started, String finished,
-      String message) {}
-
-  /**
-   * A journal as the operator reads it back: which restore, and each step's state and times.
-   *
-   * @param restore the restore and this node's role
-   * @param steps the steps begun so far, in order
-   */
-  public record Report(Restore restore, List<StepReport> steps) {}
-
-  /** This journal as a {@link Report}: the latest state of each step begun. */
-  public Report report() {
+  /** This journal as the operator reads it: the latest state of each step begun. */
+  public RestoreReport report() {
     return report(restore, entries);
   }
 
-  static Report report(Restore restore, List<Entry> entries) {
-    java.util.Map<String, StepReport> steps = new java.util.LinkedHashMap<>();
+  private static RestoreReport report(RestoreReport.Restore restore, List<Entry> entries) {
+    Map<RestoreStep, RestoreReport.StepReport> steps = new LinkedHashMap<>();
     for (Entry e : entries) {
-      StepReport before = steps.get(e.step());
-      String message = e.message() == null || e.message().length() <= 300 ? e.message()
-          : e.message().substring(0, 300);
-      switch (e.state()) {
-        case "began" -> steps.put(e.step(), new StepReport(e.step(), "Running", e.time(), null,
-            null));
-        case "done" -> steps.put(e.step(), new StepReport(e.step(), "Done",
-            before == null ? e.time() : before.started(), e.time(), message));
-        default -> steps.put(e.step(), new StepReport(e.step(), "Failed",
-            before == null ? e.time() : before.started(), e.time(), message));
-      }
+      RestoreReport.StepReport before = steps.get(e.step());
+      String message = e.message() == null || e.message().length() <= MAX_STEP_MESSAGE
+          ? e.message() : e.message().substring(0, MAX_STEP_MESSAGE);
+      steps.put(e.step(), e.state() == StepState.Running
+          ? new RestoreReport.StepReport(e.step(), StepState.Running, e.time(), null, null)
+          : new RestoreReport.StepReport(e.step(), e.state(),
+              before == null ? e.time() : before.started(), e.time(), message));
     }
-    return new Report(restore, List.copyOf(steps.values()));
+    return new RestoreReport(restore, List.copyOf(steps.values()));
   }
 
   public Optional<Entry> last() {
     return entries.isEmpty() ? Optional.empty() : Optional.of(entries.get(entries.size() - 1));
   }
 
-  private void append(String step, String state, String message) {
+  private void append(RestoreStep step, StepState state, String message) {
     entries.add(new Entry(step, state, clock.instant().toString(), message));
     try {
       Files.createDirectories(file.getParent());

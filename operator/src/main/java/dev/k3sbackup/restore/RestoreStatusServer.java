@@ -6,8 +6,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -17,8 +15,6 @@ import java.util.function.Supplier;
  */
 public final class RestoreStatusServer implements AutoCloseable {
 
-  /** The port agents listen on, on every server node's host network. */
-  public static final int PORT = 9791;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final HttpServer server;
@@ -29,11 +25,11 @@ public final class RestoreStatusServer implements AutoCloseable {
 
   /** Serves what {@code status} says, on {@code address}. */
   public static RestoreStatusServer start(InetSocketAddress address,
-      Supplier<Map<String, Object>> status) {
+      Supplier<AgentStatus> status) {
     try {
       HttpServer server = HttpServer.create(address, 8);
       server.createContext("/", exchange -> {
-        byte[] body = JSON.writeValueAsBytes(new LinkedHashMap<>(status.get()));
+        byte[] body = JSON.writeValueAsBytes(status.get());
         exchange.getResponseHeaders().add("Content-Type", "application/json");
         exchange.sendResponseHeaders(200, body.length);
         try (OutputStream out = exchange.getResponseBody()) {

@@ -1,5 +1,8 @@
 package dev.k3sbackup.restore;
 
+import dev.k3sbackup.contract.RestoreRole;
+import dev.k3sbackup.contract.RestoreStep;
+import dev.k3sbackup.snapshot.ProgressListener;
 import dev.k3sbackup.snapshot.SnapshotVerifier;
 import java.io.IOException;
 import java.io.InputStream;
@@ -7,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.net.URI;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The restoring server's own steps (K3s's single-server restore, and S1's part of the HA one):
@@ -17,14 +19,6 @@ import java.util.Map;
  * rerun resumes where it stopped; nothing is stopped before the snapshot has verified.
  */
 public final class ServerRestore {
-
-  public static final String VERIFY = "verify";
-  public static final String START = "start";
-  /** The steps of a single-server restore, in order. */
-  public static final List<String> STEPS = List.of(VERIFY, "stop", "reset", START);
-  /** The steps of the restoring server in an HA restore, in order. */
-  public static final List<String> HA_STEPS = List.of(VERIFY, "await-peers-ready", "stop",
-      "reset", "await-peers", START, "await-rejoin");
 
   /**
    * @param snapshot the snapshot file on this node
@@ -52,38 +46,38 @@ public final class ServerRestore {
   }
 
   /** What this agent's status server reports. */
-  public Map<String, Object> status(String node) {
-    return steps.status(node, "server");
+  public AgentStatus status(String node) {
+    return steps.status(node, RestoreRole.SERVER);
   }
 
   /** Runs (or resumes) the steps; throws at the first that fails, after journaling it. */
   public void run(Plan plan) {
-    steps.run(VERIFY, () -> verify(plan));
+    steps.run(RestoreStep.VERIFY, () -> verify(plan));
     if (!plan.peers().isEmpty()) {
-      steps.run("await-peers-ready", () -> {
+      steps.run(RestoreStep.AWAIT_PEERS_READY, () -> {
         probe.awaitAnswering(plan.peers());
         return "every peer's agent runs: nothing is stopped before all of them do";
       });
     }
-    steps.run("stop", () -> {
+    steps.run(RestoreStep.STOP, () -> {
       host.stopK3s();
       return "k3s stopped";
     });
-    steps.run("reset", () -> "cluster reset from " + plan.snapshot() + "; the old data is in "
+    steps.run(RestoreStep.RESET, () -> "cluster reset from " + plan.snapshot() + "; the old data is in "
         + host.clusterReset(plan.snapshot()));
     if (!plan.peers().isEmpty()) {
-      steps.run("await-peers", () -> {
-        probe.awaitAll(plan.peers(), PeerRestore.WIPE);
+      steps.run(RestoreStep.AWAIT_PEERS, () -> {
+        probe.awaitAll(plan.peers(), RestoreStep.WIPE);
         return "every peer has stopped and moved its data aside";
       });
     }
-    steps.run(START, () -> {
+    steps.run(RestoreStep.START, () -> {
       host.startK3s();
       return "k3s started";
     });
     if (!plan.peers().isEmpty()) {
-      steps.run("await-rejoin", () -> {
-        probe.awaitAll(plan.peers(), PeerRestore.START);
+      steps.run(RestoreStep.AWAIT_REJOIN, () -> {
+        probe.awaitAll(plan.peers(), RestoreStep.START);
         return "every peer has rejoined";
       });
     }
@@ -97,7 +91,7 @@ public final class ServerRestore {
     SnapshotVerifier.Verdict v;
     try (InputStream in = Files.newInputStream(plan.snapshot())) {
       v = SnapshotVerifier.verify(plan.snapshot().getFileName().toString(), in,
-          dev.k3sbackup.snapshot.ProgressListener.NONE);
+          ProgressListener.NONE);
     } catch (IOException e) {
       throw new RestoreException("cannot read " + plan.snapshot() + ": " + e.getMessage());
     }

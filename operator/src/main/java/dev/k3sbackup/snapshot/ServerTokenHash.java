@@ -1,5 +1,6 @@
 package dev.k3sbackup.snapshot;
 
+import dev.k3sbackup.base.TrailerCheck;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,5 +1,12 @@
 package dev.k3sbackup.snapshot;
 
+import dev.k3sbackup.base.SnapshotException;
+import dev.k3sbackup.base.SnapshotName;
+import dev.k3sbackup.retention.Copy;
+import dev.k3sbackup.retention.Decisions;
+import dev.k3sbackup.retention.Retention;
+import dev.k3sbackup.retention.RetentionPolicy;
+import dev.k3sbackup.retention.Store;
 import dev.k3sbackup.storage.LocalSnapshotDir;
 import dev.k3sbackup.storage.S3SnapshotStore;
 import dev.k3sbackup.storage.StoredSnapshot;
@@ -9,10 +16,10 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,16 +34,20 @@ public final class SnapshotCatalog implements AutoCloseable {
   private final LocalSnapshotDir local;
   private final S3SnapshotStore s3;
   private final ProgressListener progress;
+  private final Clock clock;
 
   /**
    * @param local the node's snapshot dir
    * @param s3 the S3 folder, or null
    * @param progress told about long reads (verification)
+   * @param clock the time retention decides at
    */
-  public SnapshotCatalog(LocalSnapshotDir local, S3SnapshotStore s3, ProgressListener progress) {
+  public SnapshotCatalog(LocalSnapshotDir local, S3SnapshotStore s3, ProgressListener progress,
+      Clock clock) {
     this.local = local;
     this.s3 = s3;
     this.progress = progress;
+    this.clock = clock;
   }
 
   /** Every snapshot in the dir and the folder, oldest first (then by name), as K3s sorts. */
@@ -82,33 +93,27 @@ public final class SnapshotCatalog implements AutoCloseable {
    * in S3; never deletes the newest snapshot that verifies.
    */
   public Pruned prune(String prefix, int keep) {
-    List<RetentionPlan> plans = new ArrayList<>();
-    plans.add(RetentionPlan.of(local.list(), prefix, keep));
+    RetentionPolicy policy = RetentionPolicy.fromFlags(prefix, keep);
+    List<Copy<StoredSnapshot>> copies = new ArrayList<>();
+    local.list().forEach(s -> copies.add(copy(s, Store.local(""))));
     if (s3 != null) {
-      plans.add(RetentionPlan.of(s3.list(), prefix, keep));
+      s3.list().forEach(s -> copies.add(copy(s, Store.s3(s3.config().locationOf("")))));
     }
+    Decisions<StoredSnapshot> decisions = Retention.decide(copies, policy, this::verifies,
+        clock.instant());
+    List<StoredSnapshot> spared = decisions.spared().stream().map(Copy::snapshot).toList();
+    spared.forEach(s -> LOG.warn("keeping {} beyond retention: none of the {} kept snapshots "
+        + "verifies", s.location(), keep));
     List<StoredSnapshot> deleted = new ArrayList<>();
-    List<StoredSnapshot> spared = new ArrayList<>();
-    for (RetentionPlan plan : plans) {
-      List<StoredSnapshot> beyond = plan.beyondRetention();
-      if (beyond.isEmpty()) {
-        continue;
-      }
-      Optional<StoredSnapshot> keepAnyway = plan.newestVerified(this::verifies)
-          .filter(beyond::contains);
-      keepAnyway.ifPresent(s -> {
-        LOG.warn("keeping {} beyond retention: none of the {} kept snapshots verifies",
-            s.location(), keep);
-        spared.add(s);
-      });
-      for (StoredSnapshot s : beyond) {
-        if (keepAnyway.filter(s::equals).isEmpty()) {
-          deleteFrom(s);
-          deleted.add(s);
-        }
-      }
+    for (Copy<StoredSnapshot> c : decisions.deleted()) {
+      deleteFrom(c.snapshot());
+      deleted.add(c.snapshot());
     }
     return new Pruned(deleted, spared);
+  }
+
+  private static Copy<StoredSnapshot> copy(StoredSnapshot s, Store store) {
+    return new Copy<>(s, store, s.name(), s.createdAt(), s.location());
   }
 
   private void deleteFrom(StoredSnapshot s) {

@@ -1,5 +1,10 @@
 package dev.k3sbackup.snapshot;
 
+import dev.k3sbackup.base.SnapshotException;
+import dev.k3sbackup.base.SnapshotName;
+import dev.k3sbackup.base.TrailerCheck;
+import dev.k3sbackup.api.v1alpha1.S3Location;
+import dev.k3sbackup.contract.SnapshotRecord;
 import dev.k3sbackup.etcd.EtcdMember;
 import dev.k3sbackup.etcd.MemberStatus;
 import dev.k3sbackup.storage.LocalSnapshotDir;
@@ -181,7 +186,7 @@ public final class SnapshotSaver {
   private SnapshotRecord finishUpload(S3SnapshotStore s3, GuardedUpload upload,
       SnapshotRecord record, Map<String, String> userMetadata) {
     var config = s3.config();
-    var location = new SnapshotRecord.S3Location(config.bucket(), upload.upload.key(),
+    var location = S3Location.of(config.bucket(), upload.upload.key(),
         config.locationOf(record.name()), S3SnapshotStore.endpointUrl(config));
     try {
       upload.complete();

@@ -1,5 +1,7 @@
 package dev.k3sbackup.snapshot;
 
+import dev.k3sbackup.base.SnapshotName;
+import dev.k3sbackup.base.TrailerCheck;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.DigestInputStream;

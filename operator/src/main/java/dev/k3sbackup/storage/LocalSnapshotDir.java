@@ -2,8 +2,9 @@ package dev.k3sbackup.storage;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.k3sbackup.snapshot.SnapshotException;
-import dev.k3sbackup.snapshot.SnapshotName;
+import dev.k3sbackup.base.K3sLayout;
+import dev.k3sbackup.base.SnapshotException;
+import dev.k3sbackup.base.SnapshotName;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -42,8 +43,7 @@ public final class LocalSnapshotDir {
   }
 
   Path metadataDir() {
-    Path parent = dir.getParent();
-    return (parent == null ? dir : parent).resolve(SnapshotMetadataKeys.METADATA_DIR);
+    return K3sLayout.metadataDirOf(dir);
   }
 
   /** Creates the dir if needed and proves a file can be created in it. */

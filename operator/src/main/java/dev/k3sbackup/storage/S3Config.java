@@ -1,6 +1,7 @@
 package dev.k3sbackup.storage;
 
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.K3sLayout;
+import dev.k3sbackup.base.SnapshotException;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -86,7 +87,7 @@ public record S3Config(
 
   /** The key of its sidecar: {@code folder/.metadata/file}. */
   public String metadataKeyOf(String fileName) {
-    return keyOf(SnapshotMetadataKeys.METADATA_DIR + "/" + fileName);
+    return keyOf(K3sLayout.METADATA_DIR + "/" + fileName);
   }
 
   public String locationOf(String fileName) {

@@ -19,8 +19,5 @@ public final class SnapshotMetadataKeys {
   public static final String COMPRESSED = "compressed";
   public static final String TOOL = "savedBy";
 
-  /** The sidecar folder, next to the snapshot dir locally and inside the S3 folder. */
-  public static final String METADATA_DIR = ".metadata";
-
   private SnapshotMetadataKeys() {}
 }

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
-import dev.k3sbackup.reconciler.CronSchedule;
+import dev.k3sbackup.validation.CronSchedule;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;

@@ -17,8 +17,8 @@ class OutputFormatTest {
 
   @Test
   void parsesGoStyleDurations() {
-    assertThat(dev.k3sbackup.snapshot.GoDuration.parse("--s3-timeout", "5m")).hasMinutes(5);
-    assertThat(dev.k3sbackup.snapshot.GoDuration.parse("--s3-timeout", "1h30m")).hasMinutes(90);
-    assertThat(dev.k3sbackup.snapshot.GoDuration.parse("--s3-timeout", "30s")).hasSeconds(30);
+    assertThat(dev.k3sbackup.base.GoDuration.parse("--s3-timeout", "5m")).hasMinutes(5);
+    assertThat(dev.k3sbackup.base.GoDuration.parse("--s3-timeout", "1h30m")).hasMinutes(90);
+    assertThat(dev.k3sbackup.base.GoDuration.parse("--s3-timeout", "30s")).hasSeconds(30);
   }
 }

@@ -1,5 +1,6 @@
 package dev.k3sbackup.config;
 
+import dev.k3sbackup.api.Labels;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,7 +12,6 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.monitoring.BackupMetrics;
 import dev.k3sbackup.operator.ProcessSettings;
-import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
 import dev.k3sbackup.testing.PrometheusText;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -175,7 +175,7 @@ class ConfigManifestsTest {
     EtcdSnapshot child = new EtcdSnapshot();
     child.getMetadata().setName("s-1");
     child.getMetadata().setNamespace("ns");
-    child.getMetadata().setLabels(Map.of(EtcdSnapshotScheduleReconciler.LABEL_SCHEDULE, "s"));
+    child.getMetadata().setLabels(Map.of(Labels.SCHEDULE, "s"));
     child.setStatus(new EtcdSnapshotStatus());
     child.getStatus().phase = SnapshotPhase.Succeeded;
     child.getStatus().startTime = "2026-01-01T12:00:00Z";

@@ -7,7 +7,7 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
 import dev.k3sbackup.api.v1alpha1.S3Location;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
-import dev.k3sbackup.snapshot.SnapshotException;
+import dev.k3sbackup.base.SnapshotException;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 class PrunePlanTest {
 
   private static final String DIR = "/var/lib/rancher/k3s/server/db/snapshots/";
+  private static final java.time.Instant NOW = java.time.Instant.parse("2026-11-21T12:00:00Z");
 
   /** A snapshot taken at {@code unix} on {@code node}, with a local copy and optionally in S3. */
   private static EtcdSnapshot snap(String prefix, String node, long unix, String s3Folder,
@@ -49,7 +50,7 @@ class PrunePlanTest {
       all.add(snap("on-demand", "s1", t, null, SnapshotPhase.Succeeded));
     }
 
-    PrunePlan plan = PrunePlan.of(all, "on-demand", 2);
+    PrunePlan plan = PrunePlan.of(all, "on-demand", 2, NOW);
 
     assertThat(deleted(plan)).containsExactly("on-demand-100", "on-demand-200", "on-demand-300");
     assertThat(plan.kept()).isEmpty();
@@ -65,7 +66,7 @@ class PrunePlanTest {
         snap("etcd-snapshot", "s1", 50, null, SnapshotPhase.Succeeded),
         snap("etcd-snapshot", "s1", 60, null, SnapshotPhase.Succeeded));
 
-    PrunePlan plan = PrunePlan.of(all, "on-demand", 1);
+    PrunePlan plan = PrunePlan.of(all, "on-demand", 1, NOW);
 
     assertThat(deleted(plan)).containsExactly("on-demand-100");
   }
@@ -78,7 +79,7 @@ class PrunePlanTest {
         snap("on-demand", "s1", 200, null, SnapshotPhase.Succeeded),
         snap("on-demand", "s2", 250, null, SnapshotPhase.Succeeded));
 
-    PrunePlan plan = PrunePlan.of(all, "on-demand", 1);
+    PrunePlan plan = PrunePlan.of(all, "on-demand", 1, NOW);
 
     assertThat(deleted(plan)).containsExactly("on-demand-100", "on-demand-150");
   }
@@ -91,13 +92,13 @@ class PrunePlanTest {
         snap("on-demand", "s2", 200, "k3s", SnapshotPhase.Succeeded),
         snap("on-demand", "s1", 300, null, SnapshotPhase.Succeeded));
 
-    PrunePlan plan = PrunePlan.of(all, "on-demand", 1);
+    PrunePlan plan = PrunePlan.of(all, "on-demand", 1, NOW);
 
     // 100: beyond on s1 (300 is newer) and in S3 (200 is newer): goes
     assertThat(deleted(plan)).containsExactly("on-demand-100");
     assertThat(plan.kept()).isEmpty();
 
-    PrunePlan two = PrunePlan.of(all, "on-demand", 2);
+    PrunePlan two = PrunePlan.of(all, "on-demand", 2, NOW);
     // 100: beyond nowhere in S3 (2 objects), so it stays, with no copy beyond at all
     assertThat(deleted(two)).isEmpty();
 
@@ -105,7 +106,7 @@ class PrunePlanTest {
         snap("on-demand", "s1", 100, null, SnapshotPhase.Succeeded),
         snap("on-demand", "s1", 200, "k3s", SnapshotPhase.Succeeded),
         snap("on-demand", "s2", 300, "k3s", SnapshotPhase.Succeeded));
-    PrunePlan partly = PrunePlan.of(mixed, "on-demand", 1);
+    PrunePlan partly = PrunePlan.of(mixed, "on-demand", 1, NOW);
     // 200: beyond in S3 (300 is newer) but the newest local copy on s1: stays, and says so
     assertThat(deleted(partly)).containsExactly("on-demand-100");
     assertThat(partly.kept()).singleElement().satisfies(k -> {
@@ -117,7 +118,7 @@ class PrunePlanTest {
 
   @Test
   void refusesRetentionBelowOneNamingTheFlag() {
-    assertThatThrownBy(() -> PrunePlan.of(List.of(), "on-demand", 0))
+    assertThatThrownBy(() -> PrunePlan.of(List.of(), "on-demand", 0, NOW))
         .isInstanceOf(SnapshotException.class)
         .hasMessageContaining("--snapshot-retention 0")
         .hasMessageContaining("give 1 or more");
@@ -125,7 +126,7 @@ class PrunePlanTest {
 
   @Test
   void refusesAPrefixThatIsNotAPlainName() {
-    assertThatThrownBy(() -> PrunePlan.of(List.of(), "../x", 3))
+    assertThatThrownBy(() -> PrunePlan.of(List.of(), "../x", 3, NOW))
         .isInstanceOf(SnapshotException.class).hasMessageContaining("--name");
   }
 }

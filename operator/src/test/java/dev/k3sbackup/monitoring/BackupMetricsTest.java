@@ -1,5 +1,6 @@
 package dev.k3sbackup.monitoring;
 
+import dev.k3sbackup.api.Labels;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
@@ -10,7 +11,6 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshotScheduleSpec;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
-import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
 import dev.k3sbackup.testing.PrometheusText;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -45,7 +45,7 @@ class BackupMetricsTest {
     EtcdSnapshot s = new EtcdSnapshot();
     s.getMetadata().setName(name);
     s.getMetadata().setNamespace("ns");
-    s.getMetadata().setLabels(Map.of(EtcdSnapshotScheduleReconciler.LABEL_SCHEDULE, schedule));
+    s.getMetadata().setLabels(Map.of(Labels.SCHEDULE, schedule));
     s.setStatus(new EtcdSnapshotStatus());
     s.getStatus().phase = phase;
     s.getStatus().startTime = start;

@@ -1,5 +1,6 @@
 package dev.k3sbackup.monitoring;
 
+import dev.k3sbackup.api.Labels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,7 +11,6 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotScheduleSpec;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
-import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
 import dev.k3sbackup.testing.EtcdProcess;
 import dev.k3sbackup.testing.MutableClock;
 import dev.k3sbackup.testing.OperatorHarness;
@@ -93,7 +93,7 @@ class MetricsIT {
 
   private List<EtcdSnapshot> children(String schedule) {
     return cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
-        .withLabel(EtcdSnapshotScheduleReconciler.LABEL_SCHEDULE, schedule).list().getItems();
+        .withLabel(Labels.SCHEDULE, schedule).list().getItems();
   }
 
   private static double epochSeconds(String rfc3339) {

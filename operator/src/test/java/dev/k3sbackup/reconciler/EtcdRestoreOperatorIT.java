@@ -1,5 +1,6 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.api.Annotations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -287,7 +288,7 @@ class EtcdRestoreOperatorIT {
 
     EtcdRestore r = awaitPhase("vanishing", RestorePhase.Succeeded);
     assertThat(r.getMetadata().getAnnotations())
-        .containsKey(RestoreJournalCollector.ANNOTATION_RECOVERED);
+        .containsKey(Annotations.RECOVERED_FROM_JOURNAL);
     assertThat(r.getStatus().message).contains("recreated from the restore journals");
     assertThat(r.getStatus().nodes).singleElement().satisfies(n -> {
       assertThat(n.node).isEqualTo("server-1");
@@ -302,5 +303,50 @@ class EtcdRestoreOperatorIT {
     Thread.sleep(3000);
     assertThat(cluster.client().resources(EtcdRestore.class).inNamespace(NS).list().getItems())
         .hasSize(1);
+  }
+
+  @Test
+  void aRestoreFromANonDefaultDataDirAndSnapshotDirJournalsWhereItIsReadBack() throws Exception {
+    // server-1's K3s runs with --data-dir /srv/k3s and --etcd-snapshot-dir /srv/k3s-snapshots
+    Path node = work.resolve("node-server-1");
+    Path server = node.resolve("srv/k3s/server");
+    java.nio.file.Files.createDirectories(server.resolve("tls/etcd"));
+    java.nio.file.Files.writeString(server.resolve("token"), "K10abcdef::server:cluster-token\n");
+    EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
+    spec.node = "server-1";
+    spec.local = new dev.k3sbackup.api.v1alpha1.LocalStorage();
+    spec.local.dataDir = "/srv/k3s";
+    spec.local.dir = "/srv/k3s-snapshots";
+    EtcdSnapshot s = new EtcdSnapshot();
+    s.getMetadata().setName("elsewhere");
+    s.getMetadata().setNamespace(NS);
+    s.setSpec(spec);
+    cluster.client().resource(s).create();
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      EtcdSnapshot g = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
+          .withName("elsewhere").get();
+      return g.getStatus() != null && g.getStatus().phase == SnapshotPhase.Succeeded;
+    });
+    assertThat(fileOnNode("server-1", "elsewhere")).exists()
+        .hasParent(node.resolve("srv/k3s-snapshots"));
+    etcd.put("/registry/after", "written after the snapshot");
+    cluster.host("server-1").onStopAndStart(cluster::apiDown, () -> {
+      cluster.rollBackRestore("moved");
+      cluster.apiUp();
+    });
+
+    create("moved", "elsewhere", true, null, java.util.List.of());
+
+    EtcdRestore r = awaitPhase("moved", RestorePhase.Succeeded);
+    String uid = r.getMetadata().getAnnotations().get(Annotations.RECOVERED_FROM_JOURNAL);
+    assertThat(uid).as("read back from the journal after the rollback").isNotNull();
+    assertThat(node.resolve("srv/k3s/server/k3s-etcd-backup/restore-" + uid + ".json"))
+        .as("journaled under the snapshot's data dir").exists();
+    assertThat(node.resolve("var/lib/rancher/k3s/server/k3s-etcd-backup/restore-" + uid
+        + ".json")).as("not under K3s's default one").doesNotExist();
+    assertThat(r.getStatus().nodes).singleElement().satisfies(n ->
+        assertThat(n.steps).extracting(st -> st.step + " " + st.state)
+            .containsExactly("verify Done", "stop Done", "reset Done", "start Done"));
+    assertThat(etcd.all()).containsKey("/registry/a").doesNotContainKey("/registry/after");
   }
 }

@@ -1,5 +1,8 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.status.Conditions;
+import dev.k3sbackup.nodescan.SnapshotAdopter;
+import dev.k3sbackup.jobs.JobState;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -205,7 +208,7 @@ class EtcdSnapshotOperatorIT {
           .contains("Secret 'nope' not found");
     });
     assertThat(cluster.client().batch().v1().jobs().inNamespace(NS)
-        .withLabel(dev.k3sbackup.agent.AgentJobs.LABEL_SNAPSHOT, "no-keys").list().getItems())
+        .withLabel(dev.k3sbackup.api.Labels.SNAPSHOT, "no-keys").list().getItems())
         .isEmpty();
   }
 

@@ -1,5 +1,7 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.status.Conditions;
+import dev.k3sbackup.api.Labels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,8 +9,6 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotScheduleSpec;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
-import dev.k3sbackup.api.v1alpha1.S3Credentials;
-import dev.k3sbackup.api.v1alpha1.S3Storage;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.testing.EtcdProcess;
 import dev.k3sbackup.testing.FakeKubelet;
@@ -81,7 +81,7 @@ class EtcdSnapshotScheduleOperatorIT {
 
   private List<EtcdSnapshot> children(String schedule) {
     return cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
-        .withLabel(EtcdSnapshotScheduleReconciler.LABEL_SCHEDULE, schedule).list().getItems();
+        .withLabel(Labels.SCHEDULE, schedule).list().getItems();
   }
 
   private List<String> localFiles() throws Exception {
@@ -113,7 +113,7 @@ class EtcdSnapshotScheduleOperatorIT {
           assertThat(s.getStatus().lastScheduleTime).isEqualTo(mark.toString());
           assertThat(children("k3s-default")).anySatisfy(c -> {
             assertThat(c.getMetadata().getLabels()).containsEntry(
-                EtcdSnapshotScheduleReconciler.LABEL_SCHEDULED_MINUTE,
+                Labels.SCHEDULED_MINUTE,
                 Long.toString(mark.getEpochSecond() / 60));
             assertThat(c.getStatus()).isNotNull();
             assertThat(c.getStatus().phase).isEqualTo(SnapshotPhase.Succeeded);

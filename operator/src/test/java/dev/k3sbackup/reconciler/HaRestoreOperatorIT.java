@@ -1,5 +1,6 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.api.Annotations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -101,7 +102,7 @@ class HaRestoreOperatorIT {
           .withName("ha").get();
       assertThat(r).isNotNull();
       assertThat(r.getMetadata().getAnnotations())
-          .containsKey(RestoreJournalCollector.ANNOTATION_RECOVERED);
+          .containsKey(Annotations.RECOVERED_FROM_JOURNAL);
       assertThat(r.getStatus()).isNotNull();
       assertThat(r.getStatus().phase).as(r.getStatus().message)
           .isEqualTo(RestorePhase.Succeeded);

@@ -44,7 +44,7 @@ class HaRestoreIT {
     members.forEach(EtcdProcess::close);
   }
 
-  private URI serve(java.util.function.Supplier<Map<String, Object>> status) {
+  private URI serve(java.util.function.Supplier<AgentStatus> status) {
     RestoreStatusServer s = RestoreStatusServer.start(new InetSocketAddress("127.0.0.1", 0),
         status);
     servers.add(s);

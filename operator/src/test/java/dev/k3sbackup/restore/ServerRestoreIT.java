@@ -3,6 +3,8 @@ package dev.k3sbackup.restore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.k3sbackup.api.v1alpha1.StepState;
+import dev.k3sbackup.contract.RestoreStep;
 import dev.k3sbackup.testing.Cli;
 import dev.k3sbackup.testing.EtcdBackedHost;
 import dev.k3sbackup.testing.EtcdProcess;
@@ -65,8 +67,9 @@ class ServerRestoreIT {
 
     assertThat(etcd.all()).isEqualTo(before);
     assertThat(work.resolve("etcd-old-1")).isDirectory();
-    assertThat(journal().entries()).filteredOn(e -> e.state().equals("done"))
-        .extracting(RestoreJournal.Entry::step).containsExactlyElementsOf(ServerRestore.STEPS);
+    assertThat(journal().entries()).filteredOn(e -> e.state() == StepState.Done)
+        .extracting(RestoreJournal.Entry::step).containsExactlyElementsOf(
+            RestoreStep.SINGLE_SERVER);
   }
 
   @Test
@@ -87,8 +90,8 @@ class ServerRestoreIT {
     assertThat(host.stops()).isZero();
     assertThat(etcd.all()).containsKey("/registry/after/deployment");
     assertThat(journal().last()).hasValueSatisfying(e -> {
-      assertThat(e.step()).isEqualTo("verify");
-      assertThat(e.state()).isEqualTo("failed");
+      assertThat(e.step()).isEqualTo(RestoreStep.VERIFY);
+      assertThat(e.state()).isEqualTo(StepState.Failed);
     });
   }
 

@@ -1,5 +1,6 @@
 package dev.k3sbackup.snapshot;
 
+import dev.k3sbackup.base.SnapshotException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,13 +1,13 @@
 package dev.k3sbackup.testing;
 
+import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.Main;
 import dev.k3sbackup.cli.CliContext;
 import dev.k3sbackup.etcd.GrpcEtcdMember;
 import dev.k3sbackup.operator.OperatorMain;
 import dev.k3sbackup.operator.ProcessSettings;
 import dev.k3sbackup.operator.RunningOperator;
-import dev.k3sbackup.reconciler.EtcdNodes;
-import dev.k3sbackup.reconciler.OperatorSettings;
+import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.restore.RestoreContext;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
@@ -121,7 +121,7 @@ public final class OperatorHarness implements AutoCloseable {
     // the servers of one cluster share its token
     Files.writeString(server.resolve("token"), "K10abcdef::server:cluster-token\n");
     return kubelet.addNode(new FakeKubelet.FakeNode(name, root,
-        Map.of(EtcdNodes.LABEL, "true", "node-role.kubernetes.io/control-plane", "true"),
+        Map.of(Labels.ETCD_NODE_ROLE, "true", "node-role.kubernetes.io/control-plane", "true"),
         Map.of("K3S_ETCD_BACKUP_ENDPOINT", etcd.endpoint(),
             // what a Pod's service account token gives a real agent: the API
             "KUBERNETES_MASTER", apiClient.getMasterUrl().toString()),
@@ -148,7 +148,7 @@ public final class OperatorHarness implements AutoCloseable {
   public void allowProgressReports() {
     client.serviceAccounts().inNamespace(NAMESPACE).resource(
         new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
-            .withName(dev.k3sbackup.agent.AgentJobs.AGENT_SERVICE_ACCOUNT).endMetadata().build())
+            .withName(dev.k3sbackup.jobs.AgentJobs.AGENT_SERVICE_ACCOUNT).endMetadata().build())
         .create();
   }
 

@@ -18,6 +18,10 @@ public class RestorePlan {
   @JsonPropertyDescription("The snapshot file on the server node.")
   public String snapshotPath;
 
+  @JsonPropertyDescription("K3s's data dir on the nodes, from the snapshot's storage spec "
+      + "(local.dataDir): the restore agents work and keep their journals there.")
+  public String dataDir;
+
   @JsonPropertyDescription("Where the snapshot is fetched from onto the server node, when it is "
       + "not there (an S3 location).")
   public String fetchFrom;

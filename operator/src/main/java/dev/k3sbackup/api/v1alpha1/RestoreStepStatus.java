@@ -11,7 +11,7 @@ public class RestoreStepStatus {
   public String step;
 
   @JsonPropertyDescription("Running, Done or Failed.")
-  public String state;
+  public StepState state;
 
   @JsonPropertyDescription("When it began (RFC 3339).")
   public String started;

@@ -18,4 +18,14 @@ public class S3Location {
 
   @JsonPropertyDescription("The endpoint URL it was uploaded to.")
   public String endpoint;
+
+  /** A location; {@code endpoint} may be null when not known. */
+  public static S3Location of(String bucket, String key, String location, String endpoint) {
+    S3Location l = new S3Location();
+    l.bucket = bucket;
+    l.key = key;
+    l.location = location;
+    l.endpoint = endpoint;
+    return l;
+  }
 }

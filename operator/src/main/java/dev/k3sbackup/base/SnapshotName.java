@@ -1,0 +1,90 @@
+package dev.k3sbackup.base;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * K3s's snapshot file name: {@code <prefix>-<node>-<unix seconds>}, plus {@code .zip} when
+ * compressed. Made by K3s or by us, the same name means the same thing.
+ */
+public record SnapshotName(String prefix, String node, long unixSeconds, boolean compressed) {
+
+  public static final String ZIP_SUFFIX = ".zip";
+  /** K3s's prefix for scheduled snapshots. */
+  public static final String SCHEDULED_PREFIX = "etcd-snapshot";
+  /** K3s's prefix for {@code k3s etcd-snapshot save}. */
+  public static final String ON_DEMAND_PREFIX = "on-demand";
+
+  private static final Pattern FILE = Pattern.compile("(.+)-(\\d{1,12})(\\.zip)?");
+
+  public SnapshotName {
+    requireSafeComponent("--name", prefix);
+    requireSafeComponent("--node-name", node);
+  }
+
+  public static SnapshotName of(String prefix, String node, Instant at, boolean compressed) {
+    return new SnapshotName(prefix, node, at.getEpochSecond(), compressed);
+  }
+
+  /** The name without {@code .zip}: also the name of the entry inside the zip. */
+  public String baseName() {
+    return prefix + "-" + node + "-" + unixSeconds;
+  }
+
+  /** The file (and S3 object) name. */
+  public String fileName() {
+    return baseName() + (compressed ? ZIP_SUFFIX : "");
+  }
+
+  public Instant createdAt() {
+    return Instant.ofEpochSecond(unixSeconds);
+  }
+
+  /**
+   * Refuses a name part that could escape the snapshot dir or S3 folder, or could not be told
+   * apart when the name is read back.
+   */
+  public static void requireSafeComponent(String flag, String value) {
+    if (value == null || value.isBlank()) {
+      throw SnapshotException.badInput(flag + " is empty: give a plain name such as "
+          + ON_DEMAND_PREFIX);
+    }
+    if (value.contains("/") || value.contains("\\") || value.contains("..")
+        || value.startsWith(".") || value.chars().anyMatch(Character::isISOControl)) {
+      throw SnapshotException.badInput(flag + " '" + value + "' must be a plain file name: no '/', "
+          + "'\\', '..', leading '.' or control characters");
+    }
+  }
+
+  /**
+   * What a file name found in a snapshot dir or S3 folder tells, when it follows K3s's naming.
+   *
+   * @param fileName the name as stored
+   * @param baseName without {@code .zip}
+   * @param createdAt the time in the name
+   * @param compressed whether the name ends in {@code .zip}
+   */
+  public record Parsed(String fileName, String baseName, Instant createdAt, boolean compressed) {
+
+    /** True when this snapshot's name starts with {@code prefix-}, as K3s's retention counts. */
+    public boolean hasPrefix(String prefix) {
+      return baseName.startsWith(prefix + "-");
+    }
+  }
+
+  /** Parses a K3s-style snapshot file name; empty for anything else (part files, other files). */
+  public static Optional<Parsed> parse(String fileName) {
+    if (fileName.startsWith(".") || fileName.endsWith(".part")) {
+      return Optional.empty();
+    }
+    Matcher m = FILE.matcher(fileName);
+    if (!m.matches()) {
+      return Optional.empty();
+    }
+    String base = m.group(3) == null ? fileName : fileName.substring(0, fileName.length() - 4);
+    return Optional.of(new Parsed(fileName, base, Instant.ofEpochSecond(Long.parseLong(m.group(2))),
+        m.group(3) != null));
+  }
+}

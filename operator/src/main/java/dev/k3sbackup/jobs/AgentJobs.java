@@ -1,0 +1,358 @@
+package dev.k3sbackup.jobs;
+
+import dev.k3sbackup.api.Labels;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
+import dev.k3sbackup.api.v1alpha1.S3Storage;
+import dev.k3sbackup.base.K3sLayout;
+import dev.k3sbackup.contract.AgentSettings;
+import dev.k3sbackup.contract.RestoreId;
+import dev.k3sbackup.contract.S3Settings;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.TolerationBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The node agent's Jobs, as the operator builds them: our own jar, pinned to one K3s server
+ * node, running an {@code etcd-snapshot} or {@code restore-agent} verb with
+ * {@code --result-file /dev/termination-log}, so that the outcome comes back in the Pod's
+ * termination message ({@link JobResults}). Host access is what K3s's layout
+ * ({@link K3sLayout}) says the verb needs: the snapshot dir and its {@code .metadata} dir, and,
+ * read-only, K3s's etcd client TLS dir and server token; the host network reaches etcd on
+ * 127.0.0.1:2379. S3 keys come from the Secret as environment variables, never as arguments.
+ */
+public final class AgentJobs {
+
+  public static final String TERMINATION_LOG = "/dev/termination-log";
+  /** The service account whose token lets the agent report progress (only that). */
+  public static final String AGENT_SERVICE_ACCOUNT = "k3s-etcd-backup-agent";
+  private static final String S3_CA_DIR = "/etc/k3s-etcd-backup/s3-ca";
+
+  private final String image;
+
+  /** @param image the operator's own image, which also runs the agent */
+  public AgentJobs(String image) {
+    this.image = image;
+  }
+
+  /**
+   * The Job that takes {@code snapshot} on {@code node}; with {@code reportProgress} it runs as
+   * {@link #AGENT_SERVICE_ACCOUNT} and shows its progress on the snapshot's status.
+   */
+  public Job save(EtcdSnapshot snapshot, String jobName, String node, boolean reportProgress) {
+    EtcdSnapshotSpec spec = snapshot.getSpec();
+    K3sLayout k3s = spec.localOrDefault().layout();
+    List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
+        TERMINATION_LOG, "save", "-o", "json", "--node-name", node,
+        "--name", spec.namePrefixOrDefault()));
+    if (spec.compressed()) {
+      args.add("--snapshot-compress");
+    }
+    Mounts mounts = new Mounts().snapshots(k3s).etcdAccess(k3s);
+    args.addAll(List.of("--dir", k3s.snapshotDir().toString(),
+        "--cacert", k3s.etcdCaCert().toString(), "--cert", k3s.etcdClientCert().toString(),
+        "--key", k3s.etcdClientKey().toString(), "--token-file", k3s.token().toString()));
+    List<EnvVar> env = new ArrayList<>();
+    if (spec.s3 != null) {
+      args.addAll(s3(spec.s3, mounts, env));
+    }
+    Job job = job(snapshot, jobName, node, "save", args, env, mounts);
+    if (reportProgress) {
+      var pod = job.getSpec().getTemplate().getSpec();
+      pod.setServiceAccountName(AGENT_SERVICE_ACCOUNT);
+      pod.setAutomountServiceAccountToken(true);
+      pod.getContainers().get(0).getEnv().add(new EnvVarBuilder()
+          .withName(AgentSettings.PROGRESS_TARGET_ENV).withValue(
+              snapshot.getMetadata().getNamespace() + "/" + snapshot.getMetadata().getName())
+          .build());
+    }
+    return job;
+  }
+
+  /** The Job that deletes the local file {@code fileName} (and its sidecar) on {@code node}. */
+  public Job deleteLocal(EtcdSnapshot snapshot, String jobName, String node, String fileName) {
+    K3sLayout k3s = snapshot.getSpec().localOrDefault().layout();
+    List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
+        TERMINATION_LOG, "delete", "--missing-ok", "--dir", k3s.snapshotDir().toString(),
+        fileName));
+    return job(snapshot, jobName, node, "delete", args, List.of(), new Mounts().snapshots(k3s));
+  }
+
+  /**
+   * What every node's restore Job is told when it starts, so that it can carry its steps
+   * through while the API server is down.
+   *
+   * @param restore the EtcdRestore
+   * @param id the restore's id, which names its journal on each node
+   * @param snapshot the EtcdSnapshot resource restored
+   * @param k3s K3s's layout on the nodes: the data dir from the snapshot's storage spec, and the
+   *     dir the snapshot file is in
+   * @param statusPort the port agents serve their progress on (host network)
+   * @param agents each node's agent status URL
+   */
+  public record RestoreCall(HasMetadata restore, RestoreId id, String snapshot, K3sLayout k3s,
+      int statusPort, Map<String, String> agents) {
+
+    List<String> commonArgs(String node) {
+      String address = java.net.URI.create(agents.get(node)).getHost();
+      return new ArrayList<>(List.of("restore-agent", "--data-dir", k3s.dataDir().toString(),
+          "--restore-id", id.value(),
+          "--restore", restore.getMetadata().getNamespace() + "/"
+              + restore.getMetadata().getName(),
+          "--snapshot-resource", snapshot, "--node-name", node,
+          "--status-address", address, "--status-port", Integer.toString(statusPort),
+          "--result-file", TERMINATION_LOG));
+    }
+  }
+
+  /**
+   * The restoring server's Job: {@code restore-agent server}, privileged with the host's PID
+   * namespace (it stops and starts K3s through systemd) and the whole data dir mounted, and the
+   * snapshot dir when it lies outside.
+   */
+  public Job restoreServer(RestoreCall call, String jobName, String node, String snapshotPath,
+      String sha256, List<String> peers) {
+    List<String> args = call.commonArgs(node);
+    args.addAll(List.of("server", "--snapshot", snapshotPath));
+    if (sha256 != null) {
+      args.addAll(List.of("--sha256", sha256));
+    }
+    for (String peer : peers) {
+      args.addAll(List.of("--peer", call.agents().get(peer), "--peer-node", peer));
+    }
+    return privileged(call, jobName, node, args);
+  }
+
+  /** A peer's Job: {@code restore-agent peer}, stops K3s, moves server/db aside, rejoins. */
+  public Job restorePeer(RestoreCall call, String jobName, String node, String server) {
+    List<String> args = call.commonArgs(node);
+    args.addAll(List.of("peer", "--server", call.agents().get(server)));
+    return privileged(call, jobName, node, args);
+  }
+
+  private Job privileged(RestoreCall call, String jobName, String node, List<String> args) {
+    Mounts mounts = new Mounts().hostPath("data-dir", call.k3s().dataDir(), "Directory", false);
+    if (!call.k3s().snapshotDirInDataDir()) {
+      mounts.hostPath("snapshots", call.k3s().snapshotDir(), "Directory", true);
+    }
+    Job job = job(call.restore().getMetadata().getNamespace(),
+        call.restore().getMetadata().getName(), jobName, node, "restore", args, List.of(),
+        mounts);
+    var pod = job.getSpec().getTemplate().getSpec();
+    pod.setHostPID(true);
+    var security = pod.getContainers().get(0).getSecurityContext();
+    security.setPrivileged(true);
+    security.setAllowPrivilegeEscalation(true);
+    job.getSpec().setActiveDeadlineSeconds(7200L);
+    return job;
+  }
+
+  /**
+   * A restore's preflight on the server node: {@code etcd-snapshot prepare-restore} checks the
+   * snapshot file (fetching it from S3 first when it is only there) and the server token.
+   */
+  public Job prepareRestore(HasMetadata restore, String jobName, String node,
+      EtcdSnapshot snapshot, boolean fromS3) {
+    K3sLayout k3s = snapshot.getSpec().localOrDefault().layout();
+    Mounts mounts = new Mounts().snapshots(k3s)
+        .hostPath("token", k3s.token(), "File", true);
+    var status = snapshot.getStatus();
+    List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
+        TERMINATION_LOG, "prepare-restore", status.snapshotName, "--token-file",
+        k3s.token().toString(), "--dir", k3s.snapshotDir().toString()));
+    add(args, "--sha256", status.sha256);
+    add(args, "--token-hash", status.tokenHash);
+    List<EnvVar> env = new ArrayList<>();
+    if (fromS3) {
+      args.addAll(s3(snapshot.getSpec().s3, mounts, env));
+    }
+    return job(restore.getMetadata().getNamespace(), restore.getMetadata().getName(), jobName,
+        node, "restore-preflight", args, env, mounts);
+  }
+
+  /**
+   * The Job that reports the restore journals kept on {@code node} under K3s's data dir
+   * {@code k3s} ({@code restore-agent journals}), after marking those in {@code acked} as shown.
+   */
+  public Job journals(String namespace, String jobName, String node, K3sLayout k3s,
+      List<RestoreId> acked) {
+    Path dir = k3s.journalDir();
+    Mounts mounts = new Mounts().hostPath("journals", dir, "DirectoryOrCreate", false);
+    List<String> args = new ArrayList<>(List.of("restore-agent", "--data-dir",
+        k3s.dataDir().toString(), "--journal-dir", dir.toString(), "--node-name", node,
+        "--result-file", TERMINATION_LOG, "journals"));
+    for (RestoreId id : acked) {
+      args.addAll(List.of("--ack", id.value()));
+    }
+    return job(namespace, "journals", jobName, node, "journals", args, List.of(), mounts);
+  }
+
+  /** The Job that lists the snapshot dir {@code k3s} names on {@code node}, names only. */
+  public Job list(String namespace, String jobName, String node, K3sLayout k3s) {
+    List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
+        TERMINATION_LOG, "ls", "--brief", "-o", "json", "--dir", k3s.snapshotDir().toString()));
+    return job(namespace, "scan", jobName, node, "list", args, List.of(),
+        new Mounts().snapshots(k3s));
+  }
+
+  /**
+   * {@code base + suffix} as a Job name: Job names must stay within 63 characters (they become
+   * Pod labels), so {@code base} is cut to make room; the suffix keeps names deterministic.
+   */
+  public static String jobName(String base, String suffix) {
+    return (base.length() + suffix.length() > 63 ? base.substring(0, 63 - suffix.length())
+        : base) + suffix;
+  }
+
+  /** {@code node} as a part of a Job name. */
+  public static String nodePart(String node) {
+    return node.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+  }
+
+  private Job job(EtcdSnapshot owner, String name, String node, String operation,
+      List<String> args, List<EnvVar> env, Mounts mounts) {
+    return job(owner.getMetadata().getNamespace(), owner.getMetadata().getName(), name, node,
+        operation, args, env, mounts);
+  }
+
+  private Job job(String namespace, String snapshot, String name, String node, String operation,
+      List<String> args, List<EnvVar> env, Mounts mounts) {
+    return new JobBuilder()
+        .withNewMetadata()
+          .withName(name)
+          .withNamespace(namespace)
+          .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_US)
+          .addToLabels(Labels.SNAPSHOT, snapshot)
+          .addToLabels(Labels.OPERATION, operation)
+        .endMetadata()
+        .withNewSpec()
+          .withBackoffLimit(0) // the operator retries, with its own backoff and messages
+          .withActiveDeadlineSeconds(3600L)
+          .withTtlSecondsAfterFinished(86_400)
+          .withNewTemplate()
+            .withNewMetadata()
+              .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_US)
+              .addToLabels(Labels.SNAPSHOT, snapshot)
+              .addToLabels(Labels.OPERATION, operation)
+            .endMetadata()
+            .withNewSpec()
+              .withNodeName(node)
+              .withRestartPolicy("Never")
+              .withHostNetwork(true)
+              .withDnsPolicy("ClusterFirstWithHostNet")
+              .withAutomountServiceAccountToken(false)
+              .withTolerations(tolerations())
+              .withVolumes(mounts.volumes)
+              .addNewContainer()
+                .withName("agent")
+                .withImage(image)
+                .withArgs(args)
+                .withEnv(env)
+                .withTerminationMessagePath(TERMINATION_LOG)
+                .withTerminationMessagePolicy("File")
+                .withVolumeMounts(mounts.mounts)
+                .withNewSecurityContext()
+                  .withRunAsUser(0L) // K3s's TLS key and snapshot dir belong to root
+                  .withAllowPrivilegeEscalation(false)
+                  .withReadOnlyRootFilesystem(true)
+                .endSecurityContext()
+                .withNewResources()
+                  .addToRequests("cpu", new Quantity("100m"))
+                  .addToRequests("memory", new Quantity("192Mi"))
+                  .addToLimits("memory", new Quantity("512Mi"))
+                .endResources()
+              .endContainer()
+            .endSpec()
+          .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  /** K3s servers are often tainted; the agent must run there anyway. */
+  private static List<Toleration> tolerations() {
+    List<Toleration> t = new ArrayList<>();
+    for (String key : List.of("node-role.kubernetes.io/control-plane",
+        "node-role.kubernetes.io/master", Labels.ETCD_NODE_ROLE, "CriticalAddonsOnly")) {
+      t.add(new TolerationBuilder().withKey(key).withOperator("Exists").build());
+    }
+    return t;
+  }
+
+  /** The S3 flags of {@code s3}, its CA mounted, its keys from the Secret as environment. */
+  private static List<String> s3(S3Storage s3, Mounts mounts, List<EnvVar> env) {
+    if (s3.endpointCA != null) {
+      mounts.s3Ca(s3);
+    }
+    if (s3.credentials != null) {
+      env.add(secretEnv(S3Settings.ACCESS_KEY_ENV, s3.credentials.secretName,
+          s3.credentials.accessKeyIdKeyOrDefault()));
+      env.add(secretEnv(S3Settings.SECRET_KEY_ENV, s3.credentials.secretName,
+          s3.credentials.secretAccessKeyKeyOrDefault()));
+    }
+    return S3Settings.toFlags(s3, s3.endpointCA == null ? null
+        : S3_CA_DIR + "/" + s3.endpointCA.key);
+  }
+
+  private static EnvVar secretEnv(String name, String secret, String key) {
+    return new EnvVarBuilder().withName(name).withNewValueFrom().withNewSecretKeyRef()
+        .withName(secret).withKey(key).endSecretKeyRef().endValueFrom().build();
+  }
+
+  private static void add(List<String> args, String flag, String value) {
+    if (value != null && !value.isBlank()) {
+      args.add(flag);
+      args.add(value);
+    }
+  }
+
+  /** The host paths a Job may touch, each mounted at the same path inside the container. */
+  private static final class Mounts {
+    private final List<Volume> volumes = new ArrayList<>();
+    private final List<VolumeMount> mounts = new ArrayList<>();
+
+    /** The snapshot dir and its {@code .metadata} sidecar dir, created when missing. */
+    Mounts snapshots(K3sLayout k3s) {
+      hostPath("snapshots", k3s.snapshotDir(), "DirectoryOrCreate", false);
+      return hostPath("metadata", k3s.metadataDir(), "DirectoryOrCreate", false);
+    }
+
+    /** Read-only: K3s's etcd client TLS dir and its server token. */
+    Mounts etcdAccess(K3sLayout k3s) {
+      hostPath("etcd-tls", k3s.etcdTlsDir(), "Directory", true);
+      return hostPath("token", k3s.token(), "File", true);
+    }
+
+    Mounts hostPath(String name, Path path, String type, boolean readOnly) {
+      volumes.add(new VolumeBuilder().withName(name).withNewHostPath()
+          .withPath(path.toString()).withType(type).endHostPath().build());
+      mounts.add(new VolumeMountBuilder().withName(name).withMountPath(path.toString())
+          .withReadOnly(readOnly).build());
+      return this;
+    }
+
+    void s3Ca(S3Storage s3) {
+      VolumeBuilder v = new VolumeBuilder().withName("s3-ca");
+      if (s3.endpointCA.secretName != null) {
+        v.withNewSecret().withSecretName(s3.endpointCA.secretName).endSecret();
+      } else {
+        v.withNewConfigMap().withName(s3.endpointCA.configMapName).endConfigMap();
+      }
+      volumes.add(v.build());
+      mounts.add(new VolumeMountBuilder().withName("s3-ca").withMountPath(S3_CA_DIR)
+          .withReadOnly(true).build());
+    }
+  }
+}

@@ -1,0 +1,105 @@
+package dev.k3sbackup.nodescan;
+
+import dev.k3sbackup.cluster.EtcdNodes;
+import dev.k3sbackup.cluster.OperatorSettings;
+import dev.k3sbackup.jobs.JobState;
+import dev.k3sbackup.contract.AgentResult;
+import dev.k3sbackup.contract.AgentResult.ResultType;
+import dev.k3sbackup.jobs.AgentJobs;
+import dev.k3sbackup.jobs.NodeJobs;
+import dev.k3sbackup.cluster.Collaborators;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * A periodic read of every Ready etcd node through one small agent Job per node and pass: each
+ * pass collects what the Jobs started by the previous one reported (and deletes them), then
+ * starts the next, one per node that has none running. Used for the snapshot dirs (adoption)
+ * and the restore journals.
+ *
+ * @param <C> what a scan remembers from when its Job started
+ * @param <R> what a scan's Job reports
+ */
+final class NodeScanJobs<C, R> {
+
+  /**
+   * A scan whose Job has ended.
+   *
+   * @param outcome what the Job reported; empty when its Pod left no outcome
+   * @param atStart what was remembered when it started
+   */
+  record Finished<C, R>(Optional<AgentResult<R>> outcome, C atStart) {}
+
+  /** A scan under way: its Job, and what was remembered when it started. */
+  private record Running<C>(String jobName, C atStart) {}
+
+  private final NodeJobs jobs;
+  private final OperatorSettings settings;
+  private final EtcdNodes nodes;
+  private final String prefix;
+  private final ResultType<R> resultType;
+  private final Map<String, Running<C>> running = new HashMap<>();
+
+  /**
+   * @param prefix names this scan's Jobs: {@code <prefix>-<node>-<time>}
+   * @param resultType what the Jobs report
+   */
+  NodeScanJobs(Collaborators with, String prefix, ResultType<R> resultType) {
+    this.jobs = with.jobs();
+    this.settings = with.settings();
+    this.nodes = with.nodes();
+    this.prefix = prefix;
+    this.resultType = resultType;
+  }
+
+  /**
+   * The scans whose Jobs finished since the last pass, by node; those Jobs are deleted. Jobs
+   * still running are left for a later pass.
+   */
+  Map<String, Finished<C, R>> collect() {
+    Map<String, Finished<C, R>> finished = new LinkedHashMap<>();
+    for (var it = running.entrySet().iterator(); it.hasNext(); ) {
+      var entry = it.next();
+      Job job = jobs.get(settings.home(), entry.getValue().jobName()).orElse(null);
+      if (job != null && !JobState.finished(job)) {
+        continue;
+      }
+      it.remove();
+      if (job != null) {
+        finished.put(entry.getKey(), new Finished<>(jobs.result(job, resultType),
+            entry.getValue().atStart()));
+        jobs.delete(job);
+      }
+    }
+    return finished;
+  }
+
+  /**
+   * Starts the next Job, made by {@code job(node, jobName)}, on each node without one.
+   *
+   * @param remember what to remember per node from now; asked for only when a Job starts
+   */
+  void startNext(BiFunction<String, String, Job> job,
+      Supplier<Function<String, C>> remember) {
+    Function<String, C> atStart = null;
+    for (String node : nodes.ready()) {
+      if (running.containsKey(node)) {
+        continue;
+      }
+      if (atStart == null) {
+        atStart = remember.get();
+      }
+      // a name of its own per pass: a reused name would also find the old Job's Pods
+      String name = AgentJobs.jobName(prefix + "-" + AgentJobs.nodePart(node),
+          "-" + Long.toString(settings.clock().millis(), 36));
+      jobs.create(job.apply(node, name));
+      running.put(node, new Running<>(name, atStart.apply(node)));
+    }
+  }
+}

@@ -1,0 +1,301 @@
+package dev.k3sbackup.nodescan;
+
+import dev.k3sbackup.cluster.S3Access;
+import dev.k3sbackup.cluster.Collaborators;
+import dev.k3sbackup.cluster.OperatorSettings;
+import dev.k3sbackup.status.Conditions;
+import dev.k3sbackup.status.Events;
+import dev.k3sbackup.status.StatusWriter;
+import dev.k3sbackup.api.Labels;
+import dev.k3sbackup.api.Annotations;
+import dev.k3sbackup.base.K3sLayout;
+import dev.k3sbackup.base.SnapshotName;
+import dev.k3sbackup.contract.AgentResult;
+import dev.k3sbackup.contract.AgentResult.ResultType;
+import dev.k3sbackup.contract.ListedSnapshot;
+import dev.k3sbackup.contract.S3Settings;
+import dev.k3sbackup.contract.SnapshotRecord;
+import dev.k3sbackup.jobs.AgentJobs;
+import dev.k3sbackup.status.SnapshotStatuses;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
+import dev.k3sbackup.api.v1alpha1.S3Location;
+import dev.k3sbackup.api.v1alpha1.S3Storage;
+import dev.k3sbackup.storage.S3SnapshotStore;
+import dev.k3sbackup.storage.StoredSnapshot;
+import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes snapshots that have no resource, made by K3s itself or before the operator ran, visible
+ * as {@code EtcdSnapshot}s marked adopted, and removes those resources when their file is gone.
+ * Each pass lists K3s's snapshot dir on every Ready etcd node through a small agent Job, and
+ * acts on the listings of the Jobs the previous pass started.
+ */
+public final class SnapshotAdopter {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SnapshotAdopter.class);
+  /** The snapshot dir scanned on each node: K3s's default. */
+  private static final K3sLayout K3S = K3sLayout.defaults();
+
+  private final KubernetesClient client;
+  private final OperatorSettings settings;
+  private final AgentJobs jobs;
+  private final Events events;
+  /** Per node, the listing Job under way and the snapshot names known when it started. */
+  private final NodeScanJobs<Set<String>, List<ListedSnapshot>> scans;
+  private final S3Access s3;
+
+  public SnapshotAdopter(KubernetesClient client, OperatorSettings settings) {
+    this(Collaborators.of(client, settings));
+  }
+
+  public SnapshotAdopter(Collaborators with) {
+    this.client = with.client();
+    this.settings = with.settings();
+    this.jobs = with.agentJobs();
+    this.events = with.events();
+    this.s3 = with.s3();
+    this.scans = new NodeScanJobs<>(with, "adopt-scan",
+        ResultType.listOf(ListedSnapshot.class));
+  }
+
+  /** One pass: the S3 folders in use, then the node dirs (finished listings, next listings). */
+  public synchronized void scan() {
+    scanS3();
+    scanNodes();
+  }
+
+  /**
+   * The S3 folders named by schedules and snapshots in the operator's namespace: objects without
+   * a resource are adopted (deleting the resource deletes the object), and adopted resources
+   * whose object is gone are removed.
+   */
+  private void scanS3() {
+    String ns = settings.home();
+    List<EtcdSnapshot> all = client.resources(EtcdSnapshot.class).inNamespace(ns).list()
+        .getItems();
+    Map<String, S3Storage> folders = new HashMap<>();
+    for (var schedule : client.resources(EtcdSnapshotSchedule.class).inNamespace(ns).list()
+        .getItems()) {
+      var t = schedule.getSpec() == null ? null : schedule.getSpec().snapshotTemplate;
+      if (t != null && t.s3 != null) {
+        folders.putIfAbsent(S3Settings.folderKey(t.s3), t.s3);
+      }
+    }
+    for (EtcdSnapshot s : all) {
+      if (s.getSpec() != null && s.getSpec().s3 != null && !isAdopted(s)) {
+        folders.putIfAbsent(S3Settings.folderKey(s.getSpec().s3), s.getSpec().s3);
+      }
+    }
+    Set<String> known = new HashSet<>();
+    for (EtcdSnapshot s : all) {
+      if (s.getStatus() != null && s.getStatus().s3 != null) {
+        known.add(s.getStatus().s3.location);
+      } else if (!isAdopted(s) && s.getSpec() != null && s.getSpec().s3 != null
+          && (s.getStatus() == null || !s.getStatus().phaseOrPending().terminal())) {
+        return; // an upload may be under way: adopt on a later pass
+      }
+    }
+    for (S3Storage folder : folders.values()) {
+      List<StoredSnapshot> objects;
+      try (S3SnapshotStore store = s3.open(folder, ns)) {
+        objects = store.list();
+      } catch (RuntimeException e) {
+        LOG.warn("cannot list S3 folder {} for adoption: {}", S3Settings.folderKey(folder), e.getMessage());
+        continue;
+      }
+      Set<String> present = new HashSet<>();
+      for (StoredSnapshot o : objects) {
+        present.add(o.location());
+        if (!known.contains(o.location())) {
+          adoptObject(folder, o);
+        }
+      }
+      for (EtcdSnapshot s : all) {
+        if (isAdopted(s) && s.getStatus() != null && s.getStatus().s3 != null
+            && s.getStatus().localPath == null && s.getSpec().s3 != null
+            && S3Settings.folderKey(s.getSpec().s3).equals(S3Settings.folderKey(folder))
+            && !present.contains(s.getStatus().s3.location)) {
+          forget(s);
+        }
+      }
+    }
+  }
+
+  private void adoptObject(S3Storage folder, StoredSnapshot o) {
+    EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
+    spec.s3 = folder;
+    Optional<EtcdSnapshot> created = createAdopted(resourceName("s3", o.name()), spec);
+    if (created.isEmpty()) {
+      return;
+    }
+    S3Location location = S3Location.of(folder.bucket,
+        o.location().substring(("s3://" + folder.bucket + "/").length()), o.location(), null);
+    finishAdopted(created.get(), SnapshotRecord.found(o.name(), o.node(), null, location,
+        o.size(), o.recordedSha256(), o.createdAt(), o.compressed()), "adopted: found at "
+        + o.location() + " without a resource (made by K3s itself or before this operator "
+        + "ran); deleting this resource deletes the object");
+    LOG.info("adopted {} as {}", o.location(), created.get().getMetadata().getName());
+  }
+
+  /** Fills an adopted resource's status from what was found, and says so. */
+  private void finishAdopted(EtcdSnapshot s, SnapshotRecord found, String message) {
+    EtcdSnapshotStatus status = new EtcdSnapshotStatus();
+    status.phase = SnapshotPhase.Succeeded;
+    status.adopted = true;
+    SnapshotStatuses.fill(status, found, found.localPath());
+    status.completionTime = found.createdAt().toString();
+    status.message = message;
+    Conditions.set(status.conditions, Conditions.READY, true, "Adopted", status.message,
+        s.getMetadata().getGeneration(), settings.clock().instant());
+    s.setStatus(status);
+    StatusWriter.patchNow(client, s);
+    events.normal(s, "SnapshotAdopted", status.message);
+  }
+
+  /**
+   * Node dirs: read finished listings, then start the next ones, remembering the snapshot names
+   * resources held when each started (a file whose resource was deleted while its Job ran is in
+   * the listing but is no stranger).
+   */
+  private void scanNodes() {
+    scans.collect().forEach((node, scan) -> readListing(node, scan.outcome(), scan.atStart()));
+    scans.startNext((node, name) -> jobs.list(settings.home(), name, node, K3S),
+        () -> {
+          List<EtcdSnapshot> all = client.resources(EtcdSnapshot.class).inAnyNamespace().list()
+              .getItems();
+          return node -> knownNames(node, all);
+        });
+  }
+
+  /** The snapshot names on {@code node} that resources account for. */
+  private static Set<String> knownNames(String node, List<EtcdSnapshot> all) {
+    Set<String> known = new HashSet<>();
+    for (EtcdSnapshot s : all) {
+      var st = s.getStatus();
+      if (st != null && st.snapshotName != null && (isAdopted(s) || node.equals(st.node))) {
+        known.add(st.snapshotName);
+      }
+    }
+    return known;
+  }
+
+  private void readListing(String node, Optional<AgentResult<List<ListedSnapshot>>> outcome,
+      Set<String> knownAtStart) {
+    if (outcome.isEmpty() || !outcome.get().ok() || outcome.get().result() == null) {
+      LOG.warn("cannot list the snapshot dir on node {}: {}", node,
+          outcome.map(AgentResult::message).orElse("no result"));
+      return;
+    }
+    List<ListedSnapshot> listing = outcome.get().result();
+    Set<String> present = new HashSet<>();
+    for (ListedSnapshot file : listing) {
+      present.add(file.name());
+    }
+    List<EtcdSnapshot> all = client.resources(EtcdSnapshot.class).inAnyNamespace().list()
+        .getItems();
+    for (EtcdSnapshot s : all) {
+      var st = s.getStatus();
+      if (!isAdopted(s) && (st == null || (st.snapshotName == null
+          && st.phase != SnapshotPhase.Failed && (st.node == null || node.equals(st.node))))) {
+        return; // a snapshot may be in the making here: its file is not one to adopt (yet)
+      }
+    }
+    Set<String> known = knownNames(node, all);
+    known.addAll(knownAtStart);
+    for (ListedSnapshot file : listing) {
+      if (!known.contains(file.name())) {
+        adopt(node, file);
+      }
+    }
+    for (EtcdSnapshot s : all) {
+      if (isAdopted(s) && s.getStatus() != null && node.equals(s.getStatus().node)
+          && s.getStatus().localPath != null && !present.contains(s.getStatus().snapshotName)) {
+        forget(s);
+      }
+    }
+  }
+
+  private static boolean isAdopted(EtcdSnapshot s) {
+    return s.getMetadata().getLabels() != null
+        && "true".equals(s.getMetadata().getLabels().get(Labels.ADOPTED));
+  }
+
+  private void adopt(String node, ListedSnapshot file) {
+    EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
+    spec.node = node;
+    Optional<EtcdSnapshot> created = createAdopted(resourceName(node, file.name()), spec);
+    if (created.isEmpty()) {
+      return;
+    }
+    String dir = K3S.snapshotDir().toString();
+    finishAdopted(created.get(), SnapshotRecord.found(file.name(), node,
+        K3S.snapshotDir().resolve(file.name()).toString(), null, file.size(), null,
+        file.createdAt(), file.name().endsWith(SnapshotName.ZIP_SUFFIX)), "adopted: found in "
+        + dir + " on node " + node + " without a resource (made by K3s itself or before this "
+        + "operator ran); deleting this resource deletes the file");
+    LOG.info("adopted {} on node {} as {}", file.name(), node,
+        created.get().getMetadata().getName());
+  }
+
+  /**
+   * Creates the adopted resource; empty when it exists already with its status. One that exists
+   * without status (an earlier pass stopped in between) is returned, to be finished.
+   */
+  private Optional<EtcdSnapshot> createAdopted(String name, EtcdSnapshotSpec spec) {
+    EtcdSnapshot s = new EtcdSnapshot();
+    s.getMetadata().setName(name);
+    s.getMetadata().setNamespace(settings.home());
+    s.getMetadata().setLabels(Map.of(Labels.ADOPTED, "true"));
+    s.setSpec(spec);
+    try {
+      return Optional.of(client.resource(s).create());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      EtcdSnapshot existing = client.resource(s).get();
+      return existing == null || existing.getStatus() != null ? Optional.empty()
+          : Optional.of(existing);
+    }
+  }
+
+  private void forget(EtcdSnapshot s) {
+    try {
+      client.resource(s).edit(e -> {
+        if (e.getMetadata().getAnnotations() == null) {
+          e.getMetadata().setAnnotations(new HashMap<>());
+        }
+        e.getMetadata().getAnnotations().put(Annotations.FILE_GONE, "true");
+        return e;
+      });
+      client.resource(s).delete();
+      LOG.info("{} is gone from node {}: removed adopted resource {}", s.getStatus().snapshotName,
+          s.getStatus().node, s.getMetadata().getName());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+    }
+  }
+
+  /** {@code <node>-<file>} made a valid resource name. */
+  static String resourceName(String node, String file) {
+    String n = (node + "-" + file).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9.-]", "-")
+        .replaceAll("^[^a-z0-9]+", "").replaceAll("[^a-z0-9]+$", "");
+    return n.length() > 253 ? n.substring(0, 253) : n;
+  }
+}

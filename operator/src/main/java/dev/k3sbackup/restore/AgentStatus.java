@@ -1,0 +1,32 @@
+package dev.k3sbackup.restore;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.k3sbackup.contract.RestoreRole;
+import dev.k3sbackup.contract.RestoreStep;
+import java.util.List;
+
+/**
+ * What a restore agent's status server says ({@code GET /}), and what its peers read: the agents'
+ * own contract while the API server is down.
+ *
+ * @param node the agent's node
+ * @param role its part
+ * @param done the steps it finished
+ * @param failed the step it failed on, and why; null while none has
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record AgentStatus(String node, RestoreRole role, List<RestoreStep> done,
+    Failure failed) {
+
+  /** A failed step and its message. */
+  public record Failure(RestoreStep step, String message) {
+    @Override
+    public String toString() {
+      return step + ": " + message;
+    }
+  }
+
+  public AgentStatus {
+    done = done == null ? List.of() : List.copyOf(done);
+  }
+}

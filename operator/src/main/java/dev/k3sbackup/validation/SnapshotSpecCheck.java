@@ -1,0 +1,114 @@
+package dev.k3sbackup.validation;
+
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
+import dev.k3sbackup.api.v1alpha1.KeyReference;
+import dev.k3sbackup.api.v1alpha1.S3Storage;
+import dev.k3sbackup.base.SnapshotException;
+import dev.k3sbackup.base.SnapshotName;
+import dev.k3sbackup.contract.S3Settings;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Checks a snapshot spec against the cluster before anything is created: the fields the CRD
+ * schema cannot check (it is not enforced everywhere) and the Secrets and ConfigMaps it names.
+ */
+public final class SnapshotSpecCheck {
+
+  private final KubernetesClient client;
+
+  public SnapshotSpecCheck(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /**
+   * @param spec the spec
+   * @param field where the spec sits, e.g. {@code spec} or {@code spec.snapshotTemplate}
+   * @param namespace where its Secrets and ConfigMaps must be
+   */
+  public Optional<SpecProblem> check(EtcdSnapshotSpec spec, String field, String namespace) {
+    if (spec == null) {
+      return Optional.of(new SpecProblem("InvalidSpec", field + " is missing"));
+    }
+    try {
+      SnapshotName.requireSafeComponent(field + ".namePrefix", spec.namePrefixOrDefault());
+    } catch (SnapshotException e) {
+      return Optional.of(new SpecProblem("InvalidSpec", e.getMessage()));
+    }
+    String dir = spec.localOrDefault().dirOrDefault();
+    if (!dir.startsWith("/") || dir.contains("..")) {
+      return Optional.of(new SpecProblem("InvalidSpec", field + ".local.dir '" + dir
+          + "' must be an absolute path without '..'"));
+    }
+    return spec.s3 == null ? Optional.empty() : checkS3(spec.s3, field + ".s3", namespace);
+  }
+
+  private Optional<SpecProblem> checkS3(S3Storage s3, String field, String namespace) {
+    if (s3.bucket == null || s3.bucket.isBlank()) {
+      return Optional.of(new SpecProblem("InvalidSpec", field + ".bucket is required: name an "
+          + "existing bucket"));
+    }
+    try {
+      S3Settings.toConfig(s3, null, null, null);
+    } catch (SnapshotException e) {
+      return Optional.of(new SpecProblem("InvalidSpec", field + ": "
+          + e.getMessage().replace("--s3-", "s3.")));
+    }
+    if (s3.credentials != null) {
+      String secretField = field + ".credentials.secretName";
+      Secret secret = client.secrets().inNamespace(namespace)
+          .withName(s3.credentials.secretName).get();
+      if (secret == null) {
+        return Optional.of(new SpecProblem("SecretNotFound", secretField + ": Secret '"
+            + s3.credentials.secretName + "' not found in namespace " + namespace
+            + ": create it with keys " + s3.credentials.accessKeyIdKeyOrDefault() + " and "
+            + s3.credentials.secretAccessKeyKeyOrDefault()));
+      }
+      for (String key : new String[] {s3.credentials.accessKeyIdKeyOrDefault(),
+          s3.credentials.secretAccessKeyKeyOrDefault()}) {
+        if (!has(secret.getData(), key) && !has(secret.getStringData(), key)) {
+          return Optional.of(new SpecProblem("SecretKeyNotFound", secretField + ": Secret '"
+              + s3.credentials.secretName + "' has no key " + key + ": add it, or name the key "
+              + "in " + field + ".credentials"));
+        }
+      }
+    }
+    if (s3.endpointCA != null) {
+      return checkCa(s3.endpointCA, field + ".endpointCA", namespace);
+    }
+    return Optional.empty();
+  }
+
+  private Optional<SpecProblem> checkCa(KeyReference ref, String field, String namespace) {
+    Map<String, String> data;
+    String what;
+    if (ref.secretName != null) {
+      Secret s = client.secrets().inNamespace(namespace).withName(ref.secretName).get();
+      data = s == null ? null : s.getData();
+      what = "Secret '" + ref.secretName + "'";
+    } else if (ref.configMapName != null) {
+      ConfigMap c = client.configMaps().inNamespace(namespace).withName(ref.configMapName).get();
+      data = c == null ? null : c.getData();
+      what = "ConfigMap '" + ref.configMapName + "'";
+    } else {
+      return Optional.of(new SpecProblem("InvalidSpec", field + ": give secretName or "
+          + "configMapName"));
+    }
+    if (data == null) {
+      return Optional.of(new SpecProblem("CANotFound", field + ": " + what + " not found in "
+          + "namespace " + namespace));
+    }
+    if (!has(data, ref.key)) {
+      return Optional.of(new SpecProblem("CANotFound", field + ": " + what + " has no key "
+          + ref.key));
+    }
+    return Optional.empty();
+  }
+
+  private static boolean has(Map<String, String> data, String key) {
+    return data != null && data.containsKey(key);
+  }
+}

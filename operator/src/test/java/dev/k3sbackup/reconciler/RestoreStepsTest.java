@@ -1,0 +1,337 @@
+package dev.k3sbackup.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.k3sbackup.api.Labels;
+import dev.k3sbackup.api.v1alpha1.EtcdRestore;
+import dev.k3sbackup.api.v1alpha1.EtcdRestoreSpec;
+import dev.k3sbackup.api.v1alpha1.EtcdRestoreStatus;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
+import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
+import dev.k3sbackup.api.v1alpha1.LocalStorage;
+import dev.k3sbackup.api.v1alpha1.PhaseTransition;
+import dev.k3sbackup.api.v1alpha1.RestorePhase;
+import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
+import dev.k3sbackup.api.v1alpha1.StepState;
+import dev.k3sbackup.base.FailureKind;
+import dev.k3sbackup.cluster.EtcdNodes.EtcdNode;
+import dev.k3sbackup.contract.AgentResult;
+import dev.k3sbackup.contract.AgentResult.ResultType;
+import dev.k3sbackup.contract.PreparedRestore;
+import dev.k3sbackup.contract.RestoreId;
+import dev.k3sbackup.contract.RestoreReport;
+import dev.k3sbackup.contract.RestoreRole;
+import dev.k3sbackup.contract.RestoreStep;
+import dev.k3sbackup.jobs.AgentJobs;
+import dev.k3sbackup.jobs.NodeJobs;
+import dev.k3sbackup.reconciler.RestoreSteps.Progress;
+import dev.k3sbackup.status.Events;
+import dev.k3sbackup.status.RestorePhases;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobStatus;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The restore's steps, decided against fakes of the cluster, its Jobs and its Events. */
+class RestoreStepsTest {
+
+  private static final String FILE = "on-demand-s1-1795262400";
+
+  /** The cluster: its snapshots, nodes and what the steps created. */
+  private final class FakeCluster implements RestoreCluster {
+    final Map<String, EtcdSnapshot> snapshots = new LinkedHashMap<>();
+    List<String> running = List.of();
+
+    @Override
+    public Optional<EtcdSnapshot> snapshot(String namespace, String name) {
+      return Optional.ofNullable(snapshots.get(name));
+    }
+
+    @Override
+    public List<EtcdNode> readyEtcdNodes() {
+      return List.of(new EtcdNode("s1", "10.0.0.1"), new EtcdNode("s2", "10.0.0.2"));
+    }
+
+    @Override
+    public List<String> operationsRunningBesides(EtcdRestore restore) {
+      return running;
+    }
+
+    @Override
+    public void create(EtcdSnapshot snapshot) {
+      snapshots.put(snapshot.getMetadata().getName(), snapshot);
+    }
+  }
+
+  /** The Jobs: those created, and what the finished ones reported. */
+  private static final class FakeJobs implements NodeJobs {
+    final Map<String, Job> jobs = new LinkedHashMap<>();
+    final Map<String, AgentResult<?>> results = new LinkedHashMap<>();
+
+    @Override
+    public Optional<Job> get(String namespace, String name) {
+      return Optional.ofNullable(jobs.get(name));
+    }
+
+    @Override
+    public void create(Job job) {
+      jobs.putIfAbsent(job.getMetadata().getName(), job);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> Optional<AgentResult<T>> result(Job job, ResultType<T> type) {
+      return Optional.ofNullable((AgentResult<T>) results.get(job.getMetadata().getName()));
+    }
+
+    @Override
+    public void delete(Job job) {
+      jobs.remove(job.getMetadata().getName());
+    }
+
+    /** The Job ended, its agent having reported {@code result}. */
+    void finish(String name, AgentResult<?> result) {
+      JobStatus status = new JobStatus();
+      status.setSucceeded(result.ok() ? 1 : 0);
+      status.setFailed(result.ok() ? 0 : 1);
+      jobs.get(name).setStatus(status);
+      results.put(name, result);
+    }
+
+    List<String> args(String name) {
+      return jobs.get(name).getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+    }
+  }
+
+  private final List<String> events = new ArrayList<>();
+  private final FakeCluster cluster = new FakeCluster();
+  private final FakeJobs jobs = new FakeJobs();
+  private RestoreSteps steps;
+  private EtcdRestore restore;
+
+  @BeforeEach
+  void aConfirmedRestoreOfASnapshotInANonDefaultDataDir() {
+    Events recorder = new Events() {
+      @Override
+      public void normal(HasMetadata on, String reason, String message) {
+        events.add("Normal " + reason);
+      }
+
+      @Override
+      public void warning(HasMetadata on, String reason, String message) {
+        events.add("Warning " + reason);
+      }
+    };
+    Clock clock = Clock.fixed(Instant.parse("2026-11-21T12:00:00Z"), ZoneOffset.UTC);
+    steps = new RestoreSteps(cluster, new AgentJobs("agent:test"), recorder,
+        new RestorePhases(recorder, clock), 9791);
+    EtcdSnapshot s = new EtcdSnapshot();
+    s.getMetadata().setName("good");
+    s.getMetadata().setNamespace("backups");
+    s.setSpec(new EtcdSnapshotSpec());
+    s.getSpec().local = new LocalStorage();
+    s.getSpec().local.dataDir = "/srv/k3s";
+    s.getSpec().local.dir = "/mnt/snapshots";
+    s.setStatus(new EtcdSnapshotStatus());
+    s.getStatus().phase = SnapshotPhase.Succeeded;
+    s.getStatus().snapshotName = FILE;
+    s.getStatus().node = "s1";
+    s.getStatus().localPath = "/mnt/snapshots/" + FILE;
+    s.getStatus().sha256 = "ab".repeat(32);
+    cluster.snapshots.put("good", s);
+    restore = new EtcdRestore();
+    restore.getMetadata().setName("back");
+    restore.getMetadata().setNamespace("backups");
+    restore.getMetadata().setUid("u-1");
+    restore.setSpec(new EtcdRestoreSpec());
+    restore.getSpec().snapshot = "good";
+    restore.getSpec().confirm = true;
+    restore.setStatus(new EtcdRestoreStatus());
+  }
+
+  private List<RestorePhase> history() {
+    return restore.getStatus().history.stream().map((PhaseTransition t) -> t.phase).toList();
+  }
+
+  @Test
+  void preflightPlansThenChecksTheFileOnTheServerWithItsDataDir() {
+    Progress p = steps.run(restore, jobs);
+
+    assertThat(p).isEqualTo(Progress.WAIT);
+    assertThat(history()).containsExactly(RestorePhase.Preflight);
+    assertThat(restore.getStatus().plan.dataDir).isEqualTo("/srv/k3s");
+    assertThat(restore.getStatus().message).startsWith("checking the snapshot on s1");
+    assertThat(jobs.jobs).containsOnlyKeys("back-preflight");
+    assertThat(jobs.args("back-preflight")).containsSubsequence("prepare-restore", FILE,
+        "--token-file", "/srv/k3s/server/token", "--dir", "/mnt/snapshots");
+    assertThat(jobs.jobs.get("back-preflight").getSpec().getTemplate().getSpec()
+        .getNodeName()).isEqualTo("s1");
+
+    assertThat(steps.run(restore, jobs)).as("the check runs: wait for it").isEqualTo(Progress.WAIT);
+    assertThat(jobs.jobs).hasSize(1);
+  }
+
+  @Test
+  void aRefusedPlanFailsAndCreatesNothing() {
+    cluster.running = List.of("EtcdSnapshot backups/nightly");
+
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.DONE);
+
+    assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Failed);
+    assertThat(restore.getStatus().message).startsWith("preflight refused the restore, nothing "
+        + "was touched: one operation at a time");
+    assertThat(jobs.jobs).isEmpty();
+    assertThat(events).containsExactly("Warning OperationRunning");
+  }
+
+  @Test
+  void aDryRunEndsWithThePlan() {
+    restore.getSpec().confirm = null;
+    restore.getSpec().dryRun = true;
+
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.DONE);
+
+    assertThat(history()).containsExactly(RestorePhase.Preflight, RestorePhase.PlanReady);
+    assertThat(jobs.jobs).isEmpty();
+  }
+
+  @Test
+  void aFailedCheckOnTheNodeFailsTheRestoreBeforeAnythingStops() {
+    steps.run(restore, jobs);
+    jobs.finish("back-preflight", AgentResult.failure(FailureKind.BAD_INPUT, "snapshot "
+        + FILE + " fails etcd's integrity check", null));
+
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.DONE);
+
+    assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Failed);
+    assertThat(restore.getStatus().message).contains("nothing was touched: on node s1: snapshot "
+        + FILE + " fails etcd's integrity check");
+    assertThat(jobs.jobs).containsOnlyKeys("back-preflight");
+  }
+
+  @Test
+  void aPassedCheckTakesTheSafetySnapshotThenRestoresOnEveryNode() {
+    steps.run(restore, jobs);
+    jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
+        + FILE, "ab".repeat(32), 4128, false, null)));
+
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.NEXT);
+    assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.SafetySnapshot);
+    assertThat(events).containsExactly("Normal PreflightPassed");
+
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.WAIT);
+    EtcdSnapshot safety = cluster.snapshots.get("back-safety");
+    assertThat(safety.getSpec().node).isEqualTo("s1");
+    assertThat(safety.getMetadata().getLabels()).containsEntry(Labels.RESTORE, "back");
+    safety.setStatus(new EtcdSnapshotStatus());
+    safety.getStatus().phase = SnapshotPhase.Succeeded;
+    safety.getStatus().snapshotName = "pre-restore-s1-1795262500";
+
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.NEXT);
+    assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Restoring);
+
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.WAIT);
+    assertThat(jobs.jobs).containsKeys("back-server", "back-peer-s2");
+    assertThat(jobs.args("back-server")).containsSubsequence("--data-dir", "/srv/k3s",
+        "--restore-id", "restore-u-1", "server", "--snapshot", "/mnt/snapshots/" + FILE);
+    assertThat(jobs.args("back-peer-s2")).containsSubsequence("--data-dir", "/srv/k3s",
+        "peer", "--server", "http://10.0.0.1:9791/");
+    assertThat(jobs.jobs.get("back-server").getSpec().getTemplate().getSpec().getVolumes())
+        .extracting(v -> v.getHostPath().getPath())
+        .as("the data dir, and the snapshot dir outside it")
+        .containsExactly("/srv/k3s", "/mnt/snapshots");
+    assertThat(restore.getStatus().nodes).extracting(n -> n.node + " " + n.role)
+        .containsExactly("s1 server", "s2 peer");
+  }
+
+  private RestoreReport report(String node, RestoreRole role, List<RestoreStep> done,
+      RestoreStep failed) {
+    return report(node, role, done, failed, "boom");
+  }
+
+  private RestoreReport report(String node, RestoreRole role, List<RestoreStep> done,
+      RestoreStep failed, String why) {
+    List<RestoreReport.StepReport> steps = new ArrayList<>();
+    for (RestoreStep s : done) {
+      steps.add(new RestoreReport.StepReport(s, StepState.Done, "t0", "t1", "ok"));
+    }
+    if (failed != null) {
+      steps.add(new RestoreReport.StepReport(failed, StepState.Failed, "t0", "t1", why));
+    }
+    return new RestoreReport(new RestoreReport.Restore(RestoreId.ofUid("u-1"), "backups",
+        "back", "good", node, role, List.of("s2")), steps);
+  }
+
+  private void restoring() {
+    restore.getSpec().safetySnapshot = false;
+    steps.run(restore, jobs);
+    jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
+        + FILE, "ab".repeat(32), 4128, false, null)));
+    steps.run(restore, jobs);
+    assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Restoring);
+    steps.run(restore, jobs);
+  }
+
+  @Test
+  void succeedsOnceEveryNodeHasStartedFromTheSnapshot() {
+    restoring();
+    jobs.finish("back-server", AgentResult.success(report("s1", RestoreRole.SERVER,
+        RestoreStep.HA_SERVER, null)));
+
+    assertThat(steps.run(restore, jobs)).as("the peer still works").isEqualTo(Progress.WAIT);
+
+    jobs.finish("back-peer-s2", AgentResult.success(report("s2", RestoreRole.PEER,
+        RestoreStep.PEER, null)));
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.DONE);
+    assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Succeeded);
+    assertThat(restore.getStatus().message).startsWith("restored from /mnt/snapshots/" + FILE
+        + " on s1, and s2 rejoined");
+    assertThat(restore.getStatus().nodes.get(1).steps).extracting(s -> s.step + " " + s.state)
+        .containsExactly("await-verify Done", "stop Done", "wipe Done", "await-server Done",
+            "start Done");
+  }
+
+  @Test
+  void aNodesOwnFailedStepIsTheFailureReported() {
+    restoring();
+    String gaveUp = "the agent at http://10.0.0.2:9791/ failed (stop: systemctl stop k3s "
+        + "exited 1), so this one stops here";
+    jobs.finish("back-server", AgentResult.failure(FailureKind.FAILED, gaveUp, report("s1",
+        RestoreRole.SERVER, List.of(RestoreStep.VERIFY), RestoreStep.AWAIT_PEERS_READY,
+        gaveUp)));
+    jobs.finish("back-peer-s2", AgentResult.failure(FailureKind.FAILED, "systemctl stop k3s "
+        + "exited 1", report("s2", RestoreRole.PEER, List.of(RestoreStep.AWAIT_VERIFY),
+            RestoreStep.STOP, "systemctl stop k3s exited 1")));
+
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.DONE);
+
+    assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Failed);
+    assertThat(restore.getStatus().message).startsWith("the restore failed: step stop on s2 "
+        + "(peer) failed: systemctl stop k3s exited 1");
+  }
+
+  @Test
+  void aJobThatEndedWithoutAJournalFailsTheRestore() {
+    restoring();
+    jobs.finish("back-server", AgentResult.failure(FailureKind.FAILED, "OOMKilled (exit 137)",
+        null));
+    jobs.finish("back-peer-s2", AgentResult.success(report("s2", RestoreRole.PEER,
+        RestoreStep.PEER, null)));
+
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.DONE);
+
+    assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Failed);
+    assertThat(restore.getStatus().nodes.get(0).steps).extracting(s -> s.step + " " + s.state
+        + " " + s.message).containsExactly("run Failed OOMKilled (exit 137)");
+  }
+}
