@@ -13,12 +13,93 @@ import java.util.Base64;
 import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The TLS context for an etcd endpoint: trust exactly {@code --cacert}, present the client pair. */
+/**
+ * TLS for an etcd endpoint: trust exactly {@code --cacert}, present the client pair, offer ALPN
+ * {@code h2}. The engine is BoringSSL's (netty-tcnative, shipped for linux x86_64 and aarch64)
+ * when its native library loads, else the JDK's: decrypting a snapshot with the JDK's AES-GCM
+ * cost more CPU than all the rest of a save, and compiling it took seconds of JIT (issue 13).
+ */
 final class EtcdTls {
 
+  private static final Logger LOG = LoggerFactory.getLogger(EtcdTls.class);
+
   private EtcdTls() {}
+
+  /** Makes client engines for one endpoint's files. */
+  interface Engines {
+    SSLEngine client(String host, int port) throws SSLException;
+  }
+
+  /** Reads and checks the files now (a bad one is refused before anything connects). */
+  static Engines engines(EtcdEndpoint endpoint) {
+    if (!nativeTls()) {
+      SSLContext jdk = context(endpoint);
+      return (host, port) -> jdkEngine(jdk, host, port);
+    }
+    if ((endpoint.clientCert() == null) != (endpoint.clientKey() == null)) {
+      throw SnapshotException.badInput("--cert and --key go together: give both or neither");
+    }
+    try {
+      SslContextBuilder builder = SslContextBuilder.forClient()
+          .sslProvider(SslProvider.OPENSSL)
+          .trustManager(PemFiles.certificates("--cacert", endpoint.caCert())
+              .toArray(X509Certificate[]::new))
+          .applicationProtocolConfig(new ApplicationProtocolConfig(
+              ApplicationProtocolConfig.Protocol.ALPN,
+              ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+              ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, "h2"));
+      if (endpoint.clientCert() != null) {
+        builder.keyManager(privateKey(endpoint), PemFiles.certificates("--cert",
+            endpoint.clientCert()).toArray(X509Certificate[]::new));
+      }
+      SslContext ssl = builder.build();
+      return (host, port) -> ssl.newEngine(ByteBufAllocator.DEFAULT, host, port);
+    } catch (SnapshotException e) {
+      throw e;
+    } catch (SSLException | RuntimeException e) {
+      LOG.debug("BoringSSL refused the TLS files ({}), using the JDK's TLS", e.getMessage());
+      SSLContext jdk = context(endpoint);
+      return (host, port) -> jdkEngine(jdk, host, port);
+    }
+  }
+
+  /** Whether BoringSSL's library loaded; {@code K3S_ETCD_BACKUP_JDK_TLS=true} says never. */
+  private static boolean nativeTls() {
+    if ("true".equalsIgnoreCase(System.getenv("K3S_ETCD_BACKUP_JDK_TLS"))) {
+      return false;
+    }
+    try {
+      if (OpenSsl.isAvailable()) {
+        return true;
+      }
+      LOG.debug("BoringSSL is not available here ({}), using the JDK's TLS",
+          OpenSsl.unavailabilityCause().toString());
+    } catch (LinkageError e) {
+      LOG.debug("BoringSSL could not load ({}), using the JDK's TLS", e.toString());
+    }
+    return false;
+  }
+
+  private static SSLEngine jdkEngine(SSLContext context, String host, int port) {
+    SSLEngine engine = context.createSSLEngine(host, port);
+    SSLParameters params = engine.getSSLParameters();
+    params.setApplicationProtocols(new String[] {"h2"});
+    engine.setSSLParameters(params);
+    return engine;
+  }
 
   static SSLContext context(EtcdEndpoint endpoint) {
     List<X509Certificate> cas = PemFiles.certificates("--cacert", endpoint.caCert());

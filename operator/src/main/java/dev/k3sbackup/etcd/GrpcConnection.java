@@ -13,15 +13,14 @@ import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URLDecoder;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
 
 /**
  * A single HTTP/2 connection carrying gRPC calls to one etcd member, read on the calling thread.
@@ -31,7 +30,7 @@ import javax.net.ssl.SSLSocket;
  * CPU-bound, slower than {@code etcdctl}. This client does only what a snapshot needs (the
  * connection preface, settings, flow control, one stream at a time, gRPC message framing) and
  * hands each chunk's bytes to the caller without copying them again. HPACK header coding is
- * Netty's.
+ * Netty's; TLS is BoringSSL's when it loads ({@link TlsChannel}, {@link EtcdTls#engines}).
  */
 final class GrpcConnection implements AutoCloseable {
 
@@ -54,7 +53,7 @@ final class GrpcConnection implements AutoCloseable {
   private static final int WINDOW = 16 * 1024 * 1024;
   private static final int MAX_MESSAGE = 64 * 1024 * 1024;
 
-  private final Socket socket;
+  private final AutoCloseable transport;
   private final DataInputStream in;
   private final OutputStream out;
   private final String scheme;
@@ -79,51 +78,67 @@ final class GrpcConnection implements AutoCloseable {
     }
   }
 
-  private GrpcConnection(Socket socket, String scheme, String authority) throws IOException {
-    this.socket = socket;
+  private GrpcConnection(InputStream rawIn, OutputStream rawOut, AutoCloseable transport,
+      String scheme, String authority) {
+    this.transport = transport;
     this.scheme = scheme;
     this.authority = authority;
-    this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 256 * 1024));
-    this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
+    this.in = new DataInputStream(new BufferedInputStream(rawIn, 256 * 1024));
+    this.out = new BufferedOutputStream(rawOut, 16 * 1024);
   }
 
-  /** Connects (TLS with ALPN h2 when {@code ssl} is given) and sends the HTTP/2 preface. */
-  static GrpcConnection open(String host, int port, SSLContext ssl, Duration timeout)
+  /**
+   * Connects (TLS with ALPN h2 when {@code tls} is given, through {@link TlsChannel}) and sends
+   * the HTTP/2 preface.
+   */
+  static GrpcConnection open(String host, int port, EtcdTls.Engines tls, Duration timeout)
       throws IOException {
     int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
-    Socket socket = new Socket();
-    try {
-      socket.setTcpNoDelay(true);
-      socket.setReceiveBufferSize(4 * 1024 * 1024);
-      socket.connect(new InetSocketAddress(host, port), millis);
-      socket.setSoTimeout(millis);
-      if (ssl != null) {
-        SSLSocket tls = (SSLSocket) ssl.getSocketFactory().createSocket(socket, host, port, true);
-        SSLParameters params = tls.getSSLParameters();
-        params.setApplicationProtocols(new String[] {"h2"});
-        tls.setSSLParameters(params);
-        tls.startHandshake();
-        socket = tls;
-      }
-      GrpcConnection c = new GrpcConnection(socket, ssl == null ? "http" : "https",
-          host + ":" + port);
+    GrpcConnection c;
+    if (tls == null) {
+      Socket socket = new Socket();
       try {
-        c.start();
-        c.awaitServerSettings();
-      } catch (IOException e) {
-        if (ssl != null && !(e instanceof javax.net.ssl.SSLException)) {
-          // TLS 1.3 finishes the client's handshake before the server checks its certificate.
-          throw new javax.net.ssl.SSLException("etcd closed the connection right after the TLS "
-              + "handshake (" + e.getMessage() + "): it most likely rejected the client "
-              + "certificate", e);
-        }
+        socket.setTcpNoDelay(true);
+        socket.setReceiveBufferSize(4 * 1024 * 1024);
+        socket.connect(new InetSocketAddress(host, port), millis);
+        socket.setSoTimeout(millis);
+        c = new GrpcConnection(socket.getInputStream(), socket.getOutputStream(), socket, "http",
+            host + ":" + port);
+      } catch (IOException | RuntimeException e) {
+        socket.close();
         throw e;
       }
-      return c;
-    } catch (IOException | RuntimeException e) {
-      socket.close();
+    } else {
+      SocketChannel channel = SocketChannel.open();
+      try {
+        channel.socket().setTcpNoDelay(true);
+        channel.socket().setReceiveBufferSize(4 * 1024 * 1024);
+        channel.socket().connect(new InetSocketAddress(host, port), millis);
+      } catch (IOException | RuntimeException e) {
+        channel.close();
+        throw e;
+      }
+      TlsChannel session = TlsChannel.handshake(channel, tls.client(host, port), millis);
+      c = new GrpcConnection(session.input(), session.output(), session, "https",
+          host + ":" + port);
+    }
+    try {
+      c.start();
+      c.awaitServerSettings();
+    } catch (IOException e) {
+      c.close();
+      if (tls != null && !(e instanceof javax.net.ssl.SSLException)) {
+        // TLS 1.3 finishes the client's handshake before the server checks its certificate.
+        throw new javax.net.ssl.SSLException("etcd closed the connection right after the TLS "
+            + "handshake (" + e.getMessage() + "): it most likely rejected the client "
+            + "certificate", e);
+      }
+      throw e;
+    } catch (RuntimeException e) {
+      c.close();
       throw e;
     }
+    return c;
   }
 
   private void start() throws IOException {
@@ -404,8 +419,8 @@ final class GrpcConnection implements AutoCloseable {
   @Override
   public void close() {
     try {
-      socket.close();
-    } catch (IOException ignored) {
+      transport.close();
+    } catch (Exception ignored) {
       // nothing left to release
     }
   }

@@ -8,7 +8,6 @@ import java.io.OutputStream;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.function.LongConsumer;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 
 /**
@@ -32,10 +31,10 @@ public final class GrpcEtcdMember implements EtcdMember {
 
   /** Reads the TLS files, connects and completes the TLS handshake, or says what is wrong. */
   public static GrpcEtcdMember connect(EtcdEndpoint endpoint, Duration timeout) {
-    SSLContext ssl = endpoint.tls() ? EtcdTls.context(endpoint) : null; // bad files first
+    EtcdTls.Engines tls = endpoint.tls() ? EtcdTls.engines(endpoint) : null; // bad files first
     try {
       return new GrpcEtcdMember(endpoint, timeout, GrpcConnection.open(endpoint.url().getHost(),
-          endpoint.url().getPort(), ssl, timeout));
+          endpoint.url().getPort(), tls, timeout));
     } catch (IOException e) {
       throw explain(endpoint, timeout, e);
     }

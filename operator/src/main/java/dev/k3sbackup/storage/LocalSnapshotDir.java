@@ -223,6 +223,14 @@ public final class LocalSnapshotDir {
       return target;
     }
 
+    /**
+     * The file being written (its name until {@link #commit()}), for readers of what was written
+     * so far: the S3 upload sends its parts from here.
+     */
+    public Path source() {
+      return part;
+    }
+
     /** fsync, then give the file its final name without ever replacing another file. */
     public Path commit() throws IOException {
       channel.force(true);

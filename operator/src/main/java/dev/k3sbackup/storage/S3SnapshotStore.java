@@ -7,6 +7,7 @@ import dev.k3sbackup.base.SnapshotException;
 import dev.k3sbackup.base.SnapshotName;
 import io.minio.AbortMultipartUploadArgs;
 import io.minio.BucketExistsArgs;
+import io.minio.ByteBuffer;
 import io.minio.CompleteMultipartUploadArgs;
 import io.minio.CreateMultipartUploadArgs;
 import io.minio.GetObjectArgs;
@@ -27,6 +28,10 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -54,36 +59,43 @@ import okhttp3.OkHttpClient;
  */
 public final class S3SnapshotStore implements AutoCloseable {
 
-  /** Parts are this big; at most {@link #PARTS_IN_FLIGHT} upload while the next one fills. */
+  /**
+   * Parts buffered in memory are this big; at most {@link #PARTS_IN_FLIGHT} upload while the next
+   * one fills.
+   */
   static final int PART_SIZE = 8 * 1024 * 1024;
+  /**
+   * Parts sent from the file are this big: they cost no memory, and each part is one request
+   * for minio to build and sign (about 35 per GiB instead of 140).
+   */
+  static final int FILE_PART_SIZE = 32 * 1024 * 1024;
   static final int PARTS_IN_FLIGHT = 2;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
-   * Headers for one part: its CRC32C (checked by S3 on arrival) computed with the JDK's
-   * hardware-accelerated CRC32C, and an unsigned payload as minio itself sends over https. Left
-   * to itself, minio computes the same CRC32C in plain Java, which costs more CPU than the whole
-   * rest of a save; the whole object's sha256 is computed once while streaming and recorded in
-   * the sidecar.
+   * Headers for one part: its CRC32C (checked by S3 on arrival), computed with the JDK's
+   * hardware-accelerated CRC32C while the part fills, and an unsigned payload as minio itself
+   * sends over https. Left to itself, minio computes the same CRC32C in plain Java over the
+   * finished part, which costs more CPU than the whole rest of a save; the whole object's sha256
+   * is computed once while streaming and recorded in the sidecar.
    */
-  static Http.Headers partHeaders(byte[] data, int length) {
-    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-    crc.update(data, 0, length);
-    int v = (int) crc.getValue();
-    String base64 = java.util.Base64.getEncoder().encodeToString(
-        new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v});
+  static Http.Headers partHeaders(int crc32c) {
+    String base64 = java.util.Base64.getEncoder().encodeToString(new byte[] {
+        (byte) (crc32c >>> 24), (byte) (crc32c >>> 16), (byte) (crc32c >>> 8), (byte) crc32c});
     return new Http.Headers("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD",
         "x-amz-checksum-crc32c", base64, "X-Amz-Sdk-Checksum-Algorithm", "CRC32C");
   }
 
   private final S3Config config;
-  private final MinioAsyncClient client;
+  private final SigningS3Client client;
   private final OkHttpClient http;
+  private final PartSender parts;
 
-  private S3SnapshotStore(S3Config config, MinioAsyncClient client, OkHttpClient http) {
+  private S3SnapshotStore(S3Config config, SigningS3Client client, OkHttpClient http) {
     this.config = config;
     this.client = client;
     this.http = http;
+    this.parts = new PartSender(config.timeout());
   }
 
   /** Builds a client for {@code config}; reads the CA file now so a bad one is refused early. */
@@ -112,7 +124,7 @@ public final class S3SnapshotStore implements AutoCloseable {
       builder.credentials(config.accessKey(), config.secretKey());
     }
     try {
-      return new S3SnapshotStore(config, builder.build(), okhttp);
+      return new S3SnapshotStore(config, new SigningS3Client(builder.build()), okhttp);
     } catch (IllegalArgumentException e) {
       throw SnapshotException.badInput("--s3-endpoint " + config.endpoint() + " is not usable ("
           + e.getMessage() + "): give host[:port], e.g. s3.amazonaws.com or minio.local:9000");
@@ -160,8 +172,12 @@ public final class S3SnapshotStore implements AutoCloseable {
   /**
    * Starts a multipart upload of {@code fileName}. Nothing becomes visible in the bucket until
    * {@link Upload#complete()}; {@link Upload#abort()} leaves no parts behind.
+   *
+   * @param source the file being written with the same bytes as the upload, each byte before
+   *     it is written to the upload: over http its parts are sent from there by sendfile
+   *     ({@link PartSender}); null to have every part buffered and sent by minio
    */
-  public Upload startUpload(String fileName, Map<String, String> userMetadata) {
+  public Upload startUpload(String fileName, Map<String, String> userMetadata, Path source) {
     String key = config.keyOf(fileName);
     Http.Headers headers = new Http.Headers();
     headers.put("Content-Type", fileName.endsWith(SnapshotName.ZIP_SUFFIX)
@@ -171,7 +187,9 @@ public final class S3SnapshotStore implements AutoCloseable {
       String uploadId = client.createMultipartUpload(CreateMultipartUploadArgs.builder()
               .bucket(config.bucket()).region(config.region()).object(key).headers(headers).build())
           .get().result().uploadId();
-      return new Upload(key, uploadId);
+      FileChannel from = source != null && endpointUrl(config).startsWith("http://")
+          ? FileChannel.open(source, StandardOpenOption.READ) : null;
+      return new Upload(key, uploadId, from, source);
     } catch (Exception e) {
       throw explain("starting the upload of " + key, e);
     }
@@ -324,6 +342,7 @@ public final class S3SnapshotStore implements AutoCloseable {
 
   @Override
   public void close() {
+    parts.close();
     http.dispatcher().executorService().shutdown();
     http.connectionPool().evictAll();
   }
@@ -334,8 +353,10 @@ public final class S3SnapshotStore implements AutoCloseable {
    */
   SnapshotException explain(String doing, Throwable error) {
     Throwable e = unwrap(error);
-    if (e instanceof ErrorResponseException ere) {
-      String code = ere.errorResponse().code();
+    String refused = e instanceof ErrorResponseException ere ? ere.errorResponse().code()
+        : e instanceof PartSender.RefusedException r ? r.code : null;
+    if (refused != null) {
+      String code = refused;
       String base = "S3 refused " + doing + " (" + code + ")";
       return switch (code) {
         case "NoSuchBucket" -> SnapshotException.badInput("S3 bucket '" + config.bucket()
@@ -347,7 +368,7 @@ public final class S3SnapshotStore implements AutoCloseable {
         case "AuthorizationHeaderMalformed", "InvalidRegion", "PermanentRedirect" ->
             SnapshotException.badInput(base + ": check --s3-region (now " + config.region()
                 + ") and --s3-endpoint");
-        default -> SnapshotException.failed(base + ": " + ere.errorResponse().message(), e);
+        default -> SnapshotException.failed(base + ": " + e.getMessage(), e);
       };
     }
     for (Throwable c = e; c != null; c = c.getCause()) {
@@ -411,22 +432,40 @@ public final class S3SnapshotStore implements AutoCloseable {
 
   /**
    * One multipart upload, written as a stream: parts upload in the background while the next one
-   * fills, so the upload runs alongside the snapshot stream.
+   * fills, so the upload runs alongside the snapshot stream. Each part carries its CRC32C, computed
+   * as its bytes pass.
+   *
+   * <p>Over http each part is sent from the file the same bytes were just written to, by
+   * {@link PartSender} (sendfile), as soon as it is complete there; nothing is buffered here.
+   * Otherwise each part fills one of a few reused buffers of minio's own kind
+   * ({@link ByteBuffer}) and minio sends it: OkHttp reads it through a stream into its pooled
+   * 8 KiB segments and recycles each one as soon as it is on the socket. (Handed a
+   * {@code byte[]}, minio writes the whole part into fresh segments first, allocating as many
+   * bytes as it sends.)
    */
   public final class Upload extends OutputStream {
     private final String key;
     private final String uploadId;
+    private final FileChannel source;
+    private final RandomAccessFile sourceFile;
     private final List<Part> parts = new ArrayList<>();
     private final Deque<InFlight> inFlight = new ArrayDeque<>();
-    private byte[] buffer = new byte[PART_SIZE];
+    private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    private final int partSize;
+    private ByteBuffer buffer;
+    private long partStart;
     private int filled;
     private boolean finished;
 
-    private record InFlight(CompletableFuture<io.minio.UploadPartResponse> future, byte[] buffer) {}
+    private record InFlight(CompletableFuture<Part> future, ByteBuffer buffer) {}
 
-    Upload(String key, String uploadId) {
+    Upload(String key, String uploadId, FileChannel source, Path sourcePath) throws IOException {
       this.key = key;
       this.uploadId = uploadId;
+      this.source = source;
+      this.sourceFile = source == null ? null : new RandomAccessFile(sourcePath.toFile(), "r");
+      this.buffer = source == null ? new ByteBuffer(PART_SIZE) : null;
+      this.partSize = source == null ? PART_SIZE : FILE_PART_SIZE;
     }
 
     public String key() {
@@ -441,12 +480,15 @@ public final class S3SnapshotStore implements AutoCloseable {
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
       while (len > 0) {
-        int n = Math.min(len, buffer.length - filled);
-        System.arraycopy(b, off, buffer, filled, n);
+        int n = Math.min(len, partSize - filled);
+        if (buffer != null) {
+          buffer.write(b, off, n);
+        }
+        crc.update(b, off, n);
         filled += n;
         off += n;
         len -= n;
-        if (filled == buffer.length) {
+        if (filled == partSize) {
           sendPart();
         }
       }
@@ -454,22 +496,51 @@ public final class S3SnapshotStore implements AutoCloseable {
 
     private void sendPart() throws IOException {
       int partNumber = parts.size() + inFlight.size() + 1;
-      var future = client.uploadPart(UploadPartArgs.builder().bucket(config.bucket())
-          .region(config.region()).object(key).uploadId(uploadId).partNumber(partNumber)
-          .headers(partHeaders(buffer, filled)).data(buffer, filled).build());
+      Http.Headers headers = partHeaders((int) crc.getValue());
+      CompletableFuture<Part> future;
+      if (source != null) {
+        long offset = partStart;
+        long length = filled;
+        // signed and sent on a sender thread, off the snapshot stream's
+        future = CompletableFuture.supplyAsync(() -> client.signedUploadPart(config.bucket(),
+                config.region(), key, uploadId, partNumber, headers, sourceFile, length), SENDERS)
+            .thenCompose(signed -> signed)
+            .thenApply(request -> {
+              try {
+                return new Part(partNumber, parts().send(request, source, offset, length));
+              } catch (IOException e) {
+                throw new CompletionException(e);
+              }
+            });
+      } else {
+        future = client.uploadPart(UploadPartArgs.builder().bucket(config.bucket())
+            .region(config.region()).object(key).uploadId(uploadId).partNumber(partNumber)
+            .headers(headers).buffer(buffer).build()).thenApply(r -> r.part());
+      }
       inFlight.add(new InFlight(future, buffer));
+      partStart += filled;
       filled = 0;
-      buffer = inFlight.size() >= PARTS_IN_FLIGHT ? awaitOldest() : new byte[PART_SIZE];
+      crc.reset();
+      if (inFlight.size() >= PARTS_IN_FLIGHT) {
+        ByteBuffer free = awaitOldest();
+        buffer = free;
+      } else if (buffer != null) {
+        buffer = new ByteBuffer(PART_SIZE);
+      }
     }
 
-    private byte[] awaitOldest() throws IOException {
+    /** Waits for the oldest part in flight and returns its buffer (if any), emptied. */
+    private ByteBuffer awaitOldest() throws IOException {
       InFlight oldest = inFlight.removeFirst();
       try {
-        parts.add(oldest.future().get().part());
+        parts.add(oldest.future().get());
+        if (oldest.buffer() != null) {
+          oldest.buffer().reset();
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new java.io.InterruptedIOException("interrupted while uploading " + key);
-      } catch (ExecutionException e) {
+      } catch (ExecutionException | io.minio.errors.MinioException e) {
         throw new IOException(explain("uploading part of " + key, e).getMessage(), e);
       }
       return oldest.buffer();
@@ -477,19 +548,23 @@ public final class S3SnapshotStore implements AutoCloseable {
 
     /** Sends the last part and makes the object visible. */
     public void complete() throws IOException {
-      if (filled > 0 || parts.size() + inFlight.size() == 0) {
-        sendPart();
-      }
-      while (!inFlight.isEmpty()) {
-        awaitOldest();
-      }
       try {
+        if (filled > 0 || parts.size() + inFlight.size() == 0) {
+          sendPart();
+        }
+        while (!inFlight.isEmpty()) {
+          awaitOldest();
+        }
         client.completeMultipartUpload(CompleteMultipartUploadArgs.builder()
             .bucket(config.bucket()).region(config.region()).object(key).uploadId(uploadId)
             .parts(parts.toArray(Part[]::new)).build()).get();
         finished = true;
+      } catch (IOException e) {
+        throw e;
       } catch (Exception e) {
         throw new IOException(explain("completing the upload of " + key, e).getMessage(), e);
+      } finally {
+        closeSource();
       }
     }
 
@@ -507,6 +582,7 @@ public final class S3SnapshotStore implements AutoCloseable {
           // we only wait so the abort below is not overtaken by a late part
         }
       }
+      closeSource();
       try {
         client.abortMultipartUpload(AbortMultipartUploadArgs.builder().bucket(config.bucket())
             .region(config.region()).object(key).uploadId(uploadId).build()).get();
@@ -514,5 +590,28 @@ public final class S3SnapshotStore implements AutoCloseable {
         // the caller reports the original failure; a stale upload is listed by pendingUploads()
       }
     }
+
+    private void closeSource() {
+      try {
+        if (source != null) {
+          source.close();
+          sourceFile.close();
+        }
+      } catch (IOException ignored) {
+        // read-only handles
+      }
+    }
   }
+
+  private PartSender parts() {
+    return parts;
+  }
+
+  /** Sends parts from files (blocking I/O), as many at once as may be in flight. */
+  private static final java.util.concurrent.ExecutorService SENDERS =
+      java.util.concurrent.Executors.newFixedThreadPool(PARTS_IN_FLIGHT, task -> {
+        Thread t = new Thread(task, "s3-part-sender");
+        t.setDaemon(true);
+        return t;
+      });
 }
