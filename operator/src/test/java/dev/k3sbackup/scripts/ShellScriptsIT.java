@@ -25,13 +25,15 @@ class ShellScriptsIT {
   void everyScriptIsShellcheckClean() throws Exception {
     List<String> scripts = new ArrayList<>();
     for (String dir : List.of("scripts", "operator/src/test/resources/install",
-        "e2e/src/test/resources/k3s")) {
+        "e2e/src/test/resources/k3s", "operator/bench", "operator/src/main/kubectl",
+        "operator/src/main/launcher")) {
       try (Stream<Path> files = Files.walk(REPO.resolve(dir))) {
         files.filter(Files::isRegularFile).filter(ShellScriptsIT::isShellScript)
             .map(p -> REPO.relativize(p).toString()).sorted().forEach(scripts::add);
       }
     }
     assertThat(scripts).contains("scripts/install.sh", "scripts/build-image.sh",
+        "operator/bench/snapshot-bench.sh", "operator/src/main/launcher/k3s-etcd-backup.sh",
         "operator/src/test/resources/install/kubectl", "e2e/src/test/resources/k3s/systemctl");
 
     List<String> command = new ArrayList<>(List.of("shellcheck", "--external-sources"));
