@@ -106,8 +106,14 @@ pids+=("$etcd_pid")
 tlsflags=(--cacert "$tls/server-ca.crt" --cert "$tls/client.crt" --key "$tls/client.key")
 for _ in $(seq 100); do "$bin/etcdctl" --endpoints "$endpoint" "${tlsflags[@]}" endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 
+cat >"$work/logback.xml" <<'CONF'
+<configuration>
+  <appender name="E" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%d %-5level %logger %msg%n</pattern></encoder></appender>
+  <root level="WARN"><appender-ref ref="E"/></root>
+</configuration>
+CONF
 echo "filling etcd $("$bin/etcd" --version | head -1 | awk '{print $3}') with ${size} MiB ..."
-java -cp "$(cat "$cp_file")" "$root/operator/bench/EtcdFill.java" "$fill_endpoint" "$size"
+java -Dlogback.configurationFile="$work/logback.xml" -cp "$(cat "$cp_file")" "$root/operator/bench/EtcdFill.java" "$fill_endpoint" "$size"
 
 # S3 server 1: S3Proxy (from the test dependencies) on its filesystem store.
 s3proxy_port=$((port + 3))
@@ -120,13 +126,7 @@ s3proxy.credential=bench-secret
 jclouds.provider=filesystem-nio2
 jclouds.filesystem.basedir=$work/s3proxy
 CONF
-cat >"$work/s3proxy-logback.xml" <<'CONF'
-<configuration>
-  <appender name="E" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%d %-5level %logger %msg%n</pattern></encoder></appender>
-  <root level="WARN"><appender-ref ref="E"/></root>
-</configuration>
-CONF
-java -Dlogback.configurationFile="$work/s3proxy-logback.xml" -cp "$(cat "$cp_file")" \
+java -Dlogback.configurationFile="$work/logback.xml" -cp "$(cat "$cp_file")" \
   org.gaul.s3proxy.Main --properties "$work/s3proxy.conf" >"$work/s3proxy.log" 2>&1 &
 s3proxy_pid=$!
 pids+=("$s3proxy_pid")

@@ -17,7 +17,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
-import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
@@ -66,7 +66,7 @@ final class EtcdTls {
             endpoint.clientCert()).toArray(X509Certificate[]::new));
       }
       SslContext ssl = builder.build();
-      return (host, port) -> ssl.newEngine(ByteBufAllocator.DEFAULT, host, port);
+      return (host, port) -> ssl.newEngine(UnpooledByteBufAllocator.DEFAULT, host, port);
     } catch (SnapshotException e) {
       throw e;
     } catch (SSLException | RuntimeException e) {

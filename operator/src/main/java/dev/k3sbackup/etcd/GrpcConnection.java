@@ -83,7 +83,9 @@ final class GrpcConnection implements AutoCloseable {
     this.transport = transport;
     this.scheme = scheme;
     this.authority = authority;
-    this.in = new DataInputStream(new BufferedInputStream(rawIn, 256 * 1024));
+    // TlsChannel's input is buffered already (its decrypted MiB): read from it directly
+    this.in = new DataInputStream(rawIn instanceof TlsChannel.Input ? rawIn
+        : new BufferedInputStream(rawIn, 256 * 1024));
     this.out = new BufferedOutputStream(rawOut, 16 * 1024);
   }
 

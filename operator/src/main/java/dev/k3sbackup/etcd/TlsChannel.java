@@ -197,9 +197,12 @@ final class TlsChannel implements AutoCloseable {
     }
   }
 
+  /** The plaintext stream from the peer, buffered (reads are served from the decrypted data). */
+  abstract static class Input extends InputStream {}
+
   /** The plaintext stream from the peer. */
   InputStream input() {
-    return new InputStream() {
+    return new Input() {
       @Override
       public int read() throws IOException {
         byte[] one = new byte[1];

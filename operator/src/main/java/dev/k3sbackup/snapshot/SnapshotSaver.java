@@ -119,7 +119,7 @@ public final class SnapshotSaver {
     Map<String, String> userMetadata = userMetadata(request);
     try (LocalSnapshotDir.PendingFile file = local.create(name.fileName())) {
       GuardedUpload upload = s3 == null ? null
-          : new GuardedUpload(s3.startUpload(name.fileName(), userMetadata, file.source()));
+          : new GuardedUpload(s3.startUpload(name.fileName(), userMetadata, file));
       try {
         Stored stored = writeVerified(name, etcd, file.out(), upload);
         file.commit();

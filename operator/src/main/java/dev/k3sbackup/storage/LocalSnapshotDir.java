@@ -8,7 +8,7 @@ import dev.k3sbackup.base.SnapshotName;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -200,6 +200,46 @@ public final class LocalSnapshotDir {
     return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
   }
 
+  /**
+   * Writes through a 1 MiB direct buffer of its own: one system call per MiB instead of one per
+   * etcd chunk (32 KiB), and no copy into the JDK's temporary direct buffer on each write.
+   */
+  private static final class ChannelWriter extends OutputStream {
+    private final FileChannel channel;
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(1024 * 1024);
+
+    ChannelWriter(FileChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      while (len > 0) {
+        int n = Math.min(len, buffer.remaining());
+        buffer.put(b, off, n);
+        off += n;
+        len -= n;
+        if (!buffer.hasRemaining()) {
+          flush();
+        }
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      buffer.flip();
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      buffer.clear();
+    }
+  }
+
   /** A snapshot file being written. Either {@link #commit()} or {@link #discard()} it. */
   public static final class PendingFile implements AutoCloseable {
     private final Path part;
@@ -212,7 +252,7 @@ public final class LocalSnapshotDir {
       this.part = part;
       this.target = target;
       this.channel = channel;
-      this.out = Channels.newOutputStream(channel);
+      this.out = new ChannelWriter(channel);
     }
 
     public OutputStream out() {
@@ -225,7 +265,8 @@ public final class LocalSnapshotDir {
 
     /**
      * The file being written (its name until {@link #commit()}), for readers of what was written
-     * so far: the S3 upload sends its parts from here.
+     * so far (after {@link OutputStream#flush()} of {@link #out()}): the S3 upload sends its parts
+     * from here.
      */
     public Path source() {
       return part;
@@ -233,6 +274,7 @@ public final class LocalSnapshotDir {
 
     /** fsync, then give the file its final name without ever replacing another file. */
     public Path commit() throws IOException {
+      out.flush();
       channel.force(true);
       channel.close();
       try {

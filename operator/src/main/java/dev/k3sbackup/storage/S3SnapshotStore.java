@@ -175,9 +175,10 @@ public final class S3SnapshotStore implements AutoCloseable {
    *
    * @param source the file being written with the same bytes as the upload, each byte before
    *     it is written to the upload: over http its parts are sent from there by sendfile
-   *     ({@link PartSender}); null to have every part buffered and sent by minio
+   *     ({@link PartSender}), once flushed; null to have every part buffered and sent by minio
    */
-  public Upload startUpload(String fileName, Map<String, String> userMetadata, Path source) {
+  public Upload startUpload(String fileName, Map<String, String> userMetadata,
+      LocalSnapshotDir.PendingFile source) {
     String key = config.keyOf(fileName);
     Http.Headers headers = new Http.Headers();
     headers.put("Content-Type", fileName.endsWith(SnapshotName.ZIP_SUFFIX)
@@ -187,9 +188,8 @@ public final class S3SnapshotStore implements AutoCloseable {
       String uploadId = client.createMultipartUpload(CreateMultipartUploadArgs.builder()
               .bucket(config.bucket()).region(config.region()).object(key).headers(headers).build())
           .get().result().uploadId();
-      FileChannel from = source != null && endpointUrl(config).startsWith("http://")
-          ? FileChannel.open(source, StandardOpenOption.READ) : null;
-      return new Upload(key, uploadId, from, source);
+      boolean fromFile = source != null && endpointUrl(config).startsWith("http://");
+      return new Upload(key, uploadId, fromFile ? source : null);
     } catch (Exception e) {
       throw explain("starting the upload of " + key, e);
     }
@@ -448,6 +448,7 @@ public final class S3SnapshotStore implements AutoCloseable {
     private final String uploadId;
     private final FileChannel source;
     private final RandomAccessFile sourceFile;
+    private final java.io.Flushable sourceWriter;
     private final List<Part> parts = new ArrayList<>();
     private final Deque<InFlight> inFlight = new ArrayDeque<>();
     private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
@@ -459,11 +460,12 @@ public final class S3SnapshotStore implements AutoCloseable {
 
     private record InFlight(CompletableFuture<Part> future, ByteBuffer buffer) {}
 
-    Upload(String key, String uploadId, FileChannel source, Path sourcePath) throws IOException {
+    Upload(String key, String uploadId, LocalSnapshotDir.PendingFile file) throws IOException {
       this.key = key;
       this.uploadId = uploadId;
-      this.source = source;
-      this.sourceFile = source == null ? null : new RandomAccessFile(sourcePath.toFile(), "r");
+      this.source = file == null ? null : FileChannel.open(file.source(), StandardOpenOption.READ);
+      this.sourceFile = file == null ? null : new RandomAccessFile(file.source().toFile(), "r");
+      this.sourceWriter = file == null ? null : file.out();
       this.buffer = source == null ? new ByteBuffer(PART_SIZE) : null;
       this.partSize = source == null ? PART_SIZE : FILE_PART_SIZE;
     }
@@ -499,6 +501,7 @@ public final class S3SnapshotStore implements AutoCloseable {
       Http.Headers headers = partHeaders((int) crc.getValue());
       CompletableFuture<Part> future;
       if (source != null) {
+        sourceWriter.flush(); // the part's bytes are in the file before it is read from there
         long offset = partStart;
         long length = filled;
         // signed and sent on a sender thread, off the snapshot stream's

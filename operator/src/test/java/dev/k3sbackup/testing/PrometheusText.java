@@ -51,9 +51,18 @@ public final class PrometheusText {
           labels.put(l.group(1), l.group(2).replace("\\\"", "\"").replace("\\\\", "\\"));
         }
       }
-      samples.add(new Sample(m.group(1), labels, Double.parseDouble(m.group(3))));
+      samples.add(new Sample(m.group(1), labels, value(m.group(3))));
     }
     return new PrometheusText(samples);
+  }
+
+  /** A sample's value: a Go or Java float, or Prometheus's {@code +Inf}, {@code -Inf}, {@code NaN}. */
+  private static double value(String text) {
+    return switch (text) {
+      case "+Inf" -> Double.POSITIVE_INFINITY;
+      case "-Inf" -> Double.NEGATIVE_INFINITY;
+      default -> Double.parseDouble(text);
+    };
   }
 
   /** GETs {@code http://127.0.0.1:port/metrics} and parses it. */

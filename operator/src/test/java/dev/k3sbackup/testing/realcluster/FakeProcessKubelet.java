@@ -70,8 +70,9 @@ import java.util.concurrent.TimeUnit;
  *       {@code configMapKeyRef}, {@code fieldRef} resolved through the API), volumes mounted
  *       where the container asks (hostPath from the node's own root directory, emptyDir, secret,
  *       configMap, projected service-account tokens from the TokenRequest API),
- *       {@code readOnlyRootFilesystem}, the memory limit as a cgroup, and the termination
- *       message file;
+ *       {@code readOnlyRootFilesystem}, the memory limit as a cgroup (its hierarchy mounted
+ *       read-only in the container, so the JVM sizes its heap from the limit), and the
+ *       termination message file;
  *   <li>on the node's network namespace for {@code hostNetwork} Pods, on one of the Pod's own
  *       otherwise;
  *   <li>writes Pod status through {@code pods/status} (Running, container states, exit codes,
@@ -646,6 +647,13 @@ public final class FakeProcessKubelet implements AutoCloseable {
           + "/bin/ln -s /proc/self/fd/1 \"$m/dev/stdout\"; "
           + "/bin/ln -s /proc/self/fd/2 \"$m/dev/stderr\"\n");
       script.append("/bin/mount -t sysfs -o ro sysfs \"$m/sys\" || true\n");
+      // the memory cgroup hierarchy, read-only, as a container runtime shows it: the JVM sizes
+      // its heap from the container's limit only where it can read that limit
+      script.append("if [ -d /sys/fs/cgroup/memory ] && [ -d \"$m/sys/fs/cgroup\" ]; then "
+          + "/bin/mount -t tmpfs -o mode=755 tmpfs \"$m/sys/fs/cgroup\" && "
+          + "/bin/mkdir -p \"$m/sys/fs/cgroup/memory\" && "
+          + "/bin/mount --bind /sys/fs/cgroup/memory \"$m/sys/fs/cgroup/memory\" && "
+          + "/bin/mount -o remount,ro,bind \"$m/sys/fs/cgroup/memory\" || true; fi\n");
       Path etc = Files.createDirectories(cdir.resolve("etc"));
       Files.writeString(etc.resolve("hostname"), env.get("HOSTNAME") + "\n");
       Files.writeString(etc.resolve("hosts"), "127.0.0.1 localhost\n" + endpoint.address() + " "
