@@ -21,7 +21,9 @@ final class ListVerb extends PluginVerb {
 
   @Override
   int run(BackupApi api) {
-    List<SnapshotView> views = api.snapshots().stream().map(SnapshotView::of)
+    // the table needs only what `kubectl get` shows; JSON and YAML show everything
+    List<SnapshotView> views = (output.table() ? api.snapshotSummaries() : api.snapshots())
+        .stream().map(SnapshotView::of)
         .sorted(SnapshotView.OLDEST_FIRST).toList();
     PrintWriter out = out();
     if (!output.table()) {

@@ -4,6 +4,7 @@ import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
+import dev.k3sbackup.cluster.LeanItemStore;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -53,8 +54,10 @@ public final class BackupResourceWatch implements AutoCloseable {
   private static <T extends HasMetadata> SharedIndexInformer<T> inform(KubernetesClient client,
       Class<T> type, String namespace, ResourceEventHandler<T> handler) {
     var resources = client.resources(type);
-    var informer = namespace == null ? resources.inAnyNamespace().runnableInformer(0)
-        : resources.inNamespace(namespace).runnableInformer(0);
+    var informer = (namespace == null ? resources.inAnyNamespace()
+        : resources.inNamespace(namespace)).withLimit(LeanItemStore.LIST_PAGE)
+        .runnableInformer(0);
+    informer.itemStore(new LeanItemStore<>());
     if (handler != null) {
       informer.addEventHandler(handler);
     }

@@ -1,5 +1,6 @@
 package dev.k3sbackup.nodescan;
 
+import dev.k3sbackup.cluster.LeanItemStore;
 import dev.k3sbackup.api.Annotations;
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdRestoreSpec;
@@ -87,8 +88,7 @@ public final class RestoreJournalCollector {
             outcome.map(AgentResult::message).orElse("no result"));
       }
     }));
-    List<EtcdRestore> restores = client.resources(EtcdRestore.class).inAnyNamespace().list()
-        .getItems();
+    List<EtcdRestore> restores = LeanItemStore.list(client, EtcdRestore.class, null);
     byRestore.forEach((id, reports) -> show(id, reports, restores));
     List<RestoreId> acked = acknowledged(restores);
     for (Path dataDir : dataDirs(restores)) {
@@ -106,8 +106,7 @@ public final class RestoreJournalCollector {
   private List<Path> dataDirs(List<EtcdRestore> restores) {
     TreeSet<Path> dirs = new TreeSet<>();
     dirs.add(K3sLayout.defaults().dataDir());
-    for (EtcdSnapshot s : client.resources(EtcdSnapshot.class).inAnyNamespace().list()
-        .getItems()) {
+    for (EtcdSnapshot s : LeanItemStore.list(client, EtcdSnapshot.class, null)) {
       dataDirOf(s.getSpec()).ifPresent(dirs::add);
     }
     for (EtcdSnapshotSchedule s : client.resources(EtcdSnapshotSchedule.class).inAnyNamespace()

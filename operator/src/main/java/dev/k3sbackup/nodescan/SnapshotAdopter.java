@@ -1,5 +1,6 @@
 package dev.k3sbackup.nodescan;
 
+import dev.k3sbackup.cluster.LeanItemStore;
 import dev.k3sbackup.cluster.S3Access;
 import dev.k3sbackup.cluster.Collaborators;
 import dev.k3sbackup.cluster.OperatorSettings;
@@ -85,11 +86,9 @@ public final class SnapshotAdopter {
    */
   private void scanS3() {
     String ns = settings.home();
-    List<EtcdSnapshot> all = client.resources(EtcdSnapshot.class).inNamespace(ns).list()
-        .getItems();
+    List<EtcdSnapshot> all = LeanItemStore.list(client, EtcdSnapshot.class, ns);
     Map<String, S3Storage> folders = new HashMap<>();
-    for (var schedule : client.resources(EtcdSnapshotSchedule.class).inNamespace(ns).list()
-        .getItems()) {
+    for (var schedule : LeanItemStore.list(client, EtcdSnapshotSchedule.class, ns)) {
       var t = schedule.getSpec() == null ? null : schedule.getSpec().snapshotTemplate;
       if (t != null && t.s3 != null) {
         folders.putIfAbsent(S3Settings.folderKey(t.s3), t.s3);
@@ -175,8 +174,7 @@ public final class SnapshotAdopter {
     scans.collect().forEach((node, scan) -> readListing(node, scan.outcome(), scan.atStart()));
     scans.startNext((node, name) -> jobs.list(settings.home(), name, node, K3S),
         () -> {
-          List<EtcdSnapshot> all = client.resources(EtcdSnapshot.class).inAnyNamespace().list()
-              .getItems();
+          List<EtcdSnapshot> all = LeanItemStore.list(client, EtcdSnapshot.class, null);
           return node -> knownNames(node, all);
         });
   }
@@ -205,8 +203,7 @@ public final class SnapshotAdopter {
     for (ListedSnapshot file : listing) {
       present.add(file.name());
     }
-    List<EtcdSnapshot> all = client.resources(EtcdSnapshot.class).inAnyNamespace().list()
-        .getItems();
+    List<EtcdSnapshot> all = LeanItemStore.list(client, EtcdSnapshot.class, null);
     for (EtcdSnapshot s : all) {
       var st = s.getStatus();
       if (!isAdopted(s) && (st == null || (st.snapshotName == null

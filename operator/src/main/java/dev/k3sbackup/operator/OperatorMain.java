@@ -8,6 +8,7 @@ import dev.k3sbackup.reconciler.EtcdRestoreReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotReconciler;
 import dev.k3sbackup.reconciler.EtcdSnapshotScheduleReconciler;
 import dev.k3sbackup.cluster.Collaborators;
+import dev.k3sbackup.cluster.LeanItemStore;
 import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.base.GoDuration;
 import dev.k3sbackup.base.SnapshotException;
@@ -203,9 +204,13 @@ public final class OperatorMain {
     return MetricsServer.Check.healthy();
   }
 
+  @SuppressWarnings({"unchecked", "rawtypes"})
   private static void configure(ControllerConfigurationOverrider<?> c, Set<String> namespaces,
       OperatorSettings settings) {
     c.withReconciliationMaxInterval(settings.recheck());
+    // the cache without managedFields, filled page by page (issue 13: 5,000 snapshots)
+    ((ControllerConfigurationOverrider) c).withItemStore(new LeanItemStore<>());
+    c.withInformerListLimit(LeanItemStore.LIST_PAGE);
     if (namespaces.isEmpty()) {
       c.watchingAllNamespaces();
     } else {

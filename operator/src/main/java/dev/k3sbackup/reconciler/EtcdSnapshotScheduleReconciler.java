@@ -2,6 +2,7 @@ package dev.k3sbackup.reconciler;
 
 import dev.k3sbackup.cluster.Collaborators;
 import dev.k3sbackup.cluster.EtcdNodes;
+import dev.k3sbackup.cluster.LeanItemStore;
 import dev.k3sbackup.status.Events;
 import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.status.Conditions;
@@ -88,6 +89,8 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
             EtcdSnapshotSchedule.class)
         .withName("schedule-children")
         .withLabelSelector(Labels.SCHEDULE)
+        .withItemStore(new LeanItemStore<>())
+        .withInformerListLimit(LeanItemStore.LIST_PAGE)
         .withSecondaryToPrimaryMapper(Mappers.fromLabel(Labels.SCHEDULE, "k3sbackup.dev/none",
             EtcdSnapshotSchedule.class))
         .build();

@@ -1,5 +1,6 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.cluster.LeanItemStore;
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
@@ -46,8 +47,7 @@ interface RestoreCluster {
       @Override
       public List<String> operationsRunningBesides(EtcdRestore restore) {
         List<String> busy = new ArrayList<>();
-        for (EtcdRestore other : client.resources(EtcdRestore.class).inAnyNamespace().list()
-            .getItems()) {
+        for (EtcdRestore other : LeanItemStore.list(client, EtcdRestore.class, null)) {
           if (!other.getMetadata().getUid().equals(restore.getMetadata().getUid())
               && other.getStatus() != null && !other.getStatus().phaseOrPending().terminal()
               && other.getStatus().phase != RestorePhase.Pending) {
@@ -55,8 +55,7 @@ interface RestoreCluster {
                 + other.getMetadata().getName());
           }
         }
-        for (EtcdSnapshot running : client.resources(EtcdSnapshot.class).inAnyNamespace().list()
-            .getItems()) {
+        for (EtcdSnapshot running : LeanItemStore.list(client, EtcdSnapshot.class, null)) {
           if (running.getStatus() != null && running.getStatus().phase == SnapshotPhase.Running) {
             busy.add("EtcdSnapshot " + running.getMetadata().getNamespace() + "/"
                 + running.getMetadata().getName());

@@ -647,13 +647,14 @@ public final class FakeProcessKubelet implements AutoCloseable {
           + "/bin/ln -s /proc/self/fd/1 \"$m/dev/stdout\"; "
           + "/bin/ln -s /proc/self/fd/2 \"$m/dev/stderr\"\n");
       script.append("/bin/mount -t sysfs -o ro sysfs \"$m/sys\" || true\n");
-      // the memory cgroup hierarchy, read-only, as a container runtime shows it: the JVM sizes
-      // its heap from the container's limit only where it can read that limit
-      script.append("if [ -d /sys/fs/cgroup/memory ] && [ -d \"$m/sys/fs/cgroup\" ]; then "
-          + "/bin/mount -t tmpfs -o mode=755 tmpfs \"$m/sys/fs/cgroup\" && "
-          + "/bin/mkdir -p \"$m/sys/fs/cgroup/memory\" && "
-          + "/bin/mount --bind /sys/fs/cgroup/memory \"$m/sys/fs/cgroup/memory\" && "
-          + "/bin/mount -o remount,ro,bind \"$m/sys/fs/cgroup/memory\" || true; fi\n");
+      // the cgroup (v1) hierarchies, read-only, as a container runtime shows them: the JVM sizes
+      // its heap from the container's memory limit only where it finds its cgroups (memory, cpu,
+      // cpuacct and cpuset, all of them, or none count)
+      script.append("if [ -d \"$m/sys/fs/cgroup\" ] && /bin/mount -t tmpfs -o mode=755 tmpfs "
+          + "\"$m/sys/fs/cgroup\"; then for c in memory cpu cpuacct cpuset pids; do "
+          + "[ -d \"/sys/fs/cgroup/$c\" ] || continue; /bin/mkdir -p \"$m/sys/fs/cgroup/$c\"; "
+          + "/bin/mount --bind \"/sys/fs/cgroup/$c\" \"$m/sys/fs/cgroup/$c\" && /bin/mount -o "
+          + "remount,ro,bind \"$m/sys/fs/cgroup/$c\" || true; done; fi\n");
       Path etc = Files.createDirectories(cdir.resolve("etc"));
       Files.writeString(etc.resolve("hostname"), env.get("HOSTNAME") + "\n");
       Files.writeString(etc.resolve("hosts"), "127.0.0.1 localhost\n" + endpoint.address() + " "
