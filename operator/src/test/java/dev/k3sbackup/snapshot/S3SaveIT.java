@@ -76,7 +76,7 @@ class S3SaveIT {
 
   @Test
   void uploadsObjectWithK3sMetadataAndSidecarThatRestores() throws Exception {
-    Map<String, String> before = writeKeys(300, 40_000); // ~12 MB: more than one part
+    Map<String, String> before = writeKeys(900, 40_000); // ~36 MB: two parts of 32 MiB
     Path dir = work.resolve("snapshots");
     Path dataDir = work.resolve("k3s");
     Files.createDirectories(dataDir.resolve("server"));
@@ -126,7 +126,7 @@ class S3SaveIT {
 
   @Test
   void failedUploadIsAbortedAndTheVerifiedLocalFileKept() throws Exception {
-    writeKeys(400, 40_000); // ~16 MB: the second part is cut
+    writeKeys(1000, 40_000); // ~40 MB: parts of 32 MiB go from the file, the second is cut
     Path dir = work.resolve("snapshots");
     try (FaultyProxy proxy = new FaultyProxy(new InetSocketAddress("127.0.0.1", s3.port()))) {
       proxy.cutWhenSeen("partNumber=2");
