@@ -39,7 +39,7 @@ final class PrepareRestoreCommand extends StoreCommand {
   java.nio.file.Path tokenFile;
 
   @Override
-  public Integer call() {
+  Integer execute() {
     SnapshotVerifier.Verdict verdict;
     boolean fetched = false;
     try (SnapshotCatalog catalog = catalog()) {

@@ -63,6 +63,9 @@ public final class SnapshotSaver {
           t.start();
         });
     S3SnapshotStore s3 = null;
+    LOG.debug("saving {} into {}{}, from etcd at {}", name.fileName(), request.dir(),
+        request.s3() == null ? "" : " and " + request.s3().locationOf(name.fileName()),
+        request.etcd());
     try {
       LocalSnapshotDir local = new LocalSnapshotDir(request.dir());
       local.requireWritable();
@@ -76,6 +79,9 @@ public final class SnapshotSaver {
         }
       }
       Connected connected = await(etcd);
+      LOG.debug("etcd member {} of cluster {}: version {}, database {} bytes",
+          connected.status().memberId(), connected.status().clusterId(),
+          connected.status().version(), connected.status().dbSize());
       try (EtcdMember member = connected.member()) {
         LOG.info("saving snapshot {} from etcd member {} at revision {}", name.fileName(),
             connected.status().memberId(), connected.status().revision());
