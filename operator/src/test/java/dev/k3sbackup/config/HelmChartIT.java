@@ -37,7 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>The CRDs are crds/ as they are: Helm neither templates nor labels crds/. Numbers are
  *       compared by value, as kustomize writes their {@code minimum: 1.0} as {@code 1}.</li>
  *   <li>The default schedule is part of the release: Helm installs crds/ before the templates,
- *       so the schedule's kind is known when it is applied (config/ needs two applies).</li>
+ *       so the schedule's kind is known when it is applied (config/ needs two applies). It is
+ *       annotated {@code helm.sh/resource-policy: keep}: helm uninstall must not delete it, as
+ *       its snapshots (owned by it) and their files would go with it.</li>
  * </ul>
  */
 class HelmChartIT {
@@ -169,6 +171,11 @@ class HelmChartIT {
     assertThat(rendered.get("PrometheusRule/" + NS + "/k3s-etcd-backup")
         .at("/metadata/labels/release").asText()).isEqualTo("kube-prometheus-stack");
 
+    assertThat(rendered.get("EtcdSnapshotSchedule/" + NS + "/k3s-default")
+        .at("/metadata/annotations/helm.sh~1resource-policy").asText()).isEqualTo("keep");
+    assertThat(byKey(template("--set", "defaultSchedule.keepOnUninstall=false"))
+        .get("EtcdSnapshotSchedule/" + NS + "/k3s-default").at("/metadata/annotations")
+        .isMissingNode()).isTrue();
     assertThat(byKey(template("--set", "defaultSchedule.enabled=false")).keySet())
         .noneMatch(k -> k.startsWith("EtcdSnapshotSchedule/"));
     assertThat(byKey(template("--set", "metrics.service.enabled=false")).keySet())
@@ -284,6 +291,13 @@ class HelmChartIT {
       }
       if (labels.isEmpty()) {
         meta.remove("labels");
+      }
+    }
+    if (copy.at("/metadata/annotations") instanceof ObjectNode annotations
+        && !config.at("/metadata/annotations").has("helm.sh/resource-policy")) {
+      annotations.remove("helm.sh/resource-policy");
+      if (annotations.isEmpty()) {
+        ((ObjectNode) copy.get("metadata")).remove("annotations");
       }
     }
     return copy;
