@@ -46,6 +46,7 @@ class HelmChartIT {
 
   static final String CHART = "charts/k3s-etcd-backup";
   static final String NS = "k3s-etcd-backup";
+  static final String EXAMPLE_VALUES = "examples/helm/values-s3-registry-prometheus.yaml";
   static final Set<String> HELM_LABELS = Set.of("helm.sh/chart", "app.kubernetes.io/name",
       "app.kubernetes.io/instance", "app.kubernetes.io/version", "app.kubernetes.io/managed-by");
 
@@ -69,6 +70,14 @@ class HelmChartIT {
         "--set", "defaultSchedule.s3.bucket=k3s-backups",
         "--set", "defaultSchedule.s3.credentialsSecret=s3-keys"))
         .contains("0 chart(s) failed");
+    // the README's example values file
+    assertThat(helm.ok("lint", "--strict", CHART, "--namespace", NS, "-f", EXAMPLE_VALUES))
+        .contains("0 chart(s) failed");
+    Map<String, JsonNode> example = byKey(template("-f", EXAMPLE_VALUES));
+    assertThat(example.get("EtcdSnapshotSchedule/" + NS + "/k3s-default")
+        .at("/spec/snapshotTemplate/s3/bucket").asText()).isEqualTo("k3s-backups");
+    assertThat(example).containsKeys("ServiceMonitor/" + NS + "/k3s-etcd-backup",
+        "PrometheusRule/" + NS + "/k3s-etcd-backup");
   }
 
   @Test
