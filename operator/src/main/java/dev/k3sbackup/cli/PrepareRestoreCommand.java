@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -33,6 +34,21 @@ final class PrepareRestoreCommand extends StoreCommand {
   @Option(names = "--token-hash",
       description = "K3s's server token hash recorded when it was taken")
   String tokenHash;
+
+  @Mixin
+  EtcdOptions etcd;
+
+  @Option(names = "--members", description = "Also list etcd's members (from this node's etcd, "
+      + "as --endpoints says): a restore must cover every one")
+  boolean members;
+
+  @Option(names = "--journal-dir", paramLabel = "PATH", description = "Also report the restores "
+      + "journaled here before (default: none)")
+  java.nio.file.Path journalDir;
+
+  @Option(names = "--past-restores-of", paramLabel = "NAMESPACE/NAME", description = "With "
+      + "--journal-dir: only the journals of this EtcdRestore")
+  String pastRestoresOf;
 
   @Option(names = "--token-file",
       description = "K3s's server token (default: $${data-dir}/server/token)")
@@ -77,8 +93,20 @@ final class PrepareRestoreCommand extends StoreCommand {
           + "on a node that has the original token (K3s's --token), or pick a snapshot taken "
           + "with the current one");
     }
+    java.util.List<dev.k3sbackup.etcd.EtcdMemberInfo> memberList = null;
+    if (members) {
+      try (var member = dev.k3sbackup.etcd.GrpcEtcdMember.connect(
+          etcd.endpoint(store.layout(), parent.context.env()), etcd.timeout())) {
+        memberList = member.members();
+      }
+    }
+    java.util.List<dev.k3sbackup.contract.PastRestore> past = journalDir == null ? null
+        : dev.k3sbackup.restore.RestoreJournal.reportsIn(journalDir).stream()
+            .map(dev.k3sbackup.contract.PastRestore::of)
+            .filter(p -> pastRestoresOf == null
+                || pastRestoresOf.equals(p.namespace() + "/" + p.name())).toList();
     PreparedRestore r = new PreparedRestore(store.snapshotDir().resolve(name).toString(),
-        verdict.sha256(), verdict.size(), fetched, current.orElse(null));
+        verdict.sha256(), verdict.size(), fetched, current.orElse(null), memberList, past);
     PrintWriter out = out();
     out.printf("OK %s: %s%d bytes, sha256 %s%s%n", name, fetched ? "fetched from S3, " : "",
         verdict.size(), verdict.sha256(), current.map(h -> ", server token hash " + h)

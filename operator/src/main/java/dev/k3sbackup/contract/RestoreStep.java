@@ -23,11 +23,16 @@ public enum RestoreStep {
   START("start"),
   /** HA server: every peer has rejoined. */
   AWAIT_REJOIN("await-rejoin"),
-  /** Peer: the server has verified the snapshot (nothing is stopped before). */
+  /** Peer (journals of older agents): the server had verified the snapshot. */
   AWAIT_VERIFY("await-verify"),
+  /**
+   * Peer: the server's reset has succeeded (the peers keep serving until then, and are never
+   * touched when it fails).
+   */
+  AWAIT_RESET("await-reset"),
   /** Peer: {@code server/db} is moved aside. */
   WIPE("wipe"),
-  /** Peer: the server has started from the snapshot. */
+  /** Peer: the server has started from the snapshot (its K3s answers). */
   AWAIT_SERVER("await-server");
 
   /** A single-server restore, in order. */
@@ -36,7 +41,7 @@ public enum RestoreStep {
   public static final List<RestoreStep> HA_SERVER = List.of(VERIFY, AWAIT_PEERS_READY, STOP,
       RESET, AWAIT_PEERS, START, AWAIT_REJOIN);
   /** A peer of an HA restore, in order. */
-  public static final List<RestoreStep> PEER = List.of(AWAIT_VERIFY, STOP, WIPE, AWAIT_SERVER,
+  public static final List<RestoreStep> PEER = List.of(AWAIT_RESET, STOP, WIPE, AWAIT_SERVER,
       START);
 
   private final String id;

@@ -102,21 +102,34 @@ public final class AgentJobs {
    *     dir the snapshot file is in
    * @param statusPort the port agents serve their progress on (host network)
    * @param agents each node's agent status URL
+   * @param tokenSecret the Secret holding the agents' token (key {@value #AGENT_TOKEN_KEY})
+   * @param confirmation the restore's {@code spec.confirmation}, kept in the journals
    */
   public record RestoreCall(HasMetadata restore, RestoreId id, String snapshot, K3sLayout k3s,
-      int statusPort, Map<String, String> agents) {
+      int statusPort, Map<String, String> agents, String tokenSecret, String confirmation) {
 
     List<String> commonArgs(String node) {
       String address = java.net.URI.create(agents.get(node)).getHost();
-      return new ArrayList<>(List.of("restore-agent", "--data-dir", k3s.dataDir().toString(),
+      List<String> args = new ArrayList<>(List.of("restore-agent", "--data-dir",
+          k3s.dataDir().toString(), "--snapshot-dir", k3s.snapshotDir().toString(),
+          "--config-file", K3S_CONFIG_DIR + "/config.yaml",
           "--restore-id", id.value(),
           "--restore", restore.getMetadata().getNamespace() + "/"
               + restore.getMetadata().getName(),
           "--snapshot-resource", snapshot, "--node-name", node,
           "--status-address", address, "--status-port", Integer.toString(statusPort),
           "--result-file", TERMINATION_LOG));
+      if (confirmation != null && !confirmation.isBlank()) {
+        args.addAll(List.of("--confirmation", confirmation));
+      }
+      return args;
     }
   }
+
+  /** The key of the agents' token in the restore's Secret. */
+  public static final String AGENT_TOKEN_KEY = "token";
+  /** Where K3s keeps its config file and drop-ins on a node. */
+  static final String K3S_CONFIG_DIR = "/etc/rancher/k3s";
 
   /**
    * The restoring server's Job: {@code restore-agent server}, privileged with the host's PID
@@ -148,8 +161,15 @@ public final class AgentJobs {
     if (!call.k3s().snapshotDirInDataDir()) {
       mounts.hostPath("snapshots", call.k3s().snapshotDir(), "Directory", true);
     }
+    // K3s's config file and drop-ins, read for the reset (never written): "" type, as a node
+    // may keep all its settings on K3s's command line and have no such dir
+    mounts.hostPath("k3s-config", Path.of(K3S_CONFIG_DIR), "", true);
+    List<EnvVar> env = List.of(new EnvVarBuilder().withName(
+        dev.k3sbackup.restore.AgentAuth.TOKEN_ENV).withNewValueFrom().withNewSecretKeyRef()
+        .withName(call.tokenSecret()).withKey(AGENT_TOKEN_KEY).endSecretKeyRef().endValueFrom()
+        .build());
     Job job = job(call.restore().getMetadata().getNamespace(),
-        call.restore().getMetadata().getName(), jobName, node, "restore", args, List.of(),
+        call.restore().getMetadata().getName(), jobName, node, "restore", args, env,
         mounts);
     var pod = job.getSpec().getTemplate().getSpec();
     pod.setHostPID(true);
@@ -167,12 +187,17 @@ public final class AgentJobs {
   public Job prepareRestore(HasMetadata restore, String jobName, String node,
       EtcdSnapshot snapshot, boolean fromS3) {
     K3sLayout k3s = snapshot.getSpec().localOrDefault().layout();
-    Mounts mounts = new Mounts().snapshots(k3s)
-        .hostPath("token", k3s.token(), "File", true);
+    Mounts mounts = new Mounts().snapshots(k3s).etcdAccess(k3s)
+        .hostPath("journals", k3s.journalDir(), "DirectoryOrCreate", true);
     var status = snapshot.getStatus();
     List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
         TERMINATION_LOG, "prepare-restore", status.snapshotName, "--token-file",
-        k3s.token().toString(), "--dir", k3s.snapshotDir().toString()));
+        k3s.token().toString(), "--dir", k3s.snapshotDir().toString(),
+        // the members the restore must cover, and this restore's past runs on this node
+        "--members", "--cacert", k3s.etcdCaCert().toString(),
+        "--cert", k3s.etcdClientCert().toString(), "--key", k3s.etcdClientKey().toString(),
+        "--journal-dir", k3s.journalDir().toString(), "--past-restores-of",
+        restore.getMetadata().getNamespace() + "/" + restore.getMetadata().getName()));
     add(args, "--sha256", status.sha256);
     add(args, "--token-hash", status.tokenHash);
     List<EnvVar> env = new ArrayList<>();

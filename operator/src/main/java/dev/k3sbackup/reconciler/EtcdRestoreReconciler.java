@@ -57,7 +57,8 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     this.client = with.client();
     this.jobs = with.jobs();
     this.phases = new RestorePhases(with.events(), with.clock());
-    this.steps = new RestoreSteps(RestoreCluster.of(client, with.nodes()), with.agentJobs(),
+    this.steps = new RestoreSteps(RestoreCluster.of(client, with.nodes(),
+        with.settings().home(), with.clock()), with.agentJobs(),
         with.events(), phases, with.settings().restoreAgentPort());
   }
 
@@ -103,6 +104,9 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
         phases.enter(restore, RestorePhase.Pending, "accepted");
       }
       RestoreSteps.Progress progress = steps.run(restore, observedJobs(ctx));
+      if (status.phaseOrPending().terminal()) {
+        steps.end(restore); // the next restore may go
+      }
       UpdateControl<EtcdRestore> control = Objects.equals(before, Serialization.asJson(status))
           ? UpdateControl.noUpdate() : UpdateControl.patchStatus(restore);
       return progress == RestoreSteps.Progress.NEXT ? control.rescheduleAfter(NEXT_STEP)

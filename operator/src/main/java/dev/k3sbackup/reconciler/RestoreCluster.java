@@ -29,9 +29,65 @@ interface RestoreCluster {
   /** Creates an EtcdSnapshot (the safety snapshot). */
   void create(EtcdSnapshot snapshot);
 
-  /** The cluster through the API. */
-  static RestoreCluster of(KubernetesClient client, EtcdNodes nodes) {
+  /** Every etcd server node, Ready or not (whose etcd members a restore must cover). */
+  List<io.fabric8.kubernetes.api.model.Node> etcdNodes();
+
+  /**
+   * Takes the one-restore-at-a-time Lease for {@code restore}: empty when it holds it, else the
+   * restore that does.
+   */
+  Optional<String> takeLease(EtcdRestore restore);
+
+  /** Lets the Lease go when {@code restore} holds it. */
+  void releaseLease(EtcdRestore restore);
+
+  /**
+   * The Secret {@code name} holding the restore agents' token, made (random, owned by
+   * {@code restore}) when it does not exist yet.
+   */
+  void ensureAgentToken(EtcdRestore restore, String name);
+
+  /** The cluster through the API; the Lease lives in {@code home} (the operator's namespace). */
+  static RestoreCluster of(KubernetesClient client, EtcdNodes nodes, String home,
+      java.time.Clock clock) {
+    dev.k3sbackup.cluster.RestoreLease lease = new dev.k3sbackup.cluster.RestoreLease(client,
+        home, clock);
     return new RestoreCluster() {
+      @Override
+      public List<io.fabric8.kubernetes.api.model.Node> etcdNodes() {
+        return nodes.all();
+      }
+
+      @Override
+      public Optional<String> takeLease(EtcdRestore restore) {
+        return lease.acquire(restore);
+      }
+
+      @Override
+      public void releaseLease(EtcdRestore restore) {
+        lease.release(restore);
+      }
+
+      @Override
+      public void ensureAgentToken(EtcdRestore restore, String name) {
+        String ns = restore.getMetadata().getNamespace();
+        if (client.secrets().inNamespace(ns).withName(name).get() != null) {
+          return;
+        }
+        byte[] token = new byte[32];
+        new java.security.SecureRandom().nextBytes(token);
+        var secret = new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
+            .withName(name).withNamespace(ns)
+            .addToLabels(dev.k3sbackup.api.Labels.MANAGED_BY,
+                dev.k3sbackup.api.Labels.MANAGED_BY_US)
+            .addToLabels(dev.k3sbackup.api.Labels.RESTORE, restore.getMetadata().getName())
+            .endMetadata().withType("Opaque")
+            .addToStringData(dev.k3sbackup.jobs.AgentJobs.AGENT_TOKEN_KEY,
+                java.util.HexFormat.of().formatHex(token)).build();
+        secret.addOwnerReference(restore);
+        client.secrets().inNamespace(ns).resource(secret).create();
+      }
+
       @Override
       public Optional<EtcdSnapshot> snapshot(String namespace, String name) {
         return name == null ? Optional.empty() : Optional.ofNullable(client

@@ -1,5 +1,6 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.cluster.RestoreLease;
 import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdRestoreStatus;
@@ -13,6 +14,7 @@ import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.api.v1alpha1.StepState;
 import dev.k3sbackup.contract.AgentResult;
 import dev.k3sbackup.contract.AgentResult.ResultType;
+import dev.k3sbackup.contract.PastRestore;
 import dev.k3sbackup.contract.PreparedRestore;
 import dev.k3sbackup.contract.RestoreId;
 import dev.k3sbackup.contract.RestoreReport;
@@ -91,6 +93,16 @@ final class RestoreSteps {
    */
   Progress preflight(EtcdRestore restore, NodeJobs jobs) {
     EtcdRestoreStatus status = restore.getStatus();
+    if (!restore.getSpec().dryRun()) {
+      // one restore at a time, decided by the API server before anything else is looked at
+      Optional<String> holder = cluster.takeLease(restore);
+      if (holder.isPresent()) {
+        phases.fail(restore, "OperationRunning", "one restore at a time: EtcdRestore "
+            + holder.get() + " is running (it holds the Lease " + RestoreLease.NAME + "); "
+            + "nothing was touched: create this restore again when it has ended");
+        return Progress.DONE;
+      }
+    }
     if (status.phaseOrPending() == RestorePhase.Pending) {
       phases.enter(restore, RestorePhase.Preflight, "checking, changing nothing");
     }
@@ -137,7 +149,15 @@ final class RestoreSteps {
           + "touched: on node " + plan.server + ": " + why);
       return Progress.DONE;
     }
-    String checked = checked(outcome.get().result());
+    PreparedRestore prepared = outcome.get().result();
+    Optional<String> refusal = intentAndCoverage(restore, plan, prepared);
+    if (refusal.isPresent()) {
+      phases.fail(restore, refusal.get().substring(0, refusal.get().indexOf(':')),
+          "preflight refused the restore, nothing was touched: "
+              + refusal.get().substring(refusal.get().indexOf(':') + 2));
+      return Progress.DONE;
+    }
+    String checked = checked(prepared);
     if (Boolean.FALSE.equals(restore.getSpec().safetySnapshot)) {
       phases.enter(restore, RestorePhase.Restoring, "preflight passed (" + checked
           + "); restoring on " + plan.server + " (no safety snapshot: spec.safetySnapshot is "
@@ -148,6 +168,53 @@ final class RestoreSteps {
     }
     events.normal(restore, "PreflightPassed", status.message);
     return Progress.NEXT;
+  }
+
+  /**
+   * Why the node's findings refuse the restore ("Reason: message"): it ran before under this
+   * name and confirmation (the resource was applied again after its rollback), or etcd has
+   * members the plan leaves out.
+   */
+  private Optional<String> intentAndCoverage(EtcdRestore restore, RestorePlan plan,
+      PreparedRestore prepared) {
+    String ns = restore.getMetadata().getNamespace();
+    String name = restore.getMetadata().getName();
+    RestoreId self = RestoreId.ofUid(restore.getMetadata().getUid());
+    if (prepared != null && prepared.pastRestores() != null) {
+      for (PastRestore past : prepared.pastRestores()) {
+        if (past.touched() && !self.equals(past.id())
+            && past.sameIntent(ns, name, restore.getSpec().confirmation)) {
+          return Optional.of("AlreadyRestored: EtcdRestore " + ns + "/" + name + " already ran"
+              + (past.confirmation() == null ? "" : " with confirmation '" + past.confirmation()
+              + "'") + " (restore " + past.id() + "; its journal on " + plan.server + " ends "
+              + past.outcome() + (past.when() == null ? "" : " at " + past.when()) + "): "
+              + "applying it again does not restore again. To restore again, set "
+              + "spec.confirmation to a new value (for example today's date)");
+        }
+      }
+    }
+    if (prepared == null || prepared.members() == null) {
+      return Optional.of("MembersUnknown: the preflight on " + plan.server + " could not list "
+          + "etcd's members, so whether the restore covers them all is unknown");
+    }
+    List<String> nodes = new ArrayList<>(List.of(plan.server));
+    nodes.addAll(plan.peers);
+    List<String> missing = MemberCoverage.uncovered(prepared.members(), nodes,
+        cluster.etcdNodes());
+    if (!missing.isEmpty()) {
+      return Optional.of("MembersNotCovered: etcd has members this restore leaves out: "
+          + String.join(", ", missing) + ". A member left out keeps the old cluster's data "
+          + "(and, with others, its quorum) while the restored cluster starts: add their nodes "
+          + "to spec.peers (their K3s must run), or remove those members first (kubectl "
+          + "delete node <node> makes K3s remove its member); --single-server and an empty "
+          + "peers list are only for a cluster of one member");
+    }
+    return Optional.empty();
+  }
+
+  /** A restore has ended: the next one may go. */
+  void end(EtcdRestore restore) {
+    cluster.releaseLease(restore);
   }
 
   private static String checked(PreparedRestore prepared) {
@@ -204,8 +271,12 @@ final class RestoreSteps {
     EtcdRestoreStatus status = restore.getStatus();
     RestorePlan plan = status.plan;
     String ns = restore.getMetadata().getNamespace();
+    String tokenSecret = AgentJobs.jobName(restore.getMetadata().getName(), "-agents");
+    // the agents' port answers only this restore's agents: their token, made once
+    cluster.ensureAgentToken(restore, tokenSecret);
     var call = new AgentJobs.RestoreCall(restore, RestoreId.ofUid(restore.getMetadata().getUid()),
-        restore.getSpec().snapshot, RestorePlanner.layout(plan), agentPort, plan.agents);
+        restore.getSpec().snapshot, RestorePlanner.layout(plan), agentPort, plan.agents,
+        tokenSecret, restore.getSpec().confirmation);
     Map<String, String> jobNames = jobNames(restore, plan);
     List<NodeRestoreStatus> nodes = new ArrayList<>();
     boolean allFinished = true;

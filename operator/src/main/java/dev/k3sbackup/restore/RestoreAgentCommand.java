@@ -1,5 +1,6 @@
 package dev.k3sbackup.restore;
 
+import dev.k3sbackup.base.K3sConfig;
 import dev.k3sbackup.base.K3sLayout;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.k3sbackup.base.FailureKind;
@@ -66,6 +67,10 @@ public final class RestoreAgentCommand {
       description = "The EtcdRestore as NAMESPACE/NAME, kept in the journal")
   String restoreResource;
 
+  @Option(names = "--confirmation", scope = CommandLine.ScopeType.INHERIT,
+      description = "The EtcdRestore's spec.confirmation, kept in the journal")
+  String confirmation;
+
   @Option(names = "--snapshot-resource", scope = CommandLine.ScopeType.INHERIT,
       description = "The EtcdSnapshot restored, kept in the journal")
   String snapshotResource;
@@ -123,16 +128,47 @@ public final class RestoreAgentCommand {
       name = restoreResource.substring(restoreResource.indexOf('/') + 1);
     }
     opened = RestoreJournal.open(file, context.clock(), new RestoreReport.Restore(restoreId, ns,
-        name, snapshotResource, node, role, peers));
+        name, snapshotResource, node, role, peers, confirmation));
     return opened;
   }
 
+  @Option(names = "--snapshot-dir", scope = CommandLine.ScopeType.INHERIT,
+      description = "K3s's snapshot dir (default: $${data-dir}/server/db/snapshots)")
+  Path snapshotDir;
+
+  @Option(names = "--config-file", defaultValue = K3sConfig.DEFAULT_FILE,
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "K3s's config file on this node, mounted at its path (default: "
+          + "${DEFAULT-VALUE}); read for the reset, never changed")
+  Path configFile;
+
+  @Option(names = "--service-manager", defaultValue = K3sService.AUTO,
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "How K3s is run here: systemd, openrc, or auto (found on the node)")
+  String serviceManager;
+
+  @Option(names = "--service", defaultValue = "k3s", scope = CommandLine.ScopeType.INHERIT,
+      description = "K3s's unit or service name (default: ${DEFAULT-VALUE})")
+  String service;
+
+  /** This restore's id and its agents' token ($RESTORE_AGENT_TOKEN, from its Secret). */
+  AgentAuth auth() {
+    return new AgentAuth(restoreId, context.env().get(AgentAuth.TOKEN_ENV));
+  }
+
   PeerProbe probe() {
-    return new PeerProbe(context.clock(), wait, Duration.ofSeconds(2));
+    return new PeerProbe(context.clock(), wait, Duration.ofSeconds(2), auth());
   }
 
   RestoreStatusServer serve(java.util.function.Supplier<AgentStatus> status) {
-    return RestoreStatusServer.start(new InetSocketAddress(statusAddress, statusPort), status);
+    return RestoreStatusServer.start(new InetSocketAddress(statusAddress, statusPort), auth(),
+        status);
+  }
+
+  /** What this node's host is, as the flags say. */
+  RestoreContext.HostSettings hostSettings() {
+    return new RestoreContext.HostSettings(new K3sLayout(dataDir, snapshotDir), configFile,
+        serviceManager, service);
   }
 
   /** One node's part of a restore: what its status server says, and its steps. */
@@ -144,7 +180,9 @@ public final class RestoreAgentCommand {
    */
   int runPart(RestoreRole role, List<String> peerNodes,
       java.util.function.BiFunction<NodeHost, RestoreJournal, Part> part) {
-    Part restore = part.apply(context.hosts().apply(dataDir), openJournal(role, peerNodes));
+    AgentAuth auth = auth(); // no token, no status port: refused before anything runs
+    Part restore = part.apply(context.hosts().apply(hostSettings()),
+        openJournal(role, peerNodes));
     try (RestoreStatusServer status = serve(() -> restore.status().apply(node))) {
       lingerOnFailure(restore.steps());
     }
@@ -228,11 +266,17 @@ public final class RestoreAgentCommand {
     @Option(names = "--server", required = true, description = "The server agent's status URL")
     URI server;
 
+    @Option(names = "--server-k3s", description = "The server's K3s supervisor /ping URL "
+        + "(default: https://<the server agent's host>:6443/ping)")
+    URI serverK3s;
+
     @Override
     public Integer call() {
+      URI k3s = serverK3s != null ? serverK3s : K3sPing.of(server.getHost(),
+          K3sPing.SUPERVISOR_PORT);
       return agent.runPart(RestoreRole.PEER, List.of(), (host, journal) -> {
         PeerRestore restore = new PeerRestore(host, journal, agent.probe());
-        return new Part(restore::status, () -> restore.run(server));
+        return new Part(restore::status, () -> restore.run(server, k3s));
       });
     }
   }

@@ -245,7 +245,7 @@ class KubectlPluginIT {
     assertThat(ha.exitCode()).as(ha.all()).isZero();
     assertThat(ha.out()).contains("kind: EtcdRestore").contains("safetySnapshot: false")
         .contains("phase: PlanReady").contains("- server-2")
-        .contains("peer server-2: await-verify, stop").doesNotContain("operator: safety snapshot");
+        .contains("peer server-2: await-reset, stop").doesNotContain("operator: safety snapshot");
 
     Cli.Run describe = kubectl.run("describe", restore);
     assertThat(describe.exitCode()).as(describe.all()).isZero();

@@ -119,7 +119,7 @@ class EtcdRestoreOperatorIT {
         .anyMatch(s -> s.startsWith("preflight on server-1: verify etcd's trailer and sha256"))
         .anyMatch(s -> s.startsWith("server server-1: verify, await-peers-ready, stop, reset, "
             + "await-peers, start, await-rejoin"))
-        .anyMatch(s -> s.startsWith("peer server-3: await-verify, stop, wipe"));
+        .anyMatch(s -> s.startsWith("peer server-3: await-reset, stop, wipe"));
     assertThat(plan.agents).containsOnlyKeys("server-1", "server-2", "server-3");
     assertThat(plan.agents.get("server-2")).startsWith("http://127.0.0.13:");
     assertThat(r.getStatus().history).extracting((PhaseTransition t) -> t.phase)

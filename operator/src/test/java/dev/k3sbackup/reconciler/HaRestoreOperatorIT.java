@@ -120,7 +120,7 @@ class HaRestoreOperatorIT {
     for (NodeRestoreStatus peer : r.getStatus().nodes) {
       if (peer.role.equals("peer")) {
         assertThat(peer.steps).extracting(s -> s.step + " " + s.state).containsExactly(
-            "await-verify Done", "stop Done", "wipe Done", "await-server Done", "start Done");
+            "await-reset Done", "stop Done", "wipe Done", "await-server Done", "start Done");
       }
     }
 

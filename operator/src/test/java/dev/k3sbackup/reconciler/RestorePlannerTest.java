@@ -75,8 +75,8 @@ class RestorePlannerTest {
         "preflight on s1: verify etcd's trailer and sha256",
         "operator: safety snapshot of the current state on s1",
         "server s1: verify, await-peers-ready, stop, reset, await-peers, start, await-rejoin",
-        "peer s2: await-verify, stop, wipe, await-server, start",
-        "peer s3: await-verify, stop, wipe, await-server, start");
+        "peer s2: await-reset, stop, wipe, await-server, start",
+        "peer s3: await-reset, stop, wipe, await-server, start");
   }
 
   @Test

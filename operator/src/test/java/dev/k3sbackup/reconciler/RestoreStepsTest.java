@@ -71,6 +71,59 @@ class RestoreStepsTest {
     public void create(EtcdSnapshot snapshot) {
       snapshots.put(snapshot.getMetadata().getName(), snapshot);
     }
+
+    /** Nodes K3s labelled and annotated as etcd servers, members s1-… and s2-…. */
+    final List<io.fabric8.kubernetes.api.model.Node> nodes = new java.util.ArrayList<>(List.of(
+        etcdNode("s1", "10.0.0.1"), etcdNode("s2", "10.0.0.2")));
+    String leaseHolder;
+    final List<String> tokens = new java.util.ArrayList<>();
+
+    @Override
+    public List<io.fabric8.kubernetes.api.model.Node> etcdNodes() {
+      return nodes;
+    }
+
+    @Override
+    public Optional<String> takeLease(EtcdRestore restore) {
+      String me = restore.getMetadata().getNamespace() + "/" + restore.getMetadata().getName();
+      if (leaseHolder != null && !leaseHolder.equals(me)) {
+        return Optional.of(leaseHolder);
+      }
+      leaseHolder = me;
+      return Optional.empty();
+    }
+
+    @Override
+    public void releaseLease(EtcdRestore restore) {
+      if ((restore.getMetadata().getNamespace() + "/" + restore.getMetadata().getName())
+          .equals(leaseHolder)) {
+        leaseHolder = null;
+      }
+    }
+
+    @Override
+    public void ensureAgentToken(EtcdRestore restore, String name) {
+      if (!tokens.contains(name)) {
+        tokens.add(name);
+      }
+    }
+  }
+
+  static io.fabric8.kubernetes.api.model.Node etcdNode(String name, String address) {
+    return new io.fabric8.kubernetes.api.model.NodeBuilder().withNewMetadata().withName(name)
+        .addToAnnotations("etcd.k3s.cattle.io/node-name", name + "-0123abcd").endMetadata()
+        .withNewStatus().addNewAddress().withType("InternalIP").withAddress(address)
+        .endAddress().endStatus().build();
+  }
+
+  /** etcd's members, one per node named. */
+  static List<dev.k3sbackup.etcd.EtcdMemberInfo> members(String... nodes) {
+    List<dev.k3sbackup.etcd.EtcdMemberInfo> m = new java.util.ArrayList<>();
+    for (String n : nodes) {
+      m.add(new dev.k3sbackup.etcd.EtcdMemberInfo(Integer.toHexString(n.hashCode()),
+          n + "-0123abcd", List.of("https://10.0.0." + n.substring(1) + ":2380"), false));
+    }
+    return m;
   }
 
   /** The Jobs: those created, and what the finished ones reported. */
@@ -223,7 +276,7 @@ class RestoreStepsTest {
   void aPassedCheckTakesTheSafetySnapshotThenRestoresOnEveryNode() {
     steps.run(restore, jobs);
     jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
-        + FILE, "ab".repeat(32), 4128, false, null)));
+        + FILE, "ab".repeat(32), 4128, false, null, members("s1", "s2"), List.of())));
 
     assertThat(steps.run(restore, jobs)).isEqualTo(Progress.NEXT);
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.SafetySnapshot);
@@ -248,8 +301,15 @@ class RestoreStepsTest {
         "peer", "--server", "http://10.0.0.1:9791/");
     assertThat(jobs.jobs.get("back-server").getSpec().getTemplate().getSpec().getVolumes())
         .extracting(v -> v.getHostPath().getPath())
-        .as("the data dir, and the snapshot dir outside it")
-        .containsExactly("/srv/k3s", "/mnt/snapshots");
+        .as("the data dir, the snapshot dir outside it, and K3s's config (read-only)")
+        .containsExactly("/srv/k3s", "/mnt/snapshots", "/etc/rancher/k3s");
+    var agent = jobs.jobs.get("back-server").getSpec().getTemplate().getSpec().getContainers()
+        .get(0);
+    assertThat(agent.getEnv()).singleElement().satisfies(e -> {
+      assertThat(e.getName()).isEqualTo("RESTORE_AGENT_TOKEN");
+      assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("back-agents");
+    });
+    assertThat(cluster.tokens).containsExactly("back-agents");
     assertThat(restore.getStatus().nodes).extracting(n -> n.node + " " + n.role)
         .containsExactly("s1 server", "s2 peer");
   }
@@ -276,7 +336,7 @@ class RestoreStepsTest {
     restore.getSpec().safetySnapshot = false;
     steps.run(restore, jobs);
     jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
-        + FILE, "ab".repeat(32), 4128, false, null)));
+        + FILE, "ab".repeat(32), 4128, false, null, members("s1", "s2"), List.of())));
     steps.run(restore, jobs);
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Restoring);
     steps.run(restore, jobs);
@@ -297,7 +357,7 @@ class RestoreStepsTest {
     assertThat(restore.getStatus().message).startsWith("restored from /mnt/snapshots/" + FILE
         + " on s1, and s2 rejoined");
     assertThat(restore.getStatus().nodes.get(1).steps).extracting(s -> s.step + " " + s.state)
-        .containsExactly("await-verify Done", "stop Done", "wipe Done", "await-server Done",
+        .containsExactly("await-reset Done", "stop Done", "wipe Done", "await-server Done",
             "start Done");
   }
 
@@ -310,7 +370,7 @@ class RestoreStepsTest {
         RestoreRole.SERVER, List.of(RestoreStep.VERIFY), RestoreStep.AWAIT_PEERS_READY,
         gaveUp)));
     jobs.finish("back-peer-s2", AgentResult.failure(FailureKind.FAILED, "systemctl stop k3s "
-        + "exited 1", report("s2", RestoreRole.PEER, List.of(RestoreStep.AWAIT_VERIFY),
+        + "exited 1", report("s2", RestoreRole.PEER, List.of(RestoreStep.AWAIT_RESET),
             RestoreStep.STOP, "systemctl stop k3s exited 1")));
 
     assertThat(steps.run(restore, jobs)).isEqualTo(Progress.DONE);

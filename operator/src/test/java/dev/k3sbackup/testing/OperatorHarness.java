@@ -77,7 +77,8 @@ public final class OperatorHarness implements AutoCloseable {
         Main.run(args.toArray(String[]::new), new CliContext(clock, env,
             r -> GrpcEtcdMember.connect(r.etcd(), r.etcdTimeout()), false,
             // a node's K3s is its etcd process (a fake host: no systemd here)
-            new RestoreContext(clock, dataDir -> hosts.get(env.get("K3S_ETCD_BACKUP_ENDPOINT")))),
+            new RestoreContext(clock, node -> hosts.get(env.get("K3S_ETCD_BACKUP_ENDPOINT")),
+                env)),
             out, err));
     kubelet.kubeletRuns(node -> {
       EtcdBackedHost host = host(node);

@@ -3,6 +3,7 @@ package dev.k3sbackup.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
@@ -20,6 +21,13 @@ public class EtcdRestoreSpec {
   @JsonPropertyDescription("Required for a real restore: the cluster's state goes back to the "
       + "snapshot's time, and everything written since is lost.")
   public Boolean confirm;
+
+  @JsonPropertyDescription("What makes this restore a new intent: a restore that ran (its "
+      + "journal is kept on the server node) is not run again when the same namespace, name and "
+      + "confirmation are applied again (GitOps re-applies a restore after the rollback removed "
+      + "it); set a new value, e.g. today's date, to restore again under the same name.")
+  @Size(max = 253)
+  public String confirmation;
 
   @JsonPropertyDescription("Check and plan only: fill status.plan, change nothing.")
   public Boolean dryRun;
