@@ -103,7 +103,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
       if (status.phase == null) {
         phases.enter(restore, RestorePhase.Pending, "accepted");
       }
-      RestoreSteps.Progress progress = steps.run(restore, observedJobs(ctx));
+      RestoreSteps.Progress progress = steps.run(restore, observedJobs(restore, ctx));
       if (status.phaseOrPending().terminal()) {
         steps.end(restore); // the next restore may go
       }
@@ -116,10 +116,17 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     }
   }
 
-  /** The restore's Jobs as its informer sees them. */
-  private NodeJobs observedJobs(Context<EtcdRestore> ctx) {
+  /**
+   * The restore's Jobs as its informer sees them: only those it owns (an EtcdRestore made again
+   * under the same name, as GitOps does after a rollback, must not read the Jobs of the one
+   * before it, whose names are the same).
+   */
+  private NodeJobs observedJobs(EtcdRestore restore, Context<EtcdRestore> ctx) {
+    String uid = restore.getMetadata().getUid();
     return jobs.seenIn((ns, name) -> ctx.getSecondaryResources(Job.class)
         .stream().filter(j -> name.equals(j.getMetadata().getName())
-            && ns.equals(j.getMetadata().getNamespace())).findFirst());
+            && ns.equals(j.getMetadata().getNamespace())
+            && j.getMetadata().getOwnerReferences().stream()
+                .anyMatch(o -> uid.equals(o.getUid()))).findFirst());
   }
 }

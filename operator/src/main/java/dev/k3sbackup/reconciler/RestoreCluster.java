@@ -82,10 +82,17 @@ interface RestoreCluster {
                 dev.k3sbackup.api.Labels.MANAGED_BY_US)
             .addToLabels(dev.k3sbackup.api.Labels.RESTORE, restore.getMetadata().getName())
             .endMetadata().withType("Opaque")
-            .addToStringData(dev.k3sbackup.jobs.AgentJobs.AGENT_TOKEN_KEY,
-                java.util.HexFormat.of().formatHex(token)).build();
+            .addToData(dev.k3sbackup.jobs.AgentJobs.AGENT_TOKEN_KEY, java.util.Base64
+                .getEncoder().encodeToString(java.util.HexFormat.of().formatHex(token)
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII))).build();
         secret.addOwnerReference(restore);
-        client.secrets().inNamespace(ns).resource(secret).create();
+        try {
+          client.secrets().inNamespace(ns).resource(secret).create();
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+          if (e.getCode() != 409) {
+            throw e; // 409: made meanwhile by this restore's previous reconcile
+          }
+        }
       }
 
       @Override

@@ -183,7 +183,7 @@ class EtcdRestoreOperatorIT {
     create("second", "good", true, null, java.util.List.of());
 
     assertThat(awaitPhase("second", RestorePhase.Failed).getStatus().message)
-        .contains("one operation at a time").contains("EtcdRestore backups/first");
+        .contains("one restore at a time").contains("EtcdRestore backups/first");
   }
 
   private Path fileOnNode(String node, String snapshot) {
@@ -253,22 +253,28 @@ class EtcdRestoreOperatorIT {
           .withName("offsite").get();
       return g.getStatus() != null && g.getStatus().phase == SnapshotPhase.Succeeded;
     });
-    String file = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
-        .withName("offsite").get().getStatus().snapshotName;
+    EtcdSnapshot offsite = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
+        .withName("offsite").get();
+    String file = offsite.getStatus().snapshotName;
+    // only the S3 copy is left (the node's file is gone, as after a node's disk was replaced):
+    // the server node, the one with the etcd member, fetches it
+    java.nio.file.Files.delete(fileOnNode("server-1", "offsite"));
+    offsite.getStatus().localPath = null;
+    offsite.getStatus().node = null;
+    cluster.client().resource(offsite).updateStatus();
     etcd.put("/registry/after", "written after the snapshot");
 
-    // server-2 has no copy of the file: it comes from S3
-    create("from-s3", "offsite", true, null, java.util.List.of(), "server-2");
+    create("from-s3", "offsite", true, null, java.util.List.of());
 
     EtcdRestore r = awaitPhase("from-s3", RestorePhase.Succeeded);
     assertThat(r.getStatus().plan.fetchFrom).isEqualTo("s3://backups/k3s/" + file);
     assertThat(r.getStatus().history.get(2).message).contains("fetched from S3");
-    Path fetched = work.resolve("node-server-2/var/lib/rancher/k3s/server/db/snapshots/" + file);
+    Path fetched = work.resolve("node-server-1/var/lib/rancher/k3s/server/db/snapshots/" + file);
     assertThat(fetched).exists();
     assertThat(dev.k3sbackup.testing.Hashes.sha256(fetched)).isEqualTo(r.getStatus().plan.sha256);
     assertThat(etcd.all()).containsKey("/registry/a").doesNotContainKey("/registry/after");
     assertThat(r.getStatus().nodes).singleElement().satisfies(n -> {
-      assertThat(n.node).isEqualTo("server-2");
+      assertThat(n.node).isEqualTo("server-1");
       assertThat(n.steps).extracting(st -> st.step + " " + st.state)
           .containsExactly("verify Done", "stop Done", "reset Done", "start Done");
     });
@@ -303,6 +309,38 @@ class EtcdRestoreOperatorIT {
     Thread.sleep(3000);
     assertThat(cluster.client().resources(EtcdRestore.class).inNamespace(NS).list().getItems())
         .hasSize(1);
+
+    // GitOps applies the same manifest again (a new resource: same name and spec, new uid)
+    cluster.client().resources(EtcdRestore.class).inNamespace(NS).withName("vanishing")
+        .delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> cluster.client()
+        .resources(EtcdRestore.class).inNamespace(NS).withName("vanishing").get() == null);
+    create("vanishing", "good", true, null, java.util.List.of());
+
+    EtcdRestore again = awaitPhase("vanishing", RestorePhase.Failed);
+    assertThat(again.getMetadata().getAnnotations()).doesNotContainKey(
+        Annotations.RECOVERED_FROM_JOURNAL);
+    assertThat(again.getStatus().message).contains("already ran")
+        .contains("applying it again does not restore again")
+        .contains("set spec.confirmation to a new value");
+    assertThat(cluster.host("server-1").resets()).as("no second reset").isOne();
+    assertThat(cluster.host("server-1").stops()).isOne();
+
+    // a new confirmation is a new intent: it restores again
+    cluster.client().resources(EtcdRestore.class).inNamespace(NS).withName("vanishing")
+        .delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> cluster.client()
+        .resources(EtcdRestore.class).inNamespace(NS).withName("vanishing").get() == null);
+    EtcdRestore renewed = new EtcdRestore();
+    renewed.getMetadata().setName("vanishing");
+    renewed.getMetadata().setNamespace(NS);
+    renewed.setSpec(new EtcdRestoreSpec());
+    renewed.getSpec().snapshot = "good";
+    renewed.getSpec().confirm = true;
+    renewed.getSpec().peers = java.util.List.of();
+    renewed.getSpec().confirmation = "2026-11-30";
+    cluster.client().resource(renewed).create();
+    await().atMost(Duration.ofSeconds(120)).until(() -> cluster.host("server-1").resets() == 2);
   }
 
   @Test
