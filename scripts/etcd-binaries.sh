@@ -57,7 +57,11 @@ for built in "$cache"/control-plane-*-etcd-"$ETCD_VERSION"; do
   fi
 done
 
-command -v go >/dev/null || { echo "etcd-binaries: Go is needed (go 1.26 or newer on PATH)" >&2; exit 2; }
+command -v go >/dev/null || {
+  echo "etcd-binaries: Go is needed (go 1.26 or newer on PATH, reaching the Go module proxy) to" \
+    "build etcd $ETCD_VERSION once; or build the image on a machine with Go and import its tarball" >&2
+  exit 2
+}
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 work=$(mktemp -d)
 trap 'rm -rf "$work" "$tmp"' EXIT

@@ -124,8 +124,8 @@ public final class RevisionBump {
 
   /**
    * Writes {@code <workDir>/<snapshot name without .zip>}{@value #SUFFIX}: {@code snapshot} with
-   * its revision bumped by {@link #amount} and marked compacted. An existing copy of that name
-   * (from a run that was killed) is replaced.
+   * its revision bumped by {@link #amount} and marked compacted. An existing copy of that name,
+   * and the scratch dirs of runs that were killed, are replaced.
    *
    * @param snapshot a raw etcd snapshot, or K3s's {@code .zip} of one (unzipped into the work
    *     dir first)
@@ -153,6 +153,7 @@ public final class RevisionBump {
     Path scratch = null;
     try {
       Files.createDirectories(workDir);
+      removeLeftovers(workDir);
       scratch = Files.createTempDirectory(workDir, SCRATCH_PREFIX);
       Path raw = snapshot;
       if (!base.equals(name)) {
@@ -189,6 +190,18 @@ public final class RevisionBump {
       deleteQuietly(part);
       if (scratch != null) {
         deleteTree(scratch);
+      }
+    }
+  }
+
+  /** Removes the scratch dirs of runs that were killed (one restore runs at a time). */
+  private static void removeLeftovers(Path workDir) throws IOException {
+    try (Stream<Path> files = Files.list(workDir)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        if (p.getFileName().toString().startsWith(SCRATCH_PREFIX) && Files.isDirectory(p)) {
+          LOG.info("Removing {}, left by a revision bump that was stopped", p);
+          deleteTree(p);
+        }
       }
     }
   }

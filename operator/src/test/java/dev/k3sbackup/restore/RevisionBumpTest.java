@@ -156,6 +156,18 @@ class RevisionBumpTest {
   }
 
   @Test
+  void theScratchOfARunThatWasKilledIsRemovedByTheNext() throws Exception {
+    Path snapshot = Files.write(dir.resolve("snap"), new byte[512 + 32]);
+    Path work = Files.createDirectories(dir.resolve("work"));
+    Files.createDirectories(work.resolve(RevisionBump.SCRATCH_PREFIX + "123/data/member"));
+    Path fake = standIn("fake-etcdutl", "exit 1\n");
+
+    assertThatThrownBy(() -> new RevisionBump(fake, Duration.ofSeconds(30))
+        .bump(snapshot, work, OptionalLong.empty())).isInstanceOf(RestoreException.class);
+    assertThat(list(work)).isEmpty();
+  }
+
+  @Test
   void anEtcdutlThatHangsIsKilledAtTheTimeout() throws Exception {
     Path snapshot = Files.write(dir.resolve("snap"), new byte[512 + 32]);
     Path work = Files.createDirectories(dir.resolve("work"));
