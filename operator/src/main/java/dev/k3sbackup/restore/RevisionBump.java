@@ -129,8 +129,9 @@ public final class RevisionBump {
    *
    * @param snapshot a raw etcd snapshot, or K3s's {@code .zip} of one (unzipped into the work
    *     dir first)
-   * @param workDir where the copy and the scratch data go: room for about twice the snapshot,
-   *     on a disk the host's K3s reads at the same path (under K3s's data dir)
+   * @param workDir where the copy and the scratch data go: room for twice the snapshot's
+   *     database plus 64 MB (etcdutl's WAL), and once more for a zip, on a disk the host's K3s
+   *     reads at the same path (under K3s's data dir, outside its snapshot dir)
    * @param revisionBeforeRestore the cluster's revision before the restore, when known
    * @throws RestoreException when etcdutl is missing, refuses the snapshot, fails or times out,
    *     or the disk fails; nothing of this run is left behind
