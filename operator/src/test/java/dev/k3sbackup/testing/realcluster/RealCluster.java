@@ -112,9 +112,9 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
     if (script == null) {
       return null;
     }
-    String text = Files.readString(script);
-    String k8s = variable(text, "K8S_VERSION");
-    String etcd = variable(text, "ETCD_VERSION");
+    String k8s = variable(Files.readString(script), "K8S_VERSION");
+    String etcd = variable(Files.readString(script.resolveSibling("etcd-binaries.sh")),
+        "ETCD_VERSION");
     String cacheHome = System.getenv("XDG_CACHE_HOME") != null ? System.getenv("XDG_CACHE_HOME")
         : System.getProperty("user.home") + "/.cache";
     Path dir = Path.of(cacheHome, "k3s-etcd-backup", "control-plane-" + k8s + "-etcd-" + etcd);
@@ -125,7 +125,7 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
     var m = java.util.regex.Pattern.compile(name + "=\\$\\{" + name + ":-([^}]+)}")
         .matcher(script);
     if (!m.find()) {
-      throw new IllegalStateException("scripts/real-control-plane.sh sets no " + name);
+      throw new IllegalStateException("scripts/ sets no default " + name);
     }
     return m.group(1);
   }
