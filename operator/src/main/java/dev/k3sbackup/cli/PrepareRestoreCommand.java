@@ -94,10 +94,12 @@ final class PrepareRestoreCommand extends StoreCommand {
           + "with the current one");
     }
     java.util.List<dev.k3sbackup.etcd.EtcdMemberInfo> memberList = null;
+    Long revisionNow = null;
     if (members) {
       try (var member = dev.k3sbackup.etcd.GrpcEtcdMember.connect(
           etcd.endpoint(store.layout(), parent.context.env()), etcd.timeout())) {
         memberList = member.members();
+        revisionNow = member.status().revision();
       }
     }
     java.util.List<dev.k3sbackup.contract.PastRestore> past = journalDir == null ? null
@@ -106,7 +108,8 @@ final class PrepareRestoreCommand extends StoreCommand {
             .filter(p -> pastRestoresOf == null
                 || pastRestoresOf.equals(p.namespace() + "/" + p.name())).toList();
     PreparedRestore r = new PreparedRestore(store.snapshotDir().resolve(name).toString(),
-        verdict.sha256(), verdict.size(), fetched, current.orElse(null), memberList, past);
+        verdict.sha256(), verdict.size(), fetched, current.orElse(null), memberList, past,
+        revisionNow);
     PrintWriter out = out();
     out.printf("OK %s: %s%d bytes, sha256 %s%s%n", name, fetched ? "fetched from S3, " : "",
         verdict.size(), verdict.sha256(), current.map(h -> ", server token hash " + h)

@@ -17,13 +17,21 @@ import java.util.List;
  * @param tokenHash the node's server token hash, when its token was readable
  * @param members etcd's members, as the node's etcd lists them (null when not asked)
  * @param pastRestores the restores journaled on this node (null when not asked)
+ * @param etcdRevision etcd's revision now (with the members; null when not asked): the restore
+ *     bumps the restored revision past it
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PreparedRestore(String path, String sha256, long size, boolean fetched,
-    String tokenHash, List<EtcdMemberInfo> members, List<PastRestore> pastRestores) {
+    String tokenHash, List<EtcdMemberInfo> members, List<PastRestore> pastRestores,
+    Long etcdRevision) {
 
   public PreparedRestore(String path, String sha256, long size, boolean fetched,
       String tokenHash) {
-    this(path, sha256, size, fetched, tokenHash, null, null);
+    this(path, sha256, size, fetched, tokenHash, null, null, null);
+  }
+
+  public PreparedRestore(String path, String sha256, long size, boolean fetched,
+      String tokenHash, List<EtcdMemberInfo> members, List<PastRestore> pastRestores) {
+    this(path, sha256, size, fetched, tokenHash, members, pastRestores, null);
   }
 }

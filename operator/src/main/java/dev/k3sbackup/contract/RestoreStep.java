@@ -11,6 +11,11 @@ import java.util.List;
 public enum RestoreStep {
   /** Server: the snapshot file is there and verifies (trailer, recorded sha256). */
   VERIFY("verify"),
+  /**
+   * Server: the file the reset gets is made (a copy with its revision bumped and marked
+   * compacted), before anything stops.
+   */
+  PREPARE("prepare"),
   /** HA server: every peer's agent answers before anything is stopped. */
   AWAIT_PEERS_READY("await-peers-ready"),
   /** K3s (and with it etcd) stops on this node. */
@@ -36,10 +41,11 @@ public enum RestoreStep {
   AWAIT_SERVER("await-server");
 
   /** A single-server restore, in order. */
-  public static final List<RestoreStep> SINGLE_SERVER = List.of(VERIFY, STOP, RESET, START);
+  public static final List<RestoreStep> SINGLE_SERVER = List.of(VERIFY, PREPARE, STOP, RESET,
+      START);
   /** The restoring server of an HA restore, in order. */
-  public static final List<RestoreStep> HA_SERVER = List.of(VERIFY, AWAIT_PEERS_READY, STOP,
-      RESET, AWAIT_PEERS, START, AWAIT_REJOIN);
+  public static final List<RestoreStep> HA_SERVER = List.of(VERIFY, PREPARE, AWAIT_PEERS_READY,
+      STOP, RESET, AWAIT_PEERS, START, AWAIT_REJOIN);
   /** A peer of an HA restore, in order. */
   public static final List<RestoreStep> PEER = List.of(AWAIT_RESET, STOP, WIPE, AWAIT_SERVER,
       START);

@@ -137,11 +137,14 @@ public final class AgentJobs {
    * snapshot dir when it lies outside.
    */
   public Job restoreServer(RestoreCall call, String jobName, String node, String snapshotPath,
-      String sha256, List<String> peers) {
+      String sha256, List<String> peers, Long revisionBefore) {
     List<String> args = call.commonArgs(node);
     args.addAll(List.of("server", "--snapshot", snapshotPath));
     if (sha256 != null) {
       args.addAll(List.of("--sha256", sha256));
+    }
+    if (revisionBefore != null) {
+      args.addAll(List.of("--revision-before", revisionBefore.toString()));
     }
     for (String peer : peers) {
       args.addAll(List.of("--peer", call.agents().get(peer), "--peer-node", peer));

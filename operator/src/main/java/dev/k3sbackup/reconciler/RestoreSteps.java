@@ -157,6 +157,7 @@ final class RestoreSteps {
               + refusal.get().substring(refusal.get().indexOf(':') + 2));
       return Progress.DONE;
     }
+    plan.revisionBefore = prepared.etcdRevision();
     String checked = checked(prepared);
     if (Boolean.FALSE.equals(restore.getSpec().safetySnapshot)) {
       phases.enter(restore, RestorePhase.Restoring, "preflight passed (" + checked
@@ -287,7 +288,7 @@ final class RestoreSteps {
         // a rerun of an agent resumes from its journal, so creating it again is safe
         Job created = node.equals(plan.server)
             ? agentJobs.restoreServer(call, e.getValue(), node, plan.snapshotPath, plan.sha256,
-                plan.peers)
+                plan.peers, plan.revisionBefore)
             : agentJobs.restorePeer(call, e.getValue(), node, plan.server);
         created.addOwnerReference(restore);
         jobs.create(created);

@@ -246,10 +246,17 @@ public final class RestoreAgentCommand {
     @Option(names = "--peer-node", description = "A peer's node name, kept in the journal")
     List<String> peerNodes = new ArrayList<>();
 
+    @Option(names = "--revision-before", description = "etcd's revision read before the "
+        + "restore: the restored revision is bumped past it (default: by 10^9)")
+    Long revisionBefore;
+
     @Override
     public Integer call() {
       return agent.runPart(RestoreRole.SERVER, peerNodes, (host, journal) -> {
-        ServerRestore restore = new ServerRestore(host, journal, agent.probe());
+        SnapshotPreparer preparer = agent.context.preparers().apply(agent.hostSettings().k3s(),
+            revisionBefore == null ? java.util.OptionalLong.empty()
+                : java.util.OptionalLong.of(revisionBefore));
+        ServerRestore restore = new ServerRestore(host, journal, agent.probe(), preparer);
         return new Part(restore::status,
             () -> restore.run(new ServerRestore.Plan(snapshot, sha256, peers)));
       });

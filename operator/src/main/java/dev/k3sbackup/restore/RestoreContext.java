@@ -12,13 +12,22 @@ import java.util.function.Function;
  * @param hosts the node host for a node's settings: the real one runs commands in the host's
  *     context
  * @param env environment variables (the agents' token)
+ * @param preparers the preparer of the file a reset gets, for K3s's layout and the revision
+ *     before the restore: the real one bumps the revision ({@link RevisionBump})
  */
 public record RestoreContext(Clock clock, Function<HostSettings, NodeHost> hosts,
-    java.util.Map<String, String> env) {
+    java.util.Map<String, String> env,
+    java.util.function.BiFunction<K3sLayout, java.util.OptionalLong, SnapshotPreparer> preparers) {
 
-  /** With the process's environment. */
+  /** With the process's environment, resetting from the snapshot as it is (tests of steps). */
   public RestoreContext(Clock clock, Function<HostSettings, NodeHost> hosts) {
     this(clock, hosts, System.getenv());
+  }
+
+  /** Resetting from the snapshot as it is (tests of the steps, with fake hosts). */
+  public RestoreContext(Clock clock, Function<HostSettings, NodeHost> hosts,
+      java.util.Map<String, String> env) {
+    this(clock, hosts, env, (k3s, before) -> SnapshotPreparer.AS_IS);
   }
 
   /**
@@ -36,6 +45,9 @@ public record RestoreContext(Clock clock, Function<HostSettings, NodeHost> hosts
     Clock clock = Clock.systemUTC();
     return new RestoreContext(clock, s -> new K3sHost(HostCommands.host(), s.k3s(),
         s.configFile(), s.serviceManager(), s.serviceName(), clock, K3sHost.Timeouts.DEFAULT,
-        ProcessTable.of(Path.of("/proc"))));
+        ProcessTable.of(Path.of("/proc"))), System.getenv(),
+        // the copy goes next to the journals: on K3s's disk, outside its snapshot dir
+        (k3s, before) -> SnapshotPreparer.revisionBump(new RevisionBump(),
+            k3s.journalDir().resolve("bump"), before));
   }
 }

@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * K3s's documented order made safe:
  *
  * <ol>
- *   <li>verify the snapshot; (HA) wait until every peer's agent answers: nothing stops before;
+ *   <li>verify the snapshot, and make the file the reset gets (its revision bumped and marked
+ *       compacted, so that clients' caches see the rollback); (HA) wait until every peer's agent
+ *       answers: nothing stops before;
  *   <li>stop K3s here (the peers keep serving: the old cluster keeps its quorum meanwhile);
  *   <li>reset from the snapshot. If it fails, the data it moved aside is put back and K3s
  *       started again on it: the node is as it was, and the peers, which wait for this step,
@@ -53,15 +55,23 @@ public final class ServerRestore {
   private final NodeHost host;
   private final JournaledSteps steps;
   private final PeerProbe probe;
+  private final SnapshotPreparer preparer;
 
   public ServerRestore(NodeHost host, RestoreJournal journal) {
     this(host, journal, null);
   }
 
   public ServerRestore(NodeHost host, RestoreJournal journal, PeerProbe probe) {
+    this(host, journal, probe, SnapshotPreparer.AS_IS);
+  }
+
+  /** @param preparer makes the file the reset gets (the revision-bumped copy) */
+  public ServerRestore(NodeHost host, RestoreJournal journal, PeerProbe probe,
+      SnapshotPreparer preparer) {
     this.host = host;
     this.steps = new JournaledSteps(journal);
     this.probe = probe;
+    this.preparer = preparer;
   }
 
   /** What this agent's status server reports. */
@@ -73,6 +83,11 @@ public final class ServerRestore {
   public void run(Plan plan) {
     boolean ha = !plan.peers().isEmpty();
     steps.run(RestoreStep.VERIFY, () -> verify(plan));
+    steps.runLeaving(RestoreStep.PREPARE, () -> {
+      SnapshotPreparer.Prepared p = preparer.prepare(plan.snapshot());
+      return new JournaledSteps.Outcome(p.message(), p.file().toString());
+    });
+    Path resetFrom = steps.pathOf(RestoreStep.PREPARE).map(Path::of).orElse(plan.snapshot());
     if (ha) {
       steps.run(RestoreStep.AWAIT_PEERS_READY, () -> {
         probe.awaitAnswering(plan.peers());
@@ -89,8 +104,8 @@ public final class ServerRestore {
     });
     steps.runLeaving(RestoreStep.RESET, () -> {
       try {
-        Path old = host.clusterReset(plan.snapshot());
-        return new JournaledSteps.Outcome("cluster reset from " + plan.snapshot()
+        Path old = host.clusterReset(resetFrom);
+        return new JournaledSteps.Outcome("cluster reset from " + resetFrom
             + "; the old data is in " + old, old.toString());
       } catch (NodeHost.ResetFailed e) {
         String undone = undo(e.movedAside());

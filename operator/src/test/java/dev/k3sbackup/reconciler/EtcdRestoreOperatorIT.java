@@ -117,7 +117,7 @@ class EtcdRestoreOperatorIT {
     assertThat(plan.sha256).hasSize(64);
     assertThat(plan.steps).anyMatch(s -> s.startsWith("operator: safety snapshot"))
         .anyMatch(s -> s.startsWith("preflight on server-1: verify etcd's trailer and sha256"))
-        .anyMatch(s -> s.startsWith("server server-1: verify, await-peers-ready, stop, reset, "
+        .anyMatch(s -> s.startsWith("server server-1: verify, prepare, await-peers-ready, stop, reset, "
             + "await-peers, start, await-rejoin"))
         .anyMatch(s -> s.startsWith("peer server-3: await-reset, stop, wipe"));
     assertThat(plan.agents).containsOnlyKeys("server-1", "server-2", "server-3");
@@ -276,7 +276,7 @@ class EtcdRestoreOperatorIT {
     assertThat(r.getStatus().nodes).singleElement().satisfies(n -> {
       assertThat(n.node).isEqualTo("server-1");
       assertThat(n.steps).extracting(st -> st.step + " " + st.state)
-          .containsExactly("verify Done", "stop Done", "reset Done", "start Done");
+          .containsExactly("verify Done", "prepare Done", "stop Done", "reset Done", "start Done");
     });
   }
 
@@ -300,7 +300,7 @@ class EtcdRestoreOperatorIT {
       assertThat(n.node).isEqualTo("server-1");
       assertThat(n.role).isEqualTo("server");
       assertThat(n.steps).extracting(st -> st.step + " " + st.state)
-          .containsExactly("verify Done", "stop Done", "reset Done", "start Done");
+          .containsExactly("verify Done", "prepare Done", "stop Done", "reset Done", "start Done");
       assertThat(n.steps).allSatisfy(st -> assertThat(st.finished).isNotNull());
     });
     assertThat(etcd.all()).containsKey("/registry/a").doesNotContainKey("/registry/after");
@@ -384,7 +384,7 @@ class EtcdRestoreOperatorIT {
         + ".json")).as("not under K3s's default one").doesNotExist();
     assertThat(r.getStatus().nodes).singleElement().satisfies(n ->
         assertThat(n.steps).extracting(st -> st.step + " " + st.state)
-            .containsExactly("verify Done", "stop Done", "reset Done", "start Done"));
+            .containsExactly("verify Done", "prepare Done", "stop Done", "reset Done", "start Done"));
     assertThat(etcd.all()).containsKey("/registry/a").doesNotContainKey("/registry/after");
   }
 }

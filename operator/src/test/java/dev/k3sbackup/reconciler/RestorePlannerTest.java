@@ -74,7 +74,7 @@ class RestorePlannerTest {
     assertThat(plan.steps).containsExactly(
         "preflight on s1: verify etcd's trailer and sha256",
         "operator: safety snapshot of the current state on s1",
-        "server s1: verify, await-peers-ready, stop, reset, await-peers, start, await-rejoin",
+        "server s1: verify, prepare, await-peers-ready, stop, reset, await-peers, start, await-rejoin",
         "peer s2: await-reset, stop, wipe, await-server, start",
         "peer s3: await-reset, stop, wipe, await-server, start");
   }
@@ -112,7 +112,7 @@ class RestorePlannerTest {
     assertThat(plan.snapshotPath).isEqualTo("/srv/k3s/server/db/snapshots/" + FILE);
     assertThat(plan.steps).containsExactly("preflight on s1: fetch the snapshot from "
         + "s3://backups/k3s/" + FILE + ", verify etcd's trailer and sha256",
-        "server s1: verify, stop, reset, start");
+        "server s1: verify, prepare, stop, reset, start");
   }
 
   @Test

@@ -40,6 +40,10 @@ public class RestorePlan {
   @JsonPropertyDescription("The etcd revision the cluster goes back to.")
   public Long etcdRevision;
 
+  @JsonPropertyDescription("etcd's revision read in preflight: the restored revision is bumped "
+      + "past it (and marked compacted), so that every client that watched before relists.")
+  public Long revisionBefore;
+
   @JsonPropertyDescription("The steps, in order, per role.")
   public List<String> steps = new ArrayList<>();
 }
