@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
         + "counted separately; the newest snapshot that verifies is always kept.")
 final class PruneCommand extends StoreCommand {
 
-  @Option(names = {"--name", "--etcd-snapshot-name"}, defaultValue = SnapshotName.ON_DEMAND_PREFIX,
+  @Option(names = {"--name", "--etcd-snapshot-name"}, defaultValue = SnapshotName.K3S_ON_DEMAND_PREFIX,
       description = "Name prefix to prune (default: ${DEFAULT-VALUE})")
   String name;
 

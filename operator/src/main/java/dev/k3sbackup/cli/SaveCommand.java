@@ -28,7 +28,7 @@ final class SaveCommand extends StoreCommand {
   @Mixin
   EtcdOptions etcd;
 
-  @Option(names = {"--name", "--etcd-snapshot-name"}, defaultValue = SnapshotName.ON_DEMAND_PREFIX,
+  @Option(names = {"--name", "--etcd-snapshot-name"}, defaultValue = SnapshotName.K3S_ON_DEMAND_PREFIX,
       description = "Snapshot name prefix (default: ${DEFAULT-VALUE})")
   String name;
 
@@ -67,6 +67,11 @@ final class SaveCommand extends StoreCommand {
               .orElse(progress)).save(request);
     } finally {
       reporter.ifPresent(StatusProgressReporter::close);
+    }
+    if (parent.resultFile != null) {
+      // an agent Job's output and result are readable by anyone who may read Pods and their
+      // logs in the operator's namespace: K3s's token hash stays in the sidecar and S3 metadata
+      record = record.withoutTokenHash();
     }
     PrintWriter out = out();
     if (output.table()) {

@@ -10,8 +10,10 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param sha256 its sha256
  * @param size its size
  * @param fetched whether it was fetched from S3 just now
- * @param tokenHash the node's server token hash, when its token was readable
+ * @param tokenChecked whether the server token hash recorded with the snapshot was compared with
+ *     this node's token (and matched); false when either was unknown. Neither hash leaves the
+ *     node: a Job's result is readable by whoever may read Pods in the operator's namespace.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PreparedRestore(String path, String sha256, long size, boolean fetched,
-    String tokenHash) {}
+    boolean tokenChecked) {}

@@ -6,6 +6,10 @@ import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.cluster.EtcdNodes;
 import dev.k3sbackup.cluster.EtcdNodes.EtcdNode;
+import dev.k3sbackup.cluster.WatchedResources;
+import dev.k3sbackup.api.Labels;
+import java.util.Set;
+import java.util.TreeSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,9 +33,49 @@ interface RestoreCluster {
   /** Creates an EtcdSnapshot (the safety snapshot). */
   void create(EtcdSnapshot snapshot);
 
-  /** The cluster through the API. */
-  static RestoreCluster of(KubernetesClient client, EtcdNodes nodes) {
+  /** Every etcd server node's name, Ready or not. */
+  default Set<String> etcdNodeNames() {
+    return new TreeSet<>(readyEtcdNodes().stream().map(EtcdNode::name).toList());
+  }
+
+  /** Every node's name. */
+  default Set<String> nodeNames() {
+    return etcdNodeNames();
+  }
+
+  /** The restores' safety snapshots in {@code namespace} (labelled with their restore). */
+  default List<EtcdSnapshot> safetySnapshots(String namespace) {
+    return List.of();
+  }
+
+  /** Deletes an EtcdSnapshot (its finalizer deletes the file). */
+  default void delete(EtcdSnapshot snapshot) {}
+
+  /** The cluster through the API, where the operator acts ({@code watched}). */
+  static RestoreCluster of(KubernetesClient client, EtcdNodes nodes, WatchedResources watched) {
     return new RestoreCluster() {
+      @Override
+      public Set<String> etcdNodeNames() {
+        return new TreeSet<>(nodes.all().stream().map(n -> n.getMetadata().getName()).toList());
+      }
+
+      @Override
+      public Set<String> nodeNames() {
+        return new TreeSet<>(client.nodes().list().getItems().stream()
+            .map(n -> n.getMetadata().getName()).toList());
+      }
+
+      @Override
+      public List<EtcdSnapshot> safetySnapshots(String namespace) {
+        return client.resources(EtcdSnapshot.class).inNamespace(namespace)
+            .withLabel(Labels.RESTORE).list().getItems();
+      }
+
+      @Override
+      public void delete(EtcdSnapshot snapshot) {
+        client.resource(snapshot).delete();
+      }
+
       @Override
       public Optional<EtcdSnapshot> snapshot(String namespace, String name) {
         return name == null ? Optional.empty() : Optional.ofNullable(client
@@ -46,8 +90,7 @@ interface RestoreCluster {
       @Override
       public List<String> operationsRunningBesides(EtcdRestore restore) {
         List<String> busy = new ArrayList<>();
-        for (EtcdRestore other : client.resources(EtcdRestore.class).inAnyNamespace().list()
-            .getItems()) {
+        for (EtcdRestore other : watched.list(EtcdRestore.class)) {
           if (!other.getMetadata().getUid().equals(restore.getMetadata().getUid())
               && other.getStatus() != null && !other.getStatus().phaseOrPending().terminal()
               && other.getStatus().phase != RestorePhase.Pending) {
@@ -55,8 +98,7 @@ interface RestoreCluster {
                 + other.getMetadata().getName());
           }
         }
-        for (EtcdSnapshot running : client.resources(EtcdSnapshot.class).inAnyNamespace().list()
-            .getItems()) {
+        for (EtcdSnapshot running : watched.list(EtcdSnapshot.class)) {
           if (running.getStatus() != null && running.getStatus().phase == SnapshotPhase.Running) {
             busy.add("EtcdSnapshot " + running.getMetadata().getNamespace() + "/"
                 + running.getMetadata().getName());

@@ -62,6 +62,42 @@ public final class LocalSnapshotDir {
     }
   }
 
+  /** The smallest margin a save wants free beyond etcd's db size. */
+  public static final long MIN_MARGIN = 64L << 20;
+
+  /**
+   * The free space a save of a db of {@code dbSize} bytes wants in the dir: the db size plus a
+   * margin of a tenth of it, at least {@value #MIN_MARGIN} bytes (64 MiB), so that a save never
+   * fills the disk etcd itself lives on.
+   */
+  public static long spaceNeeded(long dbSize) {
+    return dbSize + Math.max(dbSize / 10, MIN_MARGIN);
+  }
+
+  /**
+   * Refuses, before a byte is written, when the dir's file system has less free space than a
+   * save of a db of {@code dbSize} bytes wants ({@link #spaceNeeded}).
+   */
+  public void requireFreeSpace(long dbSize) {
+    long free;
+    try {
+      free = Files.getFileStore(dir).getUsableSpace();
+    } catch (IOException e) {
+      return; // unknown: the write itself will tell
+    }
+    long needed = spaceNeeded(dbSize);
+    if (free < needed) {
+      throw SnapshotException.badInput("--dir " + dir + " has " + mib(free) + " MiB free, but "
+          + "this save needs " + mib(needed) + " MiB (etcd's db is " + mib(dbSize) + " MiB, plus "
+          + "a margin of a tenth, at least " + mib(MIN_MARGIN) + " MiB): free space there or "
+          + "point --dir at a larger disk; nothing was written");
+    }
+  }
+
+  private static String mib(long bytes) {
+    return String.format(java.util.Locale.ROOT, "%.1f", bytes / 1048576.0);
+  }
+
   /** Refuses a name that is taken: an existing snapshot is never overwritten. */
   public void requireAbsent(String fileName) {
     Path target = dir.resolve(fileName);
