@@ -175,7 +175,7 @@ class KubectlPluginIT {
     Cli.Run run = kubectl.run("save", "--node-name", "server-2");
 
     assertThat(run.exitCode()).isEqualTo(1);
-    assertThat(run.err()).contains(": Failed").contains("error: EtcdSnapshot " + NS + "/on-demand-")
+    assertThat(run.err()).contains(": Failed").contains("error: EtcdSnapshot " + NS + "/k3sbackup-on-demand-")
         .contains("failed after 2 attempts").contains("cannot reach etcd");
     assertThat(run.out()).isEmpty();
   }

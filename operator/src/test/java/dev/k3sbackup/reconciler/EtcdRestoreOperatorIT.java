@@ -161,7 +161,7 @@ class EtcdRestoreOperatorIT {
     EtcdSnapshot safety = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
         .withName("rollback-safety").get();
     assertThat(safety.getStatus().phase).isEqualTo(SnapshotPhase.Succeeded);
-    assertThat(safety.getStatus().snapshotName).startsWith("pre-restore-server-1-");
+    assertThat(safety.getStatus().snapshotName).startsWith("k3sbackup-safety-server-1-");
     var job = cluster.client().batch().v1().jobs().inNamespace(NS).withName("rollback-server")
         .get().getSpec().getTemplate().getSpec();
     assertThat(job.getHostPID()).isTrue();

@@ -148,7 +148,7 @@ class EtcdSnapshotScheduleOperatorIT {
     List<String> names = children("k3s-default").stream()
         .map(c -> c.getStatus().snapshotName).sorted().toList();
     assertThat(localFiles()).containsExactlyElementsOf(names);
-    assertThat(names).allMatch(n -> n.startsWith("etcd-snapshot-server-1-"));
+    assertThat(names).allMatch(n -> n.startsWith("k3sbackup-scheduled-server-1-"));
     EtcdSnapshotSchedule s = schedule("k3s-default");
     assertThat(s.getStatus().lastSuccessfulSnapshot).isNotNull();
     assertThat(Instant.parse(s.getStatus().nextScheduleTime)).isAfter(clock.instant());

@@ -133,7 +133,7 @@ class RestoreStepsTest {
       }
     };
     Clock clock = Clock.fixed(Instant.parse("2026-11-21T12:00:00Z"), ZoneOffset.UTC);
-    steps = new RestoreSteps(cluster, new AgentJobs("agent:test"), recorder,
+    steps = new RestoreSteps(cluster, new AgentJobs("agent:test", "backups"), recorder,
         new RestorePhases(recorder, clock), 9791);
     EtcdSnapshot s = new EtcdSnapshot();
     s.getMetadata().setName("good");
@@ -223,7 +223,7 @@ class RestoreStepsTest {
   void aPassedCheckTakesTheSafetySnapshotThenRestoresOnEveryNode() {
     steps.run(restore, jobs);
     jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
-        + FILE, "ab".repeat(32), 4128, false, null)));
+        + FILE, "ab".repeat(32), 4128, false, true)));
 
     assertThat(steps.run(restore, jobs)).isEqualTo(Progress.NEXT);
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.SafetySnapshot);
@@ -276,7 +276,7 @@ class RestoreStepsTest {
     restore.getSpec().safetySnapshot = false;
     steps.run(restore, jobs);
     jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
-        + FILE, "ab".repeat(32), 4128, false, null)));
+        + FILE, "ab".repeat(32), 4128, false, true)));
     steps.run(restore, jobs);
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Restoring);
     steps.run(restore, jobs);
