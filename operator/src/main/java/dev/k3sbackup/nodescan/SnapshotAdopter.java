@@ -280,12 +280,15 @@ public final class SnapshotAdopter {
     } else if (report.k3sProblem() != null) {
       LOG.warn("node {}: {}", node, report.k3sProblem());
     }
+    // each listing is that of the dir asked for in the same place (the path the Job saw may
+    // differ from the host's, as it does in the tests' fake kubelet)
     Map<String, Map<String, Long>> listed = new HashMap<>();
-    for (var dir : report.dirs()) {
+    for (int i = 0; i < report.dirs().size() && i < start.dirs().size(); i++) {
+      var dir = report.dirs().get(i);
       if (dir.problem() == null && dir.files() != null) {
-        listed.put(dir.dir(), dir.files());
+        listed.put(start.dirs().get(i), dir.files());
       } else {
-        LOG.warn("cannot list {} on node {}: {}", dir.dir(), node, dir.problem());
+        LOG.warn("cannot list {} on node {}: {}", start.dirs().get(i), node, dir.problem());
       }
     }
     List<EtcdSnapshot> all = watched.list(EtcdSnapshot.class);

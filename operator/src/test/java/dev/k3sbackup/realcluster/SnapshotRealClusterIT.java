@@ -48,7 +48,7 @@ class SnapshotRealClusterIT {
 
     assertThat(status.path("node").asText()).isEqualTo(RealCluster.NODE);
     String localPath = status.path("localPath").asText();
-    assertThat(localPath).matches("/var/lib/rancher/k3s/server/db/snapshots/on-demand-"
+    assertThat(localPath).matches("/var/lib/rancher/k3s/server/db/snapshots/k3sbackup-on-demand-"
         + RealCluster.NODE + "-\\d{10}");
     Path file = cluster.server().root().resolve(localPath.substring(1));
     assertThat(file).exists();
