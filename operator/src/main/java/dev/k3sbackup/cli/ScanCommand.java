@@ -48,9 +48,9 @@ final class ScanCommand implements Callable<Integer> {
       description = "K3s's systemd unit (default: ${DEFAULT-VALUE}); missing is fine")
   Path unitFile;
 
-  @Option(names = "--k3s-config", paramLabel = "FILE",
-      description = "K3s's config file (default: the one K3S_CONFIG_FILE or the unit's --config "
-          + "names, else " + K3sConfig.DEFAULT_FILE + ")")
+  @Option(names = "--k3s-config", paramLabel = "FILE", defaultValue = K3sConfig.DEFAULT_FILE,
+      description = "K3s's config file when neither K3S_CONFIG_FILE (in the unit's environment)"
+          + " nor the unit's --config names another (default: ${DEFAULT-VALUE})")
   Path configFile;
 
   @Override
@@ -102,8 +102,8 @@ final class ScanCommand implements Callable<Integer> {
         env.putAll(K3sServiceUnit.parseEnvironmentFile(Files.readString(p)));
       }
     }
-    Path config = configFile != null ? configFile
-        : K3sConfig.locate(env, configFlag(unit.commandLine()));
+    String named = configFlag(unit.commandLine());
+    Path config = K3sConfig.locate(env, named != null ? named : configFile.toString());
     K3sConfig read = K3sConfig.read(config);
     List<String> args = K3sSnapshotSchedule.serverArgs(read, unit.commandLine());
     String source = (read.files().isEmpty() ? "no " + config : String.join(", ",

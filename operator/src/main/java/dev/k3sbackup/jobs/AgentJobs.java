@@ -256,6 +256,8 @@ public final class AgentJobs {
     // K3s's own settings: its config dir and, for a systemd install, its unit and env file
     mounts.hostPath("k3s-config", Path.of(K3S_CONFIG_DIR), "DirectoryOrCreate", true);
     mounts.hostPath("systemd-units", Path.of(SYSTEMD_UNIT_DIR), "DirectoryOrCreate", true);
+    args.addAll(List.of("--k3s-config", K3S_CONFIG_DIR + "/config.yaml", "--k3s-unit",
+        SYSTEMD_UNIT_DIR + "/k3s.service"));
     return job(null, "scan", jobName, node, "scan", args, List.of(), mounts);
   }
 

@@ -132,6 +132,13 @@ final class SaveVerb extends PluginVerb {
       throw SnapshotException.badInput("--data-dir '" + dataDir + "' must be an absolute path "
           + "on the node, without '..'");
     }
+    for (String[] path : new String[][] {{"--data-dir", dataDir}, {"--dir", dir}}) {
+      if (path[1] != null && path[1].startsWith("/")
+          && dev.k3sbackup.base.K3sLayout.isSystemDir(java.nio.file.Path.of(path[1]))) {
+        throw SnapshotException.badInput(path[0] + " '" + path[1] + "' is / or a system dir: "
+            + "the node agent writes there as root; leave it out for K3s's default");
+      }
+    }
     EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
     spec.namePrefix = name;
     spec.node = nodeName;

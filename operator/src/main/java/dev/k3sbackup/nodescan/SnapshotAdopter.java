@@ -241,7 +241,8 @@ public final class SnapshotAdopter {
         settings.clock().instant());
     if (!before.equals(io.fabric8.kubernetes.client.utils.Serialization.asJson(
         s.getStatus().conditions))) {
-      StatusWriter.patchNow(client, s);
+      // the whole status, read just now: its conditions list replaced, never merged
+      StatusWriter.replaceNow(client, s);
     }
     if (changed.isEmpty()) {
       return;

@@ -141,7 +141,7 @@ public final class OperatorMain {
     return namespaces;
   }
 
-  private static int count(Map<String, String> env, String name, int fallback) {
+  static int count(Map<String, String> env, String name, int fallback) {
     String value = env.getOrDefault(name, "").trim();
     if (value.isEmpty()) {
       return fallback;

@@ -48,6 +48,11 @@ public final class LocalSnapshotDir {
 
   /** Creates the dir if needed and proves a file can be created in it. */
   public void requireWritable() {
+    if (K3sLayout.isSystemDir(dir)) {
+      throw SnapshotException.badInput("--dir " + dir + " is / or a system dir: snapshots "
+          + "would be written there as root; point --dir at a dir of their own (K3s's default "
+          + "is ${data-dir}/server/db/snapshots)");
+    }
     try {
       if (Files.exists(dir) && !Files.isDirectory(dir)) {
         throw SnapshotException.badInput("--dir " + dir + " is not a directory: point --dir at "

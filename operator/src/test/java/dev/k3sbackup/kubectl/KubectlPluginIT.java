@@ -359,6 +359,20 @@ class KubectlPluginIT {
     assertThat(badResourceName.err()).contains("--resource-name 'Before_Upgrade' is not a "
         + "Kubernetes name");
 
+    Cli.Run longPrefix = kubectl.run("save", "--name", "p".repeat(41));
+    assertThat(longPrefix.exitCode()).isEqualTo(2);
+    assertThat(longPrefix.err()).contains("--name '" + "p".repeat(41) + "' is 41 characters: "
+        + "give at most 40");
+
+    Cli.Run longResourceName = kubectl.run("save", "--resource-name", "r".repeat(64));
+    assertThat(longResourceName.exitCode()).isEqualTo(2);
+    assertThat(longResourceName.err()).contains("--resource-name '" + "r".repeat(64)
+        + "' is 64 characters: give at most 63");
+
+    Cli.Run systemDir = kubectl.run("save", "--dir", "/etc");
+    assertThat(systemDir.exitCode()).isEqualTo(2);
+    assertThat(systemDir.err()).contains("--dir '/etc' is / or a system dir");
+
     Cli.Run describe = kubectl.run("describe", "nope");
     assertThat(describe.exitCode()).isEqualTo(2);
     assertThat(describe.err()).contains("no EtcdSnapshot or EtcdRestore named nope");

@@ -12,8 +12,7 @@ import io.fabric8.generator.annotation.ValidationRule;
 public class LocalStorage {
 
   /** A system dir no snapshot or data dir may be (or lie under), as a CEL regex. */
-  static final String SYSTEM_DIRS = "^/+$|^/(etc|proc|sys|dev|boot|bin|sbin|lib|lib32|lib64|"
-      + "libx32|usr|root|run|var/run|var/log|home|tmp)(/.*)?$";
+  static final String SYSTEM_DIRS = K3sLayout.SYSTEM_DIRS;
 
   @JsonPropertyDescription("K3s data dir on the node (K3s's --data-dir); it must be one the "
       + "operator's ALLOWED_DATA_DIRS names (default only /var/lib/rancher/k3s).")
