@@ -117,7 +117,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   }
 
   /** The resource a node agent Job works for, by its labels (Jobs run in our namespace). */
-  static java.util.Set<ResourceID> ownerOf(HasMetadata job) {
+  public static java.util.Set<ResourceID> ownerOf(HasMetadata job) {
     var labels = job.getMetadata().getLabels();
     if (labels == null || labels.get(Labels.SNAPSHOT) == null) {
       return java.util.Set.of();

@@ -71,6 +71,17 @@ class RestoreStepsTest {
     public void create(EtcdSnapshot snapshot) {
       snapshots.put(snapshot.getMetadata().getName(), snapshot);
     }
+
+    @Override
+    public List<EtcdSnapshot> safetySnapshots(String namespace) {
+      return snapshots.values().stream().filter(s -> s.getMetadata().getLabels() != null
+          && s.getMetadata().getLabels().containsKey(Labels.RESTORE)).toList();
+    }
+
+    @Override
+    public void delete(EtcdSnapshot snapshot) {
+      snapshots.remove(snapshot.getMetadata().getName());
+    }
   }
 
   /** The Jobs: those created, and what the finished ones reported. */
@@ -252,6 +263,36 @@ class RestoreStepsTest {
         .containsExactly("/srv/k3s", "/mnt/snapshots");
     assertThat(restore.getStatus().nodes).extracting(n -> n.node + " " + n.role)
         .containsExactly("s1 server", "s2 peer");
+    assertThat(jobs.args("back-server")).containsSubsequence("--keep-old-data", "2");
+    assertThat(safety.getSpec().namePrefix).isEqualTo("k3sbackup-safety");
+  }
+
+  @Test
+  void onlyTheNewestSafetySnapshotsAreKept() {
+    for (int i = 1; i <= 4; i++) {
+      EtcdSnapshot old = new EtcdSnapshot();
+      old.getMetadata().setName("old-" + i + "-safety");
+      old.getMetadata().setLabels(Map.of(Labels.RESTORE, "old-" + i));
+      old.setStatus(new EtcdSnapshotStatus());
+      old.getStatus().phase = SnapshotPhase.Succeeded;
+      old.getStatus().completionTime = "2026-11-0" + i + "T00:00:00Z";
+      cluster.snapshots.put(old.getMetadata().getName(), old);
+    }
+    steps.run(restore, jobs);
+    jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
+        + FILE, "ab".repeat(32), 4128, false, true)));
+    steps.run(restore, jobs);
+    steps.run(restore, jobs);
+    EtcdSnapshot safety = cluster.snapshots.get("back-safety");
+    safety.setStatus(new EtcdSnapshotStatus());
+    safety.getStatus().phase = SnapshotPhase.Succeeded;
+    safety.getStatus().completionTime = "2026-11-21T12:00:00Z";
+
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.NEXT);
+
+    assertThat(cluster.snapshots.keySet()).as("this restore's and the two newest before it")
+        .containsExactlyInAnyOrder("good", "back-safety", "old-4-safety", "old-3-safety");
+    assertThat(events).contains("Normal SafetySnapshotPruned");
   }
 
   private RestoreReport report(String node, RestoreRole role, List<RestoreStep> done,
