@@ -70,18 +70,17 @@ public final class SnapshotSaver {
       local.requireAbsent(name.fileName()); // checked again when the file is created
       if (request.s3() != null) {
         boolean taken;
+        s3 = S3SnapshotStore.connect(request.s3()); // bad settings (a CA that is no PEM) refuse
         try {
-          s3 = S3SnapshotStore.connect(request.s3());
           s3.requireBucket();
           taken = s3.exists(name.fileName());
         } catch (RuntimeException e) {
-          // S3 down or refusing: the local snapshot is still taken and verified, as K3s does
+          // S3 down or refusing (no answer, no bucket, keys refused): the local snapshot is
+          // still taken and verified, as K3s does
           s3Down = "the S3 upload was not attempted: " + e.getMessage();
           LOG.warn("{}; saving {} locally only", s3Down, name.fileName());
-          if (s3 != null) {
-            s3.close();
-            s3 = null;
-          }
+          s3.close();
+          s3 = null;
           taken = false;
         }
         if (taken) {

@@ -303,7 +303,7 @@ class KubectlPluginIT {
         .containsPattern("Node: +server-1")
         .containsPattern("SHA-256: +" + Hashes.sha256(file(s[0])))
         .containsPattern("Attempts: +1 \\(last Job ")
-        .containsPattern("Requested: +prefix on-demand, node server-1, dir " + SNAPSHOTS)
+        .containsPattern("Requested: +prefix k3sbackup-on-demand, node server-1, dir " + SNAPSHOTS)
         .containsPattern("Ready +True");
     Cli.Run yaml = kubectl.run("describe", s[1], "-o", "yaml");
     assertThat(yaml.out()).contains("kind: EtcdSnapshot").contains("snapshotName: " + s[0]);
