@@ -49,7 +49,7 @@ public class EtcdRestoreSpec {
       message = "peers must be node names (lower-case letters, digits, '-' and '.')")
   @ValidationRule(value = "self.all(p, self.exists_one(q, q == p))",
       message = "peers must not name a node twice")
-  public List<String> peers;
+  public List<@Size(max = 253) String> peers;
 
   public boolean dryRun() {
     return Boolean.TRUE.equals(dryRun);
