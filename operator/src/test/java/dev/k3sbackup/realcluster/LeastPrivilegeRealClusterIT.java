@@ -132,7 +132,9 @@ class LeastPrivilegeRealClusterIT {
       }
       args.add("--as=" + ask.subject());
       Processes.Result r = cluster.kubectl(args.toArray(String[]::new));
-      boolean allowed = r.output().strip().startsWith("yes");
+      // the answer is the last line (kubectl may warn before it)
+      String[] lines = r.output().strip().split("\n");
+      boolean allowed = lines[lines.length - 1].strip().equals("yes");
       table.append("| ").append(ask.subject()).append(" | ").append(ask.verb()).append(" | ")
           .append(ask.resource()).append(" | ").append(ask.namespace()).append(" | ")
           .append(allowed ? "yes" : "no").append(" |\n");
