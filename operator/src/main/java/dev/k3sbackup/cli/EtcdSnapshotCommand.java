@@ -22,7 +22,8 @@ import java.nio.file.Path;
     description = "Save, list, delete, prune and verify K3s etcd snapshots.",
     mixinStandardHelpOptions = true,
     subcommands = {SaveCommand.class, ListCommand.class, DeleteCommand.class,
-        PruneCommand.class, VerifyCommand.class, PrepareRestoreCommand.class})
+        PruneCommand.class, VerifyCommand.class, PrepareRestoreCommand.class,
+        ScanCommand.class})
 public final class EtcdSnapshotCommand {
 
   /** Exit codes, documented in the README. */

@@ -52,6 +52,11 @@ final class SaveCommand extends StoreCommand {
     } finally {
       reporter.ifPresent(StatusProgressReporter::close);
     }
+    if (parent.resultFile != null) {
+      // an agent Job's output and result are readable by anyone who may read Pods and their
+      // logs in the operator's namespace: K3s's token hash stays in the sidecar and S3 metadata
+      record = record.withoutTokenHash();
+    }
     PrintWriter out = out();
     if (output.table()) {
       out.printf("Saved snapshot %s%n  file://%s%n", record.name(), record.localPath());

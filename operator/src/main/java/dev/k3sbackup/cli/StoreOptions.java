@@ -36,7 +36,7 @@ public class StoreOptions {
       description = "Snapshot dir (default: $${data-dir}/server/db/snapshots)")
   Path dir;
 
-  @Option(names = {"--name", "--etcd-snapshot-name"}, defaultValue = SnapshotName.ON_DEMAND_PREFIX,
+  @Option(names = {"--name", "--etcd-snapshot-name"}, defaultValue = SnapshotName.K3S_ON_DEMAND_PREFIX,
       description = "Snapshot name prefix: what save names and prune counts "
           + "(default: ${DEFAULT-VALUE})")
   String name;

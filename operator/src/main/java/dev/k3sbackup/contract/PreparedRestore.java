@@ -14,7 +14,9 @@ import java.util.List;
  * @param sha256 its sha256
  * @param size its size
  * @param fetched whether it was fetched from S3 just now
- * @param tokenHash the node's server token hash, when its token was readable
+ * @param tokenChecked whether the server token hash recorded with the snapshot was compared with
+ *     this node's token (and matched); false when either was unknown. Neither hash leaves the
+ *     node: a Job's result is readable by whoever may read Pods in the operator's namespace.
  * @param members etcd's members, as the node's etcd lists them (null when not asked)
  * @param pastRestores the restores journaled on this node (null when not asked)
  * @param etcdRevision etcd's revision now (with the members; null when not asked): the restore
@@ -22,16 +24,16 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PreparedRestore(String path, String sha256, long size, boolean fetched,
-    String tokenHash, List<EtcdMemberInfo> members, List<PastRestore> pastRestores,
+    boolean tokenChecked, List<EtcdMemberInfo> members, List<PastRestore> pastRestores,
     Long etcdRevision) {
 
   public PreparedRestore(String path, String sha256, long size, boolean fetched,
-      String tokenHash) {
-    this(path, sha256, size, fetched, tokenHash, null, null, null);
+      boolean tokenChecked) {
+    this(path, sha256, size, fetched, tokenChecked, null, null, null);
   }
 
   public PreparedRestore(String path, String sha256, long size, boolean fetched,
-      String tokenHash, List<EtcdMemberInfo> members, List<PastRestore> pastRestores) {
-    this(path, sha256, size, fetched, tokenHash, members, pastRestores, null);
+      boolean tokenChecked, List<EtcdMemberInfo> members, List<PastRestore> pastRestores) {
+    this(path, sha256, size, fetched, tokenChecked, members, pastRestores, null);
   }
 }

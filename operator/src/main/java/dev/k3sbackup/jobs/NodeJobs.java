@@ -50,8 +50,12 @@ public interface NodeJobs {
   }
 
   private static boolean sameOwners(Job a, Job b) {
-    return a.getMetadata().getOwnerReferences().stream().map(o -> o.getUid()).toList()
-        .equals(b.getMetadata().getOwnerReferences().stream().map(o -> o.getUid()).toList());
+    return java.util.Objects.equals(owner(a), owner(b));
+  }
+
+  private static String owner(Job job) {
+    return job.getMetadata().getLabels() == null ? null
+        : job.getMetadata().getLabels().get(dev.k3sbackup.api.Labels.OWNER_UID);
   }
 
   /** The Jobs through the API: {@code get} asks the API server. */

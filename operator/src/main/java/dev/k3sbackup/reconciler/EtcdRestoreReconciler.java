@@ -48,6 +48,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
   private final NodeJobs jobs;
   private final RestorePhases phases;
   private final RestoreSteps steps;
+  private final String home;
 
   public EtcdRestoreReconciler(KubernetesClient client, OperatorSettings settings) {
     this(Collaborators.of(client, settings));
@@ -57,9 +58,11 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     this.client = with.client();
     this.jobs = with.jobs();
     this.phases = new RestorePhases(with.events(), with.clock());
-    this.steps = new RestoreSteps(RestoreCluster.of(client, with.nodes(),
-        with.settings().home(), with.clock()), with.agentJobs(),
-        with.events(), phases, with.settings().restoreAgentPort());
+    this.steps = new RestoreSteps(RestoreCluster.of(client, with.nodes(), with.watched(),
+        with.settings().home(), with.clock()), with.agentJobs(), with.events(), phases,
+        with.settings().restoreAgentPort(), with.settings().safetySnapshotsKept(),
+        with.settings().oldDataKept());
+    this.home = with.settings().home();
   }
 
   /** Its Jobs (by owner) and its safety snapshot (by label) bring a restore back on change. */
@@ -68,7 +71,12 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
       EventSourceContext<EtcdRestore> context) {
     var jobs = InformerEventSourceConfiguration.from(Job.class, EtcdRestore.class)
         .withName("restore-jobs")
-        .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGED_BY_US)
+        .withNamespaces(java.util.Set.of(home))
+        .withFollowControllerNamespacesChanges(false)
+        .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGED_BY_US + ","
+            + Labels.OWNER_KIND + "=" + io.fabric8.kubernetes.api.model.HasMetadata.getKind(
+                EtcdRestore.class))
+        .withSecondaryToPrimaryMapper(EtcdSnapshotReconciler::ownerOf)
         .build();
     var safety = InformerEventSourceConfiguration.from(EtcdSnapshot.class, EtcdRestore.class)
         .withName("safety-snapshots")
@@ -126,7 +134,6 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     return jobs.seenIn((ns, name) -> ctx.getSecondaryResources(Job.class)
         .stream().filter(j -> name.equals(j.getMetadata().getName())
             && ns.equals(j.getMetadata().getNamespace())
-            && j.getMetadata().getOwnerReferences().stream()
-                .anyMatch(o -> uid.equals(o.getUid()))).findFirst());
+            && uid.equals(j.getMetadata().getLabels().get(Labels.OWNER_UID))).findFirst());
   }
 }

@@ -6,6 +6,10 @@ import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.cluster.EtcdNodes;
 import dev.k3sbackup.cluster.EtcdNodes.EtcdNode;
+import dev.k3sbackup.cluster.WatchedResources;
+import dev.k3sbackup.api.Labels;
+import java.util.Set;
+import java.util.TreeSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,9 +51,30 @@ interface RestoreCluster {
    */
   void ensureAgentToken(EtcdRestore restore, String name);
 
-  /** The cluster through the API; the Lease lives in {@code home} (the operator's namespace). */
-  static RestoreCluster of(KubernetesClient client, EtcdNodes nodes, String home,
-      java.time.Clock clock) {
+  /** Every etcd server node's name, Ready or not. */
+  default Set<String> etcdNodeNames() {
+    return new TreeSet<>(readyEtcdNodes().stream().map(EtcdNode::name).toList());
+  }
+
+  /** Every node's name. */
+  default Set<String> nodeNames() {
+    return etcdNodeNames();
+  }
+
+  /** The restores' safety snapshots in {@code namespace} (labelled with their restore). */
+  default List<EtcdSnapshot> safetySnapshots(String namespace) {
+    return List.of();
+  }
+
+  /** Deletes an EtcdSnapshot (its finalizer deletes the file). */
+  default void delete(EtcdSnapshot snapshot) {}
+
+  /**
+   * The cluster through the API, where the operator acts ({@code watched}); the Lease, the
+   * restores' Jobs and their token Secrets live in {@code home} (the operator's namespace).
+   */
+  static RestoreCluster of(KubernetesClient client, EtcdNodes nodes, WatchedResources watched,
+      String home, java.time.Clock clock) {
     dev.k3sbackup.cluster.RestoreLease lease = new dev.k3sbackup.cluster.RestoreLease(client,
         home, clock);
     return new RestoreCluster() {
@@ -70,7 +95,8 @@ interface RestoreCluster {
 
       @Override
       public void ensureAgentToken(EtcdRestore restore, String name) {
-        String ns = restore.getMetadata().getNamespace();
+        // where the restore's Jobs run: the operator's namespace
+        String ns = home;
         if (client.secrets().inNamespace(ns).withName(name).get() != null) {
           return;
         }
@@ -85,7 +111,9 @@ interface RestoreCluster {
             .addToData(dev.k3sbackup.jobs.AgentJobs.AGENT_TOKEN_KEY, java.util.Base64
                 .getEncoder().encodeToString(java.util.HexFormat.of().formatHex(token)
                     .getBytes(java.nio.charset.StandardCharsets.US_ASCII))).build();
-        secret.addOwnerReference(restore);
+        if (ns.equals(restore.getMetadata().getNamespace())) {
+          secret.addOwnerReference(restore); // an owner reference cannot cross namespaces
+        }
         try {
           client.secrets().inNamespace(ns).resource(secret).create();
         } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
@@ -93,6 +121,28 @@ interface RestoreCluster {
             throw e; // 409: made meanwhile by this restore's previous reconcile
           }
         }
+      }
+
+      @Override
+      public Set<String> etcdNodeNames() {
+        return new TreeSet<>(nodes.all().stream().map(n -> n.getMetadata().getName()).toList());
+      }
+
+      @Override
+      public Set<String> nodeNames() {
+        return new TreeSet<>(client.nodes().list().getItems().stream()
+            .map(n -> n.getMetadata().getName()).toList());
+      }
+
+      @Override
+      public List<EtcdSnapshot> safetySnapshots(String namespace) {
+        return client.resources(EtcdSnapshot.class).inNamespace(namespace)
+            .withLabel(Labels.RESTORE).list().getItems();
+      }
+
+      @Override
+      public void delete(EtcdSnapshot snapshot) {
+        client.resource(snapshot).delete();
       }
 
       @Override
@@ -109,8 +159,7 @@ interface RestoreCluster {
       @Override
       public List<String> operationsRunningBesides(EtcdRestore restore) {
         List<String> busy = new ArrayList<>();
-        for (EtcdRestore other : client.resources(EtcdRestore.class).inAnyNamespace().list()
-            .getItems()) {
+        for (EtcdRestore other : watched.list(EtcdRestore.class)) {
           if (!other.getMetadata().getUid().equals(restore.getMetadata().getUid())
               && other.getStatus() != null && !other.getStatus().phaseOrPending().terminal()
               && other.getStatus().phase != RestorePhase.Pending) {
@@ -118,8 +167,7 @@ interface RestoreCluster {
                 + other.getMetadata().getName());
           }
         }
-        for (EtcdSnapshot running : client.resources(EtcdSnapshot.class).inAnyNamespace().list()
-            .getItems()) {
+        for (EtcdSnapshot running : watched.list(EtcdSnapshot.class)) {
           if (running.getStatus() != null && running.getStatus().phase == SnapshotPhase.Running) {
             busy.add("EtcdSnapshot " + running.getMetadata().getNamespace() + "/"
                 + running.getMetadata().getName());

@@ -88,6 +88,12 @@ public final class RestoreAgentCommand {
       description = "Write the outcome and the journal as JSON here")
   Path resultFile;
 
+  @Option(names = "--keep-old-data", defaultValue = "2", scope = CommandLine.ScopeType.INHERIT,
+      description = "After a restore succeeded, keep this many of the newest server/db/etcd-old-*"
+          + " and server/db-old-* dirs on this node and remove the older ones (default: "
+          + "${DEFAULT-VALUE})")
+  int keepOldData;
+
   public RestoreAgentCommand(RestoreContext context) {
     this.context = context;
   }
@@ -186,8 +192,25 @@ public final class RestoreAgentCommand {
     try (RestoreStatusServer status = serve(() -> restore.status().apply(node))) {
       lingerOnFailure(restore.steps());
     }
+    removeOldData();
     writeResult(AgentResult.success(opened.report()));
     return 0;
+  }
+
+  /** After success: the etcd-old-* and db-old-* dirs beyond {@code --keep-old-data} go. */
+  private void removeOldData() {
+    if (keepOldData < 1) {
+      return; // 0 would remove the data this restore just kept aside
+    }
+    try {
+      for (Path removed : OldData.prune(K3sLayout.of(dataDir), keepOldData)) {
+        System.err.println("removed " + removed + " (older than the " + keepOldData
+            + " newest kept, --keep-old-data)");
+      }
+    } catch (IOException | RuntimeException e) {
+      System.err.println("warning: could not remove old data beyond --keep-old-data "
+          + keepOldData + ": " + e.getMessage());
+    }
   }
 
   /** Runs {@code steps}; on failure, waits {@link #linger} (still serving) before failing. */

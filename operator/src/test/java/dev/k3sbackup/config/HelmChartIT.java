@@ -97,7 +97,8 @@ class HelmChartIT {
     assertThat(rendered.keySet()).containsExactlyInAnyOrderElementsOf(expected.keySet());
     assertThat(rendered.keySet()).contains("Deployment/" + NS + "/k3s-etcd-backup",
         "EtcdSnapshotSchedule/" + NS + "/k3s-default",
-        "ClusterRoleBinding//k3s-etcd-backup-operator",
+        "RoleBinding/" + NS + "/k3s-etcd-backup-operator",
+        "ClusterRoleBinding//k3s-etcd-backup-operator-nodes",
         "CustomResourceDefinition//etcdsnapshots.k3sbackup.dev");
     // every document that differs, not only the first
     SoftAssertions.assertSoftly(soft -> expected.forEach((key, doc) -> soft.assertThat(
@@ -158,12 +159,17 @@ class HelmChartIT {
         .containsEntry("LOG_FORMAT", "json");
     assertThat(container.at("/resources/limits/memory").asText()).isEqualTo("512Mi");
     assertThat(container.at("/resources/requests/cpu").asText()).isEqualTo("50m");
-    // the agent's service account where snapshots may be: the release's namespace and team-a
-    assertThat(rendered).containsKeys("ServiceAccount/team-a/k3s-etcd-backup-agent",
-        "RoleBinding/team-a/k3s-etcd-backup-agent",
-        "ServiceAccount/" + NS + "/k3s-etcd-backup-agent");
-    assertThat(rendered.get("RoleBinding/team-a/k3s-etcd-backup-agent").at("/subjects/0/namespace")
-        .asText()).isEqualTo("team-a");
+    // the operator's own kinds in team-a (a RoleBinding there); its Jobs and the agent's
+    // service account stay in the release's namespace
+    assertThat(rendered).containsKeys("RoleBinding/team-a/k3s-etcd-backup-operator-resources",
+        "ServiceAccount/" + NS + "/k3s-etcd-backup-agent")
+        .doesNotContainKey("ServiceAccount/team-a/k3s-etcd-backup-agent");
+    assertThat(rendered.get("RoleBinding/team-a/k3s-etcd-backup-operator-resources")
+        .at("/subjects/0/namespace").asText()).isEqualTo(NS);
+    assertThat(rendered.get("RoleBinding/team-a/k3s-etcd-backup-operator-resources")
+        .at("/roleRef/name").asText()).isEqualTo("k3s-etcd-backup-operator-resources");
+    assertThat(byKey(template("--set", "watchNamespaces={*}")))
+        .containsKey("ClusterRoleBinding//k3s-etcd-backup-operator-resources");
 
     JsonNode schedule = rendered.get("EtcdSnapshotSchedule/" + NS + "/k3s-default").path("spec");
     assertThat(schedule.path("schedule").asText()).isEqualTo("0 3 * * *");

@@ -161,7 +161,7 @@ class EtcdRestoreOperatorIT {
     EtcdSnapshot safety = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
         .withName("rollback-safety").get();
     assertThat(safety.getStatus().phase).isEqualTo(SnapshotPhase.Succeeded);
-    assertThat(safety.getStatus().snapshotName).startsWith("pre-restore-server-1-");
+    assertThat(safety.getStatus().snapshotName).startsWith("k3sbackup-safety-server-1-");
     var job = cluster.client().batch().v1().jobs().inNamespace(NS).withName("rollback-server")
         .get().getSpec().getTemplate().getSpec();
     assertThat(job.getHostPID()).isTrue();
@@ -231,7 +231,7 @@ class EtcdRestoreOperatorIT {
     create("other-token", "good", true, null, java.util.List.of());
 
     assertThat(awaitPhase("other-token", RestorePhase.Failed).getStatus().message)
-        .contains("was taken with a server token whose hash is")
+        .contains("was taken with another server token than this node's")
         .contains("K3s could not decrypt the snapshot's bootstrap data");
     assertNothingWasTouched("other-token");
   }

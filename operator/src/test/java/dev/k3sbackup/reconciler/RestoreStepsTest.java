@@ -107,6 +107,17 @@ class RestoreStepsTest {
         tokens.add(name);
       }
     }
+
+    @Override
+    public List<EtcdSnapshot> safetySnapshots(String namespace) {
+      return snapshots.values().stream().filter(s -> s.getMetadata().getLabels() != null
+          && s.getMetadata().getLabels().containsKey(Labels.RESTORE)).toList();
+    }
+
+    @Override
+    public void delete(EtcdSnapshot snapshot) {
+      snapshots.remove(snapshot.getMetadata().getName());
+    }
   }
 
   static io.fabric8.kubernetes.api.model.Node etcdNode(String name, String address) {
@@ -186,7 +197,7 @@ class RestoreStepsTest {
       }
     };
     Clock clock = Clock.fixed(Instant.parse("2026-11-21T12:00:00Z"), ZoneOffset.UTC);
-    steps = new RestoreSteps(cluster, new AgentJobs("agent:test"), recorder,
+    steps = new RestoreSteps(cluster, new AgentJobs("agent:test", "backups"), recorder,
         new RestorePhases(recorder, clock), 9791);
     EtcdSnapshot s = new EtcdSnapshot();
     s.getMetadata().setName("good");
@@ -276,7 +287,7 @@ class RestoreStepsTest {
   void aPassedCheckTakesTheSafetySnapshotThenRestoresOnEveryNode() {
     steps.run(restore, jobs);
     jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
-        + FILE, "ab".repeat(32), 4128, false, null, members("s1", "s2"), List.of())));
+        + FILE, "ab".repeat(32), 4128, false, true, members("s1", "s2"), List.of())));
 
     assertThat(steps.run(restore, jobs)).isEqualTo(Progress.NEXT);
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.SafetySnapshot);
@@ -312,6 +323,36 @@ class RestoreStepsTest {
     assertThat(cluster.tokens).containsExactly("back-agents");
     assertThat(restore.getStatus().nodes).extracting(n -> n.node + " " + n.role)
         .containsExactly("s1 server", "s2 peer");
+    assertThat(jobs.args("back-server")).containsSubsequence("--keep-old-data", "2");
+    assertThat(safety.getSpec().namePrefix).isEqualTo("k3sbackup-safety");
+  }
+
+  @Test
+  void onlyTheNewestSafetySnapshotsAreKept() {
+    for (int i = 1; i <= 4; i++) {
+      EtcdSnapshot old = new EtcdSnapshot();
+      old.getMetadata().setName("old-" + i + "-safety");
+      old.getMetadata().setLabels(Map.of(Labels.RESTORE, "old-" + i));
+      old.setStatus(new EtcdSnapshotStatus());
+      old.getStatus().phase = SnapshotPhase.Succeeded;
+      old.getStatus().completionTime = "2026-11-0" + i + "T00:00:00Z";
+      cluster.snapshots.put(old.getMetadata().getName(), old);
+    }
+    steps.run(restore, jobs);
+    jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
+        + FILE, "ab".repeat(32), 4128, false, true, members("s1", "s2"), List.of())));
+    steps.run(restore, jobs);
+    steps.run(restore, jobs);
+    EtcdSnapshot safety = cluster.snapshots.get("back-safety");
+    safety.setStatus(new EtcdSnapshotStatus());
+    safety.getStatus().phase = SnapshotPhase.Succeeded;
+    safety.getStatus().completionTime = "2026-11-21T12:00:00Z";
+
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.NEXT);
+
+    assertThat(cluster.snapshots.keySet()).as("this restore's and the two newest before it")
+        .containsExactlyInAnyOrder("good", "back-safety", "old-4-safety", "old-3-safety");
+    assertThat(events).contains("Normal SafetySnapshotPruned");
   }
 
   private RestoreReport report(String node, RestoreRole role, List<RestoreStep> done,
@@ -336,7 +377,7 @@ class RestoreStepsTest {
     restore.getSpec().safetySnapshot = false;
     steps.run(restore, jobs);
     jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
-        + FILE, "ab".repeat(32), 4128, false, null, members("s1", "s2"), List.of())));
+        + FILE, "ab".repeat(32), 4128, false, true, members("s1", "s2"), List.of())));
     steps.run(restore, jobs);
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Restoring);
     steps.run(restore, jobs);

@@ -86,7 +86,11 @@ public final class OperatorHarness implements AutoCloseable {
     });
     this.settings = OperatorSettings.defaults("k3s-etcd-backup:test").withClock(clock)
         .withRetries(2, Duration.ofMillis(300)).withRecheck(Duration.ofMillis(500))
-        .withHome(NAMESPACE).withRestoreAgentPort(Processes.freePort());
+        .withHome(NAMESPACE).withRestoreAgentPort(Processes.freePort())
+        // one test's K3s runs with --data-dir /srv/k3s and --etcd-snapshot-dir /srv/k3s-snapshots
+        .withAllowed(new dev.k3sbackup.validation.AllowList(java.util.List.of(
+            Path.of("/var/lib/rancher/k3s"), Path.of("/srv/k3s")),
+            java.util.List.of(Path.of("/srv/k3s-snapshots")), java.util.List.of()));
   }
 
   public KubernetesClient client() {
