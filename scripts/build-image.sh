@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the container image of k3s-etcd-backup with Maven and Jib, without a Docker daemon.
 #
+# The image holds the jar and etcd v3.6's etcd and etcdutl (scripts/etcd-binaries.sh, cached).
 # By default the base is made here from Debian's packages (scripts/image/make-base.sh, cached),
 # so no container registry is needed, and the image is written as an OCI tarball to
 # operator/target/k3s-etcd-backup-image.tar (import it with `k3s ctr images import FILE` or
@@ -91,9 +92,13 @@ else
   base="tar://$(bash scripts/image/make-base.sh "${base_args[@]}")"
 fi
 
+# etcd v3.6's etcd and etcdutl go into /usr/local/bin: etcdutl bumps a restore's revision, etcd
+# runs the restore drills (built once from the Go module proxy, cached by version)
+etcd_bin=$(bash scripts/etcd-binaries.sh | tail -n 1)
+
 goal=jib:buildTar
 target="$image"
-props=(-Djib.from.image="$base" -Djib.console=plain)
+props=(-Djib.from.image="$base" -Djib.console=plain -Detcd.bin.dir="$etcd_bin")
 if [ -n "$registry" ]; then
   goal=jib:build
   target="${registry%/}/$image"

@@ -376,7 +376,7 @@ metadata:
   name: $name
   namespace: $NAMESPACE
 spec:
-  namePrefix: on-demand"
+  namePrefix: k3sbackup-on-demand"
 if $dry_run; then
   printf '+ %s create -f - <<EOF\n%s\nEOF\n' "${kubectl[*]}" "$manifest"
   say "dry run: would follow EtcdSnapshot $NAMESPACE/$name until it has Succeeded"

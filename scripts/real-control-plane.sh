@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real control plane the real-API-server test tier runs, from the Go module proxy, once:
 # kube-apiserver, kube-controller-manager, kube-scheduler and kubectl (k8s.io/kubernetes, K3s's v1.34 line) and
-# etcd, etcdctl and etcdutl (etcd v3.6, the line K3s v1.34 embeds). Cached by version under
+# etcd, etcdctl and etcdutl (etcd v3.6, the line K3s v1.34 embeds, by scripts/etcd-binaries.sh). Cached by version under
 # ${XDG_CACHE_HOME:-$HOME/.cache}/k3s-etcd-backup/; the last line printed is the absolute path of
 # the directory holding the binaries (a second run prints it at once).
 #
@@ -11,11 +11,12 @@
 #
 # Each program is built through a small wrapper module of our own: k8s.io/kubernetes replaces its
 # staging modules with ./staging/..., which a consumer must point at the matching v0.<minor>.<patch>
-# releases; etcd's main is two lines around go.etcd.io/etcd/server/v3/etcdmain.
+# releases.
 set -euo pipefail
 
+scripts=$(cd "$(dirname "$0")" && pwd)
 K8S_VERSION=${K8S_VERSION:-v1.34.4}
-ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+ETCD_VERSION=${ETCD_VERSION:-$(bash "$scripts/etcd-binaries.sh" --version)}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/k3s-etcd-backup
 out="$cache/control-plane-$K8S_VERSION-etcd-$ETCD_VERSION"
 bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd etcdctl etcdutl)
@@ -83,44 +84,9 @@ go build -trimpath -tags providerless -ldflags "$ldflags" -o "$out.tmp/" \
   k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
 
 # --- etcd ---------------------------------------------------------------------------------------
-mkdir -p "$work/etcd/etcd"
-cd "$work/etcd"
-cat >go.mod <<EOF
-module k3sbackup.dev/realetcd
-
-go 1.24
-
-require (
-	go.etcd.io/etcd/server/v3 $ETCD_VERSION
-	go.etcd.io/etcd/etcdctl/v3 $ETCD_VERSION
-	go.etcd.io/etcd/etcdutl/v3 $ETCD_VERSION
-)
-EOF
-cat >etcd/main.go <<'EOF'
-// Command etcd is etcd's server, as the etcd release binary runs it.
-package main
-
-import (
-	"os"
-
-	"go.etcd.io/etcd/server/v3/etcdmain"
-)
-
-func main() { etcdmain.Main(os.Args) }
-EOF
-cat >tools.go <<'EOF'
-//go:build tools
-
-package realetcd
-
-import (
-	_ "go.etcd.io/etcd/etcdctl/v3"
-	_ "go.etcd.io/etcd/etcdutl/v3"
-)
-EOF
-echo "real-control-plane: building etcd $ETCD_VERSION, etcdctl, etcdutl" >&2
-go mod tidy
-go build -trimpath -ldflags "-s -w" -o "$out.tmp/" ./etcd go.etcd.io/etcd/etcdctl/v3 go.etcd.io/etcd/etcdutl/v3
+# shared with the container image, which carries etcd and etcdutl
+etcd_dir=$(ETCD_VERSION="$ETCD_VERSION" bash "$scripts/etcd-binaries.sh" | tail -n 1)
+cp -p "$etcd_dir/etcd" "$etcd_dir/etcdctl" "$etcd_dir/etcdutl" "$out.tmp/"
 
 cd /
 rm -rf "$out"

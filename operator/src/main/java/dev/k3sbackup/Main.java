@@ -61,9 +61,7 @@ public final class Main {
       err.flush();
       return args.length == 0 || args[0].equals("--help") ? 0 : 2;
     }
-    CommandLine cli = EtcdSnapshotCommand.commandLine(context);
-    cli.setOut(out);
-    cli.setErr(err);
-    return cli.execute(Arrays.copyOfRange(args, 1, args.length));
+    return EtcdSnapshotCommand.execute(context, Arrays.copyOfRange(args, 1, args.length), out,
+        err);
   }
 }

@@ -18,8 +18,8 @@ public final class GoDuration {
       }
       return d;
     } catch (DateTimeParseException e) {
-      throw SnapshotException.badInput(field + " '" + value + "' is not a duration: use e.g. "
-          + "30s, 5m or 1h");
+      throw SnapshotException.badInput(field + " '" + value + "' is not a positive duration: "
+          + "use e.g. 30s, 5m or 1h");
     }
   }
 }

@@ -23,6 +23,19 @@ public record K3sLayout(Path dataDir, Path snapshotDir) {
   /** How {@code --cluster-reset} names the etcd data it moves aside: {@code etcd-old-<unix>}. */
   public static final String ETCD_OLD_PREFIX = "etcd-old-";
 
+  /**
+   * The root dir and the system dirs no snapshot dir or data dir may be or lie under (node agent
+   * Jobs write there as root): a regular expression, the same for the CRDs' CEL rules and the
+   * CLI.
+   */
+  public static final String SYSTEM_DIRS = "^/+$|^/(etc|proc|sys|dev|boot|bin|sbin|lib|lib32|"
+      + "lib64|libx32|usr|root|run|var/run|var/log)(/.*)?$";
+
+  /** Whether {@code dir} is {@code /} or a system dir ({@link #SYSTEM_DIRS}). */
+  public static boolean isSystemDir(Path dir) {
+    return dir.toAbsolutePath().normalize().toString().matches(SYSTEM_DIRS);
+  }
+
   /** A null snapshot dir is the default one under the data dir. */
   public K3sLayout {
     if (snapshotDir == null) {

@@ -12,10 +12,29 @@ import java.util.regex.Pattern;
 public record SnapshotName(String prefix, String node, long unixSeconds, boolean compressed) {
 
   public static final String ZIP_SUFFIX = ".zip";
-  /** K3s's prefix for scheduled snapshots. */
-  public static final String SCHEDULED_PREFIX = "etcd-snapshot";
-  /** K3s's prefix for {@code k3s etcd-snapshot save}. */
-  public static final String ON_DEMAND_PREFIX = "on-demand";
+  /**
+   * K3s's prefix for its own scheduled snapshots ({@code --etcd-snapshot-name}). K3s's retention
+   * deletes, beyond the newest N, every file (and object in the S3 folder) whose name merely
+   * starts with it, whoever made it: no prefix of ours starts with it.
+   */
+  public static final String K3S_SCHEDULED_PREFIX = "etcd-snapshot";
+  /** K3s's prefix for {@code k3s etcd-snapshot save}; our node CLI keeps it, as K3s's does. */
+  public static final String K3S_ON_DEMAND_PREFIX = "on-demand";
+  /** Our prefix for a schedule's runs (the default schedule's, and any template without one). */
+  public static final String SCHEDULED_PREFIX = "k3sbackup-scheduled";
+  /** Our prefix for an EtcdSnapshot that names none (and the kubectl plugin's save). */
+  public static final String ON_DEMAND_PREFIX = "k3sbackup-on-demand";
+  /** Our prefix for the safety snapshot taken before a restore. */
+  public static final String SAFETY_PREFIX = "k3sbackup-safety";
+
+  /**
+   * Whether snapshots named {@code <ours>-...} and K3s's retention for prefix {@code k3s} touch
+   * each other's files: K3s deletes every file that starts with {@code k3s} (no dash needed),
+   * and a prune of ours counts the files that start with {@code ours-}.
+   */
+  public static boolean prefixesCollide(String ours, String k3s) {
+    return ours.startsWith(k3s) || (k3s + "-").startsWith(ours + "-");
+  }
 
   private static final Pattern FILE = Pattern.compile("(.+)-(\\d{1,12})(\\.zip)?");
 
@@ -49,7 +68,7 @@ public record SnapshotName(String prefix, String node, long unixSeconds, boolean
   public static void requireSafeComponent(String flag, String value) {
     if (value == null || value.isBlank()) {
       throw SnapshotException.badInput(flag + " is empty: give a plain name such as "
-          + ON_DEMAND_PREFIX);
+          + K3S_ON_DEMAND_PREFIX);
     }
     if (value.contains("/") || value.contains("\\") || value.contains("..")
         || value.startsWith(".") || value.chars().anyMatch(Character::isISOControl)) {

@@ -22,7 +22,7 @@ final class DeleteCommand extends StoreCommand {
   boolean missingOk;
 
   @Override
-  public Integer call() {
+  Integer execute() {
     PrintWriter out = out();
     List<String> missing = new ArrayList<>();
     List<SnapshotCatalog.Deleted> outcomes = new ArrayList<>();

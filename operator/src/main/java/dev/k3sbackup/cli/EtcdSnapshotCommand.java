@@ -22,7 +22,8 @@ import java.nio.file.Path;
     description = "Save, list, delete, prune and verify K3s etcd snapshots.",
     mixinStandardHelpOptions = true,
     subcommands = {SaveCommand.class, ListCommand.class, DeleteCommand.class,
-        PruneCommand.class, VerifyCommand.class, PrepareRestoreCommand.class})
+        PruneCommand.class, VerifyCommand.class, PrepareRestoreCommand.class,
+        ScanCommand.class})
 public final class EtcdSnapshotCommand {
 
   /** Exit codes, documented in the README. */
@@ -64,6 +65,8 @@ public final class EtcdSnapshotCommand {
   public static CommandLine commandLine(CliContext context) {
     CommandLine cli = new CommandLine(new EtcdSnapshotCommand(context));
     cli.setCaseInsensitiveEnumValuesAllowed(true);
+    // a flag given twice keeps its last value, as in K3s's CLI (Go's flag parsing)
+    cli.setOverwrittenOptionsAllowed(true);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       PrintWriter err = commandLine.getErr();
       EtcdSnapshotCommand root = commandLine.getCommandSpec().root().commandLine().getCommand();
@@ -79,6 +82,26 @@ public final class EtcdSnapshotCommand {
       return EXIT_FAILED;
     });
     return cli;
+  }
+
+  /**
+   * Runs {@code etcd-snapshot} with {@code args} (the verb and its flags) to its exit code: the
+   * flags not given take their values from K3s's config file and environment, as
+   * {@code k3s etcd-snapshot} does ({@link K3sFlagDefaults}).
+   */
+  public static int execute(CliContext context, String[] args, PrintWriter out,
+      PrintWriter err) {
+    CommandLine cli = commandLine(context);
+    cli.setOut(out);
+    cli.setErr(err);
+    try {
+      cli.setDefaultValueProvider(K3sFlagDefaults.forCommandLine(context.env(), args, err));
+    } catch (SnapshotException e) {
+      err.println("error: " + e.getMessage());
+      err.flush();
+      return e.kind().exitCode();
+    }
+    return cli.execute(args);
   }
 
   ProgressListener progress(CommandLine cli) {

@@ -22,7 +22,7 @@ final class ListCommand extends StoreCommand {
   OutputOption output;
 
   @Override
-  public Integer call() {
+  Integer execute() {
     List<StoredSnapshot> all;
     try (SnapshotCatalog catalog = catalog()) {
       all = catalog.list();

@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -31,23 +32,43 @@ final class PrepareRestoreCommand extends StoreCommand {
   String sha256;
 
   @Option(names = "--token-hash",
-      description = "K3s's server token hash recorded when it was taken")
+      description = "K3s's server token hash recorded when it was taken (default: what the "
+          + "snapshot's .metadata sidecar or S3 metadata recorded)")
   String tokenHash;
+
+  @Mixin
+  EtcdOptions etcd;
+
+  @Option(names = "--members", description = "Also list etcd's members (from this node's etcd, "
+      + "as --endpoints says): a restore must cover every one")
+  boolean members;
+
+  @Option(names = "--journal-dir", paramLabel = "PATH", description = "Also report the restores "
+      + "journaled here before (default: none)")
+  java.nio.file.Path journalDir;
+
+  @Option(names = "--past-restores-of", paramLabel = "NAMESPACE/NAME", description = "With "
+      + "--journal-dir: only the journals of this EtcdRestore")
+  String pastRestoresOf;
 
   @Option(names = "--token-file",
       description = "K3s's server token (default: $${data-dir}/server/token)")
   java.nio.file.Path tokenFile;
 
   @Override
-  public Integer call() {
+  Integer execute() {
     SnapshotVerifier.Verdict verdict;
     boolean fetched = false;
+    String recorded = tokenHash;
     try (SnapshotCatalog catalog = catalog()) {
       List<StoredSnapshot> copies = catalog.find(name);
       Optional<StoredSnapshot> local = copies.stream()
           .filter(c -> c.storage() == StoredSnapshot.Storage.LOCAL).findFirst();
       Optional<StoredSnapshot> remote = copies.stream()
           .filter(c -> c.storage() == StoredSnapshot.Storage.S3).findFirst();
+      if (recorded == null) {
+        recorded = local.or(() -> remote).map(StoredSnapshot::recordedTokenHash).orElse(null);
+      }
       if (local.isPresent()) {
         verdict = catalog.verify(local.get());
       } else if (remote.isPresent()) {
@@ -70,19 +91,34 @@ final class PrepareRestoreCommand extends StoreCommand {
     }
     Optional<String> current = ServerTokenHash.fromFile(tokenFile != null ? tokenFile
         : store.layout().token());
-    if (tokenHash != null && current.isPresent() && !tokenHash.equals(current.get())) {
-      throw SnapshotException.badInput("snapshot " + name + " was taken with a server token "
-          + "whose hash is " + tokenHash + ", but this node's token hashes to " + current.get()
-          + ": K3s could not decrypt the snapshot's bootstrap data; nothing was touched. Restore "
-          + "on a node that has the original token (K3s's --token), or pick a snapshot taken "
-          + "with the current one");
+    // the hashes are not printed: this output is readable by whoever may read the Job's logs
+    if (recorded != null && current.isPresent() && !recorded.equals(current.get())) {
+      throw SnapshotException.badInput("snapshot " + name + " was taken with another server "
+          + "token than this node's (their hashes differ): K3s could not decrypt the "
+          + "snapshot's bootstrap data; nothing was touched. Restore on a node that has the "
+          + "original token (K3s's --token), or pick a snapshot taken with the current one");
     }
+    boolean tokenChecked = recorded != null && current.isPresent();
+    java.util.List<dev.k3sbackup.etcd.EtcdMemberInfo> memberList = null;
+    Long revisionNow = null;
+    if (members) {
+      try (var member = dev.k3sbackup.etcd.GrpcEtcdMember.connect(
+          etcd.endpoint(store.layout(), parent.context.env()), etcd.timeout())) {
+        memberList = member.members();
+        revisionNow = member.status().revision();
+      }
+    }
+    java.util.List<dev.k3sbackup.contract.PastRestore> past = journalDir == null ? null
+        : dev.k3sbackup.restore.RestoreJournal.reportsIn(journalDir).stream()
+            .map(dev.k3sbackup.contract.PastRestore::of)
+            .filter(p -> pastRestoresOf == null
+                || pastRestoresOf.equals(p.namespace() + "/" + p.name())).toList();
     PreparedRestore r = new PreparedRestore(store.snapshotDir().resolve(name).toString(),
-        verdict.sha256(), verdict.size(), fetched, current.orElse(null));
+        verdict.sha256(), verdict.size(), fetched, tokenChecked, memberList, past, revisionNow);
     PrintWriter out = out();
     out.printf("OK %s: %s%d bytes, sha256 %s%s%n", name, fetched ? "fetched from S3, " : "",
-        verdict.size(), verdict.sha256(), current.map(h -> ", server token hash " + h)
-            .orElse(""));
+        verdict.size(), verdict.sha256(), tokenChecked ? ", taken with this node's server token"
+            : ", server token not checked (no hash recorded with the snapshot, or no token)");
     out.flush();
     result(r);
     return 0;

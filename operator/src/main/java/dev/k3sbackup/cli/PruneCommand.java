@@ -1,12 +1,11 @@
 package dev.k3sbackup.cli;
 
 import dev.k3sbackup.snapshot.SnapshotCatalog;
-import dev.k3sbackup.base.SnapshotName;
+import dev.k3sbackup.retention.RetentionPolicy;
 import dev.k3sbackup.storage.StoredSnapshot;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /** {@code prune}: K3s's retention, run on demand. */
 @Command(name = "prune", mixinStandardHelpOptions = true,
@@ -14,22 +13,23 @@ import picocli.CommandLine.Option;
         + "counted separately; the newest snapshot that verifies is always kept.")
 final class PruneCommand extends StoreCommand {
 
-  @Option(names = {"--name", "--etcd-snapshot-name"}, defaultValue = SnapshotName.ON_DEMAND_PREFIX,
-      description = "Name prefix to prune (default: ${DEFAULT-VALUE})")
-  String name;
-
-  @Option(names = {"--snapshot-retention", "--etcd-snapshot-retention"}, defaultValue = "5",
-      description = "How many to keep (default: ${DEFAULT-VALUE})")
-  int retention;
+  /** K3s's {@code --snapshot-retention} default. */
+  static final int DEFAULT_RETENTION = 5;
 
   @Mixin
   OutputOption output;
 
   @Override
-  public Integer call() {
+  Integer execute() {
+    String name = store.name;
+    int retention = store.retention != null ? store.retention : DEFAULT_RETENTION;
+    // K3s: S3 keeps --s3-retention when given, else as many as the local dir
+    int s3Retention = store.s3Retention != null ? store.s3Retention : retention;
+    RetentionPolicy.fromFlags(name, retention);
+    RetentionPolicy.fromFlags(name, s3Retention, "--s3-retention");
     SnapshotCatalog.Pruned pruned;
     try (SnapshotCatalog catalog = catalog()) {
-      pruned = catalog.prune(name, retention);
+      pruned = catalog.prune(name, retention, s3Retention);
     }
     PrintWriter out = out();
     if (output.table()) {

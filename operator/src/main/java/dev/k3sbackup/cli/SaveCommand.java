@@ -1,20 +1,16 @@
 package dev.k3sbackup.cli;
 
-import dev.k3sbackup.cli.StatusProgressReporter;
 import dev.k3sbackup.snapshot.ProgressListener;
 import dev.k3sbackup.snapshot.SaveRequest;
-import dev.k3sbackup.snapshot.ServerTokenHash;
+import dev.k3sbackup.snapshot.SnapshotCatalog;
 import dev.k3sbackup.base.FailureKind;
 import dev.k3sbackup.base.SnapshotException;
-import dev.k3sbackup.base.SnapshotName;
 import dev.k3sbackup.contract.AgentResult;
 import dev.k3sbackup.contract.SnapshotRecord;
 import dev.k3sbackup.snapshot.SnapshotSaver;
 import java.io.PrintWriter;
-import java.net.InetAddress;
 import java.nio.file.Path;
-import java.net.UnknownHostException;
-import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,17 +24,6 @@ final class SaveCommand extends StoreCommand {
   @Mixin
   EtcdOptions etcd;
 
-  @Option(names = {"--name", "--etcd-snapshot-name"}, defaultValue = SnapshotName.ON_DEMAND_PREFIX,
-      description = "Snapshot name prefix (default: ${DEFAULT-VALUE})")
-  String name;
-
-  @Option(names = "--node-name", description = "This node's name (default: the host name)")
-  String nodeName;
-
-  @Option(names = {"--snapshot-compress", "--etcd-snapshot-compress"},
-      description = "Write K3s's compressed .zip form")
-  boolean compress;
-
   @Option(names = "--token-file", paramLabel = "PATH",
       description = "K3s server token, for the token hash (default: $${data-dir}/server/token)")
   Path tokenFile;
@@ -51,12 +36,11 @@ final class SaveCommand extends StoreCommand {
   OutputOption output;
 
   @Override
-  public Integer call() {
-    SaveRequest request = new SaveRequest(etcd.endpoint(store.layout(), parent.context.env()), etcd.timeout(),
-        store.snapshotDir(), name, nodeName != null ? nodeName : hostName(), compress,
-        store.s3Config(parent.context.env()),
-        ServerTokenHash.fromFile(tokenFile != null ? tokenFile : store.layout().token())
-            .orElse(null), clusterId);
+  Integer execute() {
+    Map<String, String> env = parent.context.env();
+    SaveRequest request = new SaveRequest(etcd.endpoint(store.layout(), env), etcd.timeout(),
+        store.snapshotDir(), store.name, store.nodeName(env), store.compress,
+        store.s3Config(env), store.tokenHash(tokenFile).orElse(null), clusterId);
     SnapshotRecord record;
     Optional<StatusProgressReporter> reporter =
         StatusProgressReporter.fromEnv(parent.context.env());
@@ -67,6 +51,11 @@ final class SaveCommand extends StoreCommand {
               .orElse(progress)).save(request);
     } finally {
       reporter.ifPresent(StatusProgressReporter::close);
+    }
+    if (parent.resultFile != null) {
+      // an agent Job's output and result are readable by anyone who may read Pods and their
+      // logs in the operator's namespace: K3s's token hash stays in the sidecar and S3 metadata
+      record = record.withoutTokenHash();
     }
     PrintWriter out = out();
     if (output.table()) {
@@ -87,20 +76,18 @@ final class SaveCommand extends StoreCommand {
       parent.writeResult(AgentResult.failure(failure.kind(), failure.getMessage(), record));
       throw failure;
     }
+    if (store.s3Retention != null && record.s3() != null) {
+      // as K3s's save does when etcd-s3-retention is given (on the command line or in
+      // config.yaml): the S3 folder is pruned to it; local snapshots are left alone
+      try (SnapshotCatalog catalog = catalog()) {
+        SnapshotCatalog.Pruned pruned = catalog.prune(store.name, 0, store.s3Retention);
+        pruned.deleted().forEach(d -> out.printf("Pruned %s (--s3-retention %d)%n",
+            d.location(), store.s3Retention));
+        out.flush();
+      }
+    }
     result(record);
     return 0;
   }
 
-  /** K3s names snapshots after the node, which defaults to the host name. */
-  static String hostName() {
-    String env = System.getenv("NODE_NAME");
-    if (env != null && !env.isBlank()) {
-      return env;
-    }
-    try {
-      return InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT);
-    } catch (UnknownHostException e) {
-      throw SnapshotException.badInput("cannot tell this host's name: give --node-name");
-    }
-  }
 }

@@ -2,6 +2,7 @@ package dev.k3sbackup.cli;
 
 import dev.k3sbackup.contract.AgentResult;
 import dev.k3sbackup.snapshot.SnapshotCatalog;
+import dev.k3sbackup.logging.StderrLogConfigurator;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
@@ -20,6 +21,28 @@ abstract class StoreCommand implements Callable<Integer> {
 
   @Mixin
   StoreOptions store;
+
+  /**
+   * Runs the verb after what K3s's flag set asks of every verb: logging as {@code --debug},
+   * {@code --log} and {@code --alsologtostderr} say, and the refusal of K3s's flags that cannot
+   * mean the same here.
+   */
+  @Override
+  public final Integer call() {
+    boolean debug = store.debug || "true".equalsIgnoreCase(parent.context.env().get("K3S_DEBUG"));
+    try (AutoCloseable logging = StderrLogConfigurator.applyCliFlags(debug, store.log,
+        store.alsoLogToStderr)) {
+      store.checkK3sOnlyFlags();
+      return execute();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e); // only close() of the logging set-up declares it
+    }
+  }
+
+  /** The verb itself. */
+  abstract Integer execute();
 
   /** The snapshot dir and (with {@code --s3}) the S3 folder, seen together. */
   SnapshotCatalog catalog() {

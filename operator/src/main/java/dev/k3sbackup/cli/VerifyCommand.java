@@ -21,7 +21,7 @@ final class VerifyCommand extends StoreCommand {
   OutputOption output;
 
   @Override
-  public Integer call() {
+  Integer execute() {
     List<SnapshotVerifier.Verdict> verdicts;
     try (SnapshotCatalog catalog = catalog()) {
       verdicts = catalog.verify(target);

@@ -19,15 +19,21 @@ import java.time.Clock;
  * @param nodes K3s's etcd server nodes
  * @param s3 S3 folders named by specs, with keys from their Secrets
  * @param events Kubernetes Events on our resources
+ * @param k3s K3s's own snapshot schedule on each etcd node, as the nodes and node scans tell
  */
 public record Collaborators(KubernetesClient client, OperatorSettings settings, NodeJobs jobs,
-    AgentJobs agentJobs, EtcdNodes nodes, S3Access s3, Events events) {
+    AgentJobs agentJobs, EtcdNodes nodes, S3Access s3, Events events, K3sSchedules k3s) {
 
   /** The real ones, through {@code client}. */
   public static Collaborators of(KubernetesClient client, OperatorSettings settings) {
     return new Collaborators(client, settings, NodeJobs.of(client),
-        new AgentJobs(settings.agentImage()), new EtcdNodes(client), new S3Access(client),
-        new EventRecorder(client, settings.clock()));
+        new AgentJobs(settings.agentImage(), settings.home()), new EtcdNodes(client), new S3Access(client),
+        new EventRecorder(client, settings.clock()), new K3sSchedules());
+  }
+
+  /** Our resources where the operator acts. */
+  public WatchedResources watched() {
+    return new WatchedResources(client, settings);
   }
 
   /** The time, injected so that tests control schedules, backoff and retention. */

@@ -23,12 +23,21 @@ public record RestoreReport(Restore restore, List<StepReport> steps) {
    * @param node this node
    * @param role this node's part
    * @param peers the server's peers (nodes), whose rejoining completes the restore
+   * @param confirmation the EtcdRestore's {@code spec.confirmation}, or null: applied again
+   *     with the same one, it does not restore again
    */
+  @com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
   public record Restore(RestoreId id, String namespace, String name, String snapshot,
-      String node, RestoreRole role, List<String> peers) {
+      String node, RestoreRole role, List<String> peers, String confirmation) {
+
+    public Restore(RestoreId id, String namespace, String name, String snapshot, String node,
+        RestoreRole role, List<String> peers) {
+      this(id, namespace, name, snapshot, node, role, peers, null);
+    }
 
     public static Restore unnamed(RestoreId id) {
-      return new Restore(id, null, null, null, null, null, List.of());
+      return new Restore(id, null, null, null, null, null, List.of(), null);
     }
 
     public Restore {

@@ -11,6 +11,11 @@ import java.util.List;
 public enum RestoreStep {
   /** Server: the snapshot file is there and verifies (trailer, recorded sha256). */
   VERIFY("verify"),
+  /**
+   * Server: the file the reset gets is made (a copy with its revision bumped and marked
+   * compacted), before anything stops.
+   */
+  PREPARE("prepare"),
   /** HA server: every peer's agent answers before anything is stopped. */
   AWAIT_PEERS_READY("await-peers-ready"),
   /** K3s (and with it etcd) stops on this node. */
@@ -23,20 +28,26 @@ public enum RestoreStep {
   START("start"),
   /** HA server: every peer has rejoined. */
   AWAIT_REJOIN("await-rejoin"),
-  /** Peer: the server has verified the snapshot (nothing is stopped before). */
+  /** Peer (journals of older agents): the server had verified the snapshot. */
   AWAIT_VERIFY("await-verify"),
+  /**
+   * Peer: the server's reset has succeeded (the peers keep serving until then, and are never
+   * touched when it fails).
+   */
+  AWAIT_RESET("await-reset"),
   /** Peer: {@code server/db} is moved aside. */
   WIPE("wipe"),
-  /** Peer: the server has started from the snapshot. */
+  /** Peer: the server has started from the snapshot (its K3s answers). */
   AWAIT_SERVER("await-server");
 
   /** A single-server restore, in order. */
-  public static final List<RestoreStep> SINGLE_SERVER = List.of(VERIFY, STOP, RESET, START);
+  public static final List<RestoreStep> SINGLE_SERVER = List.of(VERIFY, PREPARE, STOP, RESET,
+      START);
   /** The restoring server of an HA restore, in order. */
-  public static final List<RestoreStep> HA_SERVER = List.of(VERIFY, AWAIT_PEERS_READY, STOP,
-      RESET, AWAIT_PEERS, START, AWAIT_REJOIN);
+  public static final List<RestoreStep> HA_SERVER = List.of(VERIFY, PREPARE, AWAIT_PEERS_READY,
+      STOP, RESET, AWAIT_PEERS, START, AWAIT_REJOIN);
   /** A peer of an HA restore, in order. */
-  public static final List<RestoreStep> PEER = List.of(AWAIT_VERIFY, STOP, WIPE, AWAIT_SERVER,
+  public static final List<RestoreStep> PEER = List.of(AWAIT_RESET, STOP, WIPE, AWAIT_SERVER,
       START);
 
   private final String id;

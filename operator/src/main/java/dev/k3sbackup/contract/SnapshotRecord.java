@@ -107,6 +107,17 @@ public record SnapshotRecord(
     return q.append('"').toString();
   }
 
+  /**
+   * This record without K3s's token hash, as it leaves a node agent Job (its output and its
+   * result can be read by whoever may read Pods in the operator's namespace); the hash stays in
+   * the snapshot's sidecar and S3 metadata, where a restore's preflight reads it.
+   */
+  public SnapshotRecord withoutTokenHash() {
+    return new SnapshotRecord(name, node, localPath, s3, size, sha256, snapshotSize,
+        etcdRevision, etcdMemberId, etcdClusterId, etcdVersion, createdAt, compressed, null,
+        s3Error);
+  }
+
   public SnapshotRecord withS3(S3Location location, String error) {
     return new SnapshotRecord(name, node, localPath, location, size, sha256, snapshotSize,
         etcdRevision, etcdMemberId, etcdClusterId, etcdVersion, createdAt, compressed, tokenHash,

@@ -19,6 +19,11 @@ public interface EtcdMember extends AutoCloseable {
    */
   long snapshot(OutputStream out, LongConsumer expectedSize) throws IOException;
 
+  /** The cluster's members, as this member knows them ({@code Cluster/MemberList}). */
+  default java.util.List<EtcdMemberInfo> members() {
+    throw new UnsupportedOperationException("this connection cannot list members");
+  }
+
   @Override
   void close();
 }

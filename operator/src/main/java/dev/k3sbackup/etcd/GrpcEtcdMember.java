@@ -57,6 +57,48 @@ public final class GrpcEtcdMember implements EtcdMember {
   }
 
   @Override
+  public java.util.List<EtcdMemberInfo> members() {
+    java.util.List<EtcdMemberInfo> members = new java.util.ArrayList<>();
+    try {
+      connection.call("/etcdserverpb.Cluster/MemberList", EMPTY_REQUEST, (buf, length) -> {
+        ProtoReader r = new ProtoReader(buf, 0, length);
+        while (r.next()) {
+          if (r.field() == 2 && r.wireType() == ProtoReader.LENGTH_DELIMITED) {
+            int n = r.length();
+            members.add(parseMember(buf, r.position(), n));
+            r.skipBytes(n);
+          } else {
+            r.skip();
+          }
+        }
+      });
+    } catch (IOException e) {
+      throw explain(endpoint, timeout, e);
+    }
+    return members;
+  }
+
+  /** One {@code etcdserverpb.Member}: id 1, name 2, peerURLs 3, clientURLs 4, isLearner 5. */
+  private static EtcdMemberInfo parseMember(byte[] buf, int offset,
+      int length) throws IOException {
+    ProtoReader m = new ProtoReader(buf, offset, length);
+    long id = 0;
+    String name = "";
+    java.util.List<String> peers = new java.util.ArrayList<>();
+    boolean learner = false;
+    while (m.next()) {
+      switch (m.field()) {
+        case 1 -> id = m.varint();
+        case 2 -> name = m.string();
+        case 3 -> peers.add(m.string());
+        case 5 -> learner = m.varint() != 0;
+        default -> m.skip();
+      }
+    }
+    return new EtcdMemberInfo(Long.toHexString(id), name, peers, learner);
+  }
+
+  @Override
   public long snapshot(OutputStream out, LongConsumer expectedSize) throws IOException {
     long[] written = {0, -1};
     try {

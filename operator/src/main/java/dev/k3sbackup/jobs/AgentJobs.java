@@ -5,6 +5,7 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
 import dev.k3sbackup.api.v1alpha1.S3Storage;
 import dev.k3sbackup.base.K3sLayout;
+import dev.k3sbackup.base.KubeNames;
 import dev.k3sbackup.contract.AgentSettings;
 import dev.k3sbackup.contract.RestoreId;
 import dev.k3sbackup.contract.S3Settings;
@@ -40,19 +41,58 @@ public final class AgentJobs {
   /** The service account whose token lets the agent report progress (only that). */
   public static final String AGENT_SERVICE_ACCOUNT = "k3s-etcd-backup-agent";
   private static final String S3_CA_DIR = "/etc/k3s-etcd-backup/s3-ca";
+  /** Where K3s's config.yaml and config.yaml.d live. */
+  private static final String K3S_CONFIG_DIR = "/etc/rancher/k3s";
+  /** Where K3s's install script puts k3s.service and k3s.service.env. */
+  private static final String SYSTEMD_UNIT_DIR = "/etc/systemd/system";
+
+  /** The longest a Job other than a save may run. */
+  private static final long DEADLINE_SECONDS = 3600L;
 
   private final String image;
+  private final String home;
 
-  /** @param image the operator's own image, which also runs the agent */
-  public AgentJobs(String image) {
+  /**
+   * @param image the operator's own image, which also runs the agent
+   * @param home the operator's namespace: every Job runs there, whichever namespace the resource
+   *     it works for is in
+   */
+  public AgentJobs(String image, String home) {
     this.image = image;
+    this.home = home;
+  }
+
+  /** Where every node agent Job runs: the operator's namespace. */
+  public String namespace() {
+    return home;
   }
 
   /**
-   * The Job that takes {@code snapshot} on {@code node}; with {@code reportProgress} it runs as
+   * The name of a Job working for {@code owner}: {@code <owner name><suffix>} for a resource in
+   * the operator's namespace {@code home}. For a resource elsewhere (its Jobs run in
+   * {@code home} too), the name is made from {@code <namespace>/<name>}, which no name in
+   * {@code home} can be, so two resources of the same name never share a Job. Always a DNS-1123
+   * label ({@link KubeNames}).
+   */
+  public static String jobName(HasMetadata owner, String home, String suffix) {
+    String ns = owner.getMetadata().getNamespace();
+    String base = ns == null || ns.equals(home) ? owner.getMetadata().getName()
+        : ns + "/" + owner.getMetadata().getName();
+    return KubeNames.of(base, suffix);
+  }
+
+  /** {@link #jobName(HasMetadata, String, String)} in this operator's namespace. */
+  public String jobName(HasMetadata owner, String suffix) {
+    return jobName(owner, home, suffix);
+  }
+
+  /**
+   * The Job that takes {@code snapshot} on {@code node}, ended by Kubernetes after
+   * {@code timeout} (the snapshot's {@code spec.timeout}); with {@code reportProgress} it runs as
    * {@link #AGENT_SERVICE_ACCOUNT} and shows its progress on the snapshot's status.
    */
-  public Job save(EtcdSnapshot snapshot, String jobName, String node, boolean reportProgress) {
+  public Job save(EtcdSnapshot snapshot, String jobName, String node, boolean reportProgress,
+      java.time.Duration timeout) {
     EtcdSnapshotSpec spec = snapshot.getSpec();
     K3sLayout k3s = spec.localOrDefault().layout();
     List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
@@ -70,6 +110,7 @@ public final class AgentJobs {
       args.addAll(s3(spec.s3, mounts, env));
     }
     Job job = job(snapshot, jobName, node, "save", args, env, mounts);
+    job.getSpec().setActiveDeadlineSeconds(Math.max(1L, timeout.toSeconds()));
     if (reportProgress) {
       var pod = job.getSpec().getTemplate().getSpec();
       pod.setServiceAccountName(AGENT_SERVICE_ACCOUNT);
@@ -102,21 +143,37 @@ public final class AgentJobs {
    *     dir the snapshot file is in
    * @param statusPort the port agents serve their progress on (host network)
    * @param agents each node's agent status URL
+   * @param tokenSecret the Secret holding the agents' token (key {@value #AGENT_TOKEN_KEY})
+   * @param confirmation the restore's {@code spec.confirmation}, kept in the journals
+   * @param oldDataKept how many etcd-old-* / db-old-* dirs the agent leaves on its node
    */
   public record RestoreCall(HasMetadata restore, RestoreId id, String snapshot, K3sLayout k3s,
-      int statusPort, Map<String, String> agents) {
+      int statusPort, Map<String, String> agents, String tokenSecret, String confirmation,
+      int oldDataKept) {
 
     List<String> commonArgs(String node) {
-      String address = java.net.URI.create(agents.get(node)).getHost();
-      return new ArrayList<>(List.of("restore-agent", "--data-dir", k3s.dataDir().toString(),
+      // an IPv6 host comes in brackets from a URL; the agent binds the bare address
+      String address = java.net.URI.create(agents.get(node)).getHost().replaceAll("[\\[\\]]",
+          "");
+      List<String> args = new ArrayList<>(List.of("restore-agent", "--data-dir",
+          k3s.dataDir().toString(), "--snapshot-dir", k3s.snapshotDir().toString(),
+          "--config-file", K3S_CONFIG_DIR + "/config.yaml",
+          "--keep-old-data", Integer.toString(oldDataKept),
           "--restore-id", id.value(),
           "--restore", restore.getMetadata().getNamespace() + "/"
               + restore.getMetadata().getName(),
           "--snapshot-resource", snapshot, "--node-name", node,
           "--status-address", address, "--status-port", Integer.toString(statusPort),
           "--result-file", TERMINATION_LOG));
+      if (confirmation != null && !confirmation.isBlank()) {
+        args.addAll(List.of("--confirmation", confirmation));
+      }
+      return args;
     }
   }
+
+  /** The key of the agents' token in the restore's Secret. */
+  public static final String AGENT_TOKEN_KEY = "token";
 
   /**
    * The restoring server's Job: {@code restore-agent server}, privileged with the host's PID
@@ -124,11 +181,14 @@ public final class AgentJobs {
    * snapshot dir when it lies outside.
    */
   public Job restoreServer(RestoreCall call, String jobName, String node, String snapshotPath,
-      String sha256, List<String> peers) {
+      String sha256, List<String> peers, Long revisionBefore) {
     List<String> args = call.commonArgs(node);
     args.addAll(List.of("server", "--snapshot", snapshotPath));
     if (sha256 != null) {
       args.addAll(List.of("--sha256", sha256));
+    }
+    if (revisionBefore != null) {
+      args.addAll(List.of("--revision-before", revisionBefore.toString()));
     }
     for (String peer : peers) {
       args.addAll(List.of("--peer", call.agents().get(peer), "--peer-node", peer));
@@ -148,9 +208,14 @@ public final class AgentJobs {
     if (!call.k3s().snapshotDirInDataDir()) {
       mounts.hostPath("snapshots", call.k3s().snapshotDir(), "Directory", true);
     }
-    Job job = job(call.restore().getMetadata().getNamespace(),
-        call.restore().getMetadata().getName(), jobName, node, "restore", args, List.of(),
-        mounts);
+    // K3s's config file and drop-ins, read for the reset (never written): "" type, as a node
+    // may keep all its settings on K3s's command line and have no such dir
+    mounts.hostPath("k3s-config", Path.of(K3S_CONFIG_DIR), "", true);
+    List<EnvVar> env = List.of(new EnvVarBuilder().withName(
+        dev.k3sbackup.restore.AgentAuth.TOKEN_ENV).withNewValueFrom().withNewSecretKeyRef()
+        .withName(call.tokenSecret()).withKey(AGENT_TOKEN_KEY).endSecretKeyRef().endValueFrom()
+        .build());
+    Job job = job(call.restore(), jobName, node, "restore", args, env, mounts);
     var pod = job.getSpec().getTemplate().getSpec();
     pod.setHostPID(true);
     var security = pod.getContainers().get(0).getSecurityContext();
@@ -167,28 +232,30 @@ public final class AgentJobs {
   public Job prepareRestore(HasMetadata restore, String jobName, String node,
       EtcdSnapshot snapshot, boolean fromS3) {
     K3sLayout k3s = snapshot.getSpec().localOrDefault().layout();
-    Mounts mounts = new Mounts().snapshots(k3s)
-        .hostPath("token", k3s.token(), "File", true);
+    Mounts mounts = new Mounts().snapshots(k3s).etcdAccess(k3s)
+        .hostPath("journals", k3s.journalDir(), "DirectoryOrCreate", true);
     var status = snapshot.getStatus();
     List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
         TERMINATION_LOG, "prepare-restore", status.snapshotName, "--token-file",
-        k3s.token().toString(), "--dir", k3s.snapshotDir().toString()));
+        k3s.token().toString(), "--dir", k3s.snapshotDir().toString(),
+        // the members the restore must cover, and this restore's past runs on this node
+        "--members", "--cacert", k3s.etcdCaCert().toString(),
+        "--cert", k3s.etcdClientCert().toString(), "--key", k3s.etcdClientKey().toString(),
+        "--journal-dir", k3s.journalDir().toString(), "--past-restores-of",
+        restore.getMetadata().getNamespace() + "/" + restore.getMetadata().getName()));
     add(args, "--sha256", status.sha256);
-    add(args, "--token-hash", status.tokenHash);
     List<EnvVar> env = new ArrayList<>();
     if (fromS3) {
       args.addAll(s3(snapshot.getSpec().s3, mounts, env));
     }
-    return job(restore.getMetadata().getNamespace(), restore.getMetadata().getName(), jobName,
-        node, "restore-preflight", args, env, mounts);
+    return job(restore, jobName, node, "restore-preflight", args, env, mounts);
   }
 
   /**
    * The Job that reports the restore journals kept on {@code node} under K3s's data dir
    * {@code k3s} ({@code restore-agent journals}), after marking those in {@code acked} as shown.
    */
-  public Job journals(String namespace, String jobName, String node, K3sLayout k3s,
-      List<RestoreId> acked) {
+  public Job journals(String jobName, String node, K3sLayout k3s, List<RestoreId> acked) {
     Path dir = k3s.journalDir();
     Mounts mounts = new Mounts().hostPath("journals", dir, "DirectoryOrCreate", false);
     List<String> args = new ArrayList<>(List.of("restore-agent", "--data-dir",
@@ -197,56 +264,73 @@ public final class AgentJobs {
     for (RestoreId id : acked) {
       args.addAll(List.of("--ack", id.value()));
     }
-    return job(namespace, "journals", jobName, node, "journals", args, List.of(), mounts);
-  }
-
-  /** The Job that lists the snapshot dir {@code k3s} names on {@code node}, names only. */
-  public Job list(String namespace, String jobName, String node, K3sLayout k3s) {
-    List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
-        TERMINATION_LOG, "ls", "--brief", "-o", "json", "--dir", k3s.snapshotDir().toString()));
-    return job(namespace, "scan", jobName, node, "list", args, List.of(),
-        new Mounts().snapshots(k3s));
+    return job(null, "journals", jobName, node, "journals", args, List.of(), mounts);
   }
 
   /**
-   * {@code base + suffix} as a Job name: Job names must stay within 63 characters (they become
-   * Pod labels), so {@code base} is cut to make room; the suffix keeps names deterministic.
+   * The read-only Job of a node scan on {@code node} ({@code etcd-snapshot scan}): lists each
+   * of {@code dirs} (names and sizes), and reads K3s's config.yaml, its drop-ins and its systemd
+   * unit for K3s's own snapshot schedule.
    */
-  public static String jobName(String base, String suffix) {
-    return (base.length() + suffix.length() > 63 ? base.substring(0, 63 - suffix.length())
-        : base) + suffix;
+  public Job scan(String jobName, String node, List<String> dirs) {
+    List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
+        TERMINATION_LOG, "scan"));
+    Mounts mounts = new Mounts();
+    for (int i = 0; i < dirs.size(); i++) {
+      args.addAll(List.of("--dir", dirs.get(i)));
+      mounts.hostPath("dir-" + i, Path.of(dirs.get(i)), "DirectoryOrCreate", true);
+    }
+    // K3s's own settings: its config dir and, for a systemd install, its unit and env file
+    mounts.hostPath("k3s-config", Path.of(K3S_CONFIG_DIR), "DirectoryOrCreate", true);
+    mounts.hostPath("systemd-units", Path.of(SYSTEMD_UNIT_DIR), "DirectoryOrCreate", true);
+    args.addAll(List.of("--k3s-config", K3S_CONFIG_DIR + "/config.yaml", "--k3s-unit",
+        SYSTEMD_UNIT_DIR + "/k3s.service"));
+    return job(null, "scan", jobName, node, "scan", args, List.of(), mounts);
   }
 
-  /** {@code node} as a part of a Job name. */
-  public static String nodePart(String node) {
-    return node.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
-  }
-
-  private Job job(EtcdSnapshot owner, String name, String node, String operation,
+  /**
+   * A Job working for {@code owner}, labelled with its kind, namespace and name (the informers
+   * map a Job back to its resource by these); owned by it when it is in the operator's namespace
+   * (an owner reference cannot cross namespaces).
+   */
+  private Job job(HasMetadata owner, String name, String node, String operation,
       List<String> args, List<EnvVar> env, Mounts mounts) {
-    return job(owner.getMetadata().getNamespace(), owner.getMetadata().getName(), name, node,
-        operation, args, env, mounts);
+    Job job = job(owner.getKind(), owner.getMetadata().getName(), name, node, operation, args,
+        env, mounts);
+    String ns = owner.getMetadata().getNamespace();
+    job.getMetadata().getLabels().put(Labels.OWNER_NAMESPACE, ns);
+    job.getSpec().getTemplate().getMetadata().getLabels().put(Labels.OWNER_NAMESPACE, ns);
+    if (owner.getMetadata().getUid() != null) {
+      job.getMetadata().getLabels().put(Labels.OWNER_UID, owner.getMetadata().getUid());
+    }
+    if (home.equals(ns) && owner.getMetadata().getUid() != null) {
+      job.addOwnerReference(owner);
+    }
+    return job;
   }
 
-  private Job job(String namespace, String snapshot, String name, String node, String operation,
+  private Job job(String ownerKind, String owner, String name, String node, String operation,
       List<String> args, List<EnvVar> env, Mounts mounts) {
+    Map<String, String> labels = new java.util.LinkedHashMap<>();
+    labels.put(Labels.MANAGED_BY, Labels.MANAGED_BY_US);
+    labels.put(Labels.SNAPSHOT, owner);
+    labels.put(Labels.OPERATION, operation);
+    if (ownerKind != null) {
+      labels.put(Labels.OWNER_KIND, ownerKind);
+    }
     return new JobBuilder()
         .withNewMetadata()
           .withName(name)
-          .withNamespace(namespace)
-          .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_US)
-          .addToLabels(Labels.SNAPSHOT, snapshot)
-          .addToLabels(Labels.OPERATION, operation)
+          .withNamespace(home)
+          .withLabels(new java.util.LinkedHashMap<>(labels))
         .endMetadata()
         .withNewSpec()
           .withBackoffLimit(0) // the operator retries, with its own backoff and messages
-          .withActiveDeadlineSeconds(3600L)
+          .withActiveDeadlineSeconds(DEADLINE_SECONDS)
           .withTtlSecondsAfterFinished(86_400)
           .withNewTemplate()
             .withNewMetadata()
-              .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_US)
-              .addToLabels(Labels.SNAPSHOT, snapshot)
-              .addToLabels(Labels.OPERATION, operation)
+              .withLabels(new java.util.LinkedHashMap<>(labels))
             .endMetadata()
             .withNewSpec()
               .withNodeName(node)

@@ -22,6 +22,17 @@ public final class JobState {
             && "True".equals(c.getStatus()));
   }
 
+  /**
+   * Whether Kubernetes ended the Job because it ran past its {@code activeDeadlineSeconds}
+   * (its Failed condition's reason {@code DeadlineExceeded}).
+   */
+  public static boolean deadlineExceeded(Job job) {
+    var s = job.getStatus();
+    return s != null && s.getConditions() != null && s.getConditions().stream().anyMatch(c ->
+        "Failed".equals(c.getType()) && "True".equals(c.getStatus())
+            && "DeadlineExceeded".equals(c.getReason()));
+  }
+
   /** When it finished, as far as its status says. */
   public static Optional<Instant> finishedAt(Job job) {
     var s = job.getStatus();

@@ -49,6 +49,15 @@ public interface NodeJobs {
     };
   }
 
+  private static boolean sameOwners(Job a, Job b) {
+    return java.util.Objects.equals(owner(a), owner(b));
+  }
+
+  private static String owner(Job job) {
+    return job.getMetadata().getLabels() == null ? null
+        : job.getMetadata().getLabels().get(dev.k3sbackup.api.Labels.OWNER_UID);
+  }
+
   /** The Jobs through the API: {@code get} asks the API server. */
   static NodeJobs of(KubernetesClient client) {
     return new NodeJobs() {
@@ -65,6 +74,14 @@ public interface NodeJobs {
         } catch (KubernetesClientException e) {
           if (e.getCode() != 409) {
             throw e;
+          }
+          // made before: by us (nothing to do), or left by a resource of the same name that is
+          // gone (deleted, or removed by a rollback): that one goes, ours is made next time
+          Job existing = get(job.getMetadata().getNamespace(), job.getMetadata().getName())
+              .orElse(null);
+          if (existing != null && !sameOwners(existing, job)) {
+            client.resource(existing).withPropagationPolicy(
+                io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND).delete();
           }
         }
       }

@@ -179,11 +179,19 @@ final class BackupApi {
         && name.length() <= 253;
   }
 
-  /** Refuses a {@code flag} value that cannot name a resource. */
+  /**
+   * Refuses a {@code flag} value that cannot name one of our resources: a DNS subdomain of at
+   * most 63 characters (the CRDs refuse longer names: they become label values).
+   */
   static void requireResourceName(String flag, String name) {
     if (name != null && !isResourceName(name)) {
       throw SnapshotException.badInput(flag + " '" + name + "' is not a Kubernetes name: "
           + "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit");
+    }
+    if (name != null && name.length() > dev.k3sbackup.base.KubeNames.MAX) {
+      throw SnapshotException.badInput(flag + " '" + name + "' is " + name.length()
+          + " characters: give at most " + dev.k3sbackup.base.KubeNames.MAX + " (the name "
+          + "becomes a label value on the operator's Jobs)");
     }
   }
 }

@@ -38,7 +38,6 @@ final class Describer {
     f.add("SHA-256:", v.sha256());
     f.add("Etcd revision:", v.etcdRevision() == null ? null : v.etcdRevision()
         + (st.etcdMemberId == null ? "" : " (member " + st.etcdMemberId + ")"));
-    f.add("Token hash:", st.tokenHash);
     f.add("Created:", v.createdAt() == null ? null : v.createdAt().toString());
     f.add("Started:", st.startTime);
     f.add("Completed:", st.completionTime);

@@ -19,7 +19,8 @@ import java.util.List;
  * node and S3 copies per folder separately (the {@link Retention} engine). A snapshot goes when
  * every copy it has is beyond retention in its store; one with a copy still kept stays, and says
  * so. Retention is at least 1 and only succeeded snapshots count, so the newest succeeded
- * snapshot is kept in every store it is in: it never goes.
+ * snapshot is kept in every store it is in: it never goes. Only our own snapshots count:
+ * adopted ones (found without a resource, such as K3s's own) are K3s's retention's to prune.
  *
  * @param prefix the name prefix counted
  * @param retention how many are kept in each store
@@ -42,7 +43,8 @@ record PrunePlan(String prefix, int retention, List<EtcdSnapshot> delete, List<K
     RetentionPolicy policy = RetentionPolicy.fromFlags(prefix, retention);
     List<EtcdSnapshot> succeeded = all.stream()
         .filter(s -> s.getStatus() != null && s.getStatus().phase == SnapshotPhase.Succeeded
-            && s.getMetadata().getDeletionTimestamp() == null)
+            && s.getMetadata().getDeletionTimestamp() == null
+            && !Boolean.TRUE.equals(s.getStatus().adopted))
         .sorted(Comparator.comparing(SnapshotCopies::takenAt,
             Comparator.nullsLast(Comparator.naturalOrder()))
             .thenComparing(s -> s.getMetadata().getName()))

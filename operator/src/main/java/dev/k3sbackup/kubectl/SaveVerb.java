@@ -4,6 +4,7 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
 import dev.k3sbackup.api.v1alpha1.LocalStorage;
 import dev.k3sbackup.cli.OutputOption;
+import dev.k3sbackup.validation.AllowList;
 import dev.k3sbackup.validation.SnapshotSpecCheck;
 import dev.k3sbackup.validation.SpecProblem;
 import dev.k3sbackup.base.SnapshotException;
@@ -29,8 +30,10 @@ final class SaveVerb extends PluginVerb {
     FLAG_OF_FIELD.put("spec.s3.credentials.secretName", "--s3-credentials");
     FLAG_OF_FIELD.put("spec.s3.credentials", "--s3-credentials");
     FLAG_OF_FIELD.put("spec.s3.endpointCA", "--s3-endpoint-ca");
+    FLAG_OF_FIELD.put("spec.local.dataDir", "--data-dir");
     FLAG_OF_FIELD.put("spec.local.dir", "--dir");
     FLAG_OF_FIELD.put("spec.namePrefix", "--name");
+    FLAG_OF_FIELD.put("spec.s3.endpoint", "--s3-endpoint");
   }
 
   @Option(names = {"--name", "--etcd-snapshot-name"},
@@ -116,6 +119,11 @@ final class SaveVerb extends PluginVerb {
       throw SnapshotException.badInput("--name '" + name + "' must start with a letter or digit "
           + "and hold only letters, digits, '_' and '-'");
     }
+    if (name.length() > SnapshotSpecCheck.MAX_PREFIX) {
+      throw SnapshotException.badInput("--name '" + name + "' is " + name.length()
+          + " characters: give at most " + SnapshotSpecCheck.MAX_PREFIX + " (the file is "
+          + "<prefix>-<node>-<unix seconds>)");
+    }
     if (nodeName != null) {
       SnapshotName.requireSafeComponent("--node-name", nodeName);
     }
@@ -123,6 +131,13 @@ final class SaveVerb extends PluginVerb {
     if (dataDir != null && (!dataDir.startsWith("/") || dataDir.contains(".."))) {
       throw SnapshotException.badInput("--data-dir '" + dataDir + "' must be an absolute path "
           + "on the node, without '..'");
+    }
+    for (String[] path : new String[][] {{"--data-dir", dataDir}, {"--dir", dir}}) {
+      if (path[1] != null && path[1].startsWith("/")
+          && dev.k3sbackup.base.K3sLayout.isSystemDir(java.nio.file.Path.of(path[1]))) {
+        throw SnapshotException.badInput(path[0] + " '" + path[1] + "' is / or a system dir: "
+            + "the node agent writes there as root; leave it out for K3s's default");
+      }
     }
     EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
     spec.namePrefix = name;
@@ -144,7 +159,9 @@ final class SaveVerb extends PluginVerb {
   private static void refuseWhatTheOperatorWould(BackupApi api, EtcdSnapshotSpec spec) {
     Optional<SpecProblem> problem;
     try {
-      problem = new SnapshotSpecCheck(api.client()).check(spec, "spec", api.namespace());
+      // the operator's allow-list is its admin's setting: it checks that itself
+      problem = new SnapshotSpecCheck(api.client(), AllowList.ANY).check(spec, "spec",
+          api.namespace());
     } catch (KubernetesClientException e) {
       if (e.getCode() == 403) {
         return; // we may not read Secrets; the operator checks them

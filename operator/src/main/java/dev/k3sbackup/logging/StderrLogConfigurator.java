@@ -10,6 +10,7 @@ import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 import java.util.function.Function;
 import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Logging set up in code rather than XML (parsing logback.xml costs a CLI run a noticeable part
@@ -50,6 +51,51 @@ public final class StderrLogConfigurator extends ContextAwareBase implements Con
         .setLevel(Level.ERROR);
     String level = env.apply("K3S_ETCD_BACKUP_LOG_LEVEL");
     context.getLogger("dev.k3sbackup").setLevel(Level.toLevel(level, Level.INFO));
+  }
+
+  /**
+   * What K3s's {@code etcd-snapshot} logging flags ask: {@code debug} raises our level to DEBUG;
+   * {@code logFile} sends the log there instead of stderr, or as well with {@code alsoStderr}.
+   * Closing the result undoes it (the CLI also runs in-process, in tests). Does nothing under a
+   * logging set up elsewhere (a logback.xml).
+   */
+  public static AutoCloseable applyCliFlags(boolean debug, java.nio.file.Path logFile,
+      boolean alsoStderr) {
+    if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
+      return () -> { };
+    }
+    ch.qos.logback.classic.Logger ours = context.getLogger("dev.k3sbackup");
+    Level before = ours.getLevel();
+    if (debug) {
+      ours.setLevel(Level.DEBUG);
+    }
+    ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.Appender<ILoggingEvent> stderr = root.getAppender("stderr");
+    ch.qos.logback.core.FileAppender<ILoggingEvent> file = null;
+    if (logFile != null) {
+      file = new ch.qos.logback.core.FileAppender<>();
+      file.setContext(context);
+      file.setName("file");
+      file.setFile(logFile.toString());
+      file.setAppend(true);
+      file.setEncoder(encoder(context, System.getenv("LOG_FORMAT")));
+      file.start();
+      root.addAppender(file);
+      if (!alsoStderr && stderr != null) {
+        root.detachAppender(stderr);
+      }
+    }
+    ch.qos.logback.core.FileAppender<ILoggingEvent> added = file;
+    return () -> {
+      ours.setLevel(before);
+      if (added != null) {
+        root.detachAppender(added);
+        added.stop();
+        if (stderr != null && root.getAppender("stderr") == null) {
+          root.addAppender(stderr);
+        }
+      }
+    };
   }
 
   private static Encoder<ILoggingEvent> encoder(LoggerContext context, String format) {

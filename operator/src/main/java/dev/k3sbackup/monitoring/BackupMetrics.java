@@ -47,6 +47,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>{@value #RESTORE_PHASE} (labels {@code namespace}, {@code restore}, {@code phase}): 1
  *       for each restore's current phase, 0 for the others.
  *   <li>{@value #LEADER}: 1 on the replica that acts (the leader), 0 on a standby.
+ *   <li>{@value #MISSING} (labels {@code namespace}, {@code schedule}): how many Succeeded
+ *       snapshots the node scans found with their file or S3 object gone (condition
+ *       {@code Available} False); {@code schedule} is empty for one-off snapshots.
  * </ul>
  */
 public final class BackupMetrics {
@@ -61,6 +64,7 @@ public final class BackupMetrics {
   static final String FAILURES = "k3s_etcd_backup_snapshot_failures_total";
   static final String RESTORE_PHASE = "k3s_etcd_backup_restore_phase";
   static final String LEADER = "k3s_etcd_backup_leader";
+  static final String MISSING = "k3s_etcd_backup_snapshots_missing";
 
   private final MeterRegistry registry;
   private final MultiGauge lastSuccess;
@@ -71,6 +75,7 @@ public final class BackupMetrics {
   private final MultiGauge suspended;
   private final MultiGauge ready;
   private final MultiGauge restorePhase;
+  private final MultiGauge missing;
   private final Map<Tags, Counter> failures = new ConcurrentHashMap<>();
   private volatile boolean leader;
 
@@ -85,6 +90,7 @@ public final class BackupMetrics {
     this.suspended = gauge(SUSPENDED, "1 when the schedule is suspended (spec.suspend)");
     this.ready = gauge(READY, "1 when the schedule's Ready condition is True");
     this.restorePhase = gauge(RESTORE_PHASE, "1 for the restore's current phase, 0 otherwise");
+    this.missing = gauge(MISSING, "Succeeded snapshots whose file or S3 object is gone");
     io.micrometer.core.instrument.Gauge.builder(LEADER, this, m -> m.leader ? 1 : 0)
         .description("1 on the replica that acts (the leader), 0 on a standby")
         .register(registry);
@@ -144,7 +150,10 @@ public final class BackupMetrics {
   public synchronized void refresh(Collection<EtcdSnapshotSchedule> schedules,
       Collection<EtcdSnapshot> snapshots, Collection<EtcdRestore> restores, Instant now) {
     Map<Tags, EtcdSnapshot> newest = new HashMap<>();
+    Map<Tags, Integer> gone = new HashMap<>();
     for (EtcdSnapshot s : snapshots) {
+      Tags owner = scheduleTags(s.getMetadata().getNamespace(), scheduleOf(s));
+      gone.merge(owner, isMissing(s) ? 1 : 0, Integer::sum);
       String schedule = scheduleOf(s);
       if (schedule.isEmpty() || s.getStatus() == null
           || s.getStatus().phase != SnapshotPhase.Succeeded
@@ -205,6 +214,14 @@ public final class BackupMetrics {
       }
     }
     restorePhase.register(phaseRows, true);
+    List<MultiGauge.Row<?>> missingRows = new ArrayList<>();
+    gone.forEach((tags, n) -> missingRows.add(MultiGauge.Row.of(tags, n)));
+    missing.register(missingRows, true);
+  }
+
+  private static boolean isMissing(EtcdSnapshot s) {
+    return s.getStatus() != null && s.getStatus().conditions.stream().anyMatch(c ->
+        "Available".equals(c.getType()) && "False".equals(c.getStatus()));
   }
 
   private static final Comparator<EtcdSnapshot> COMPLETED = Comparator.comparing(

@@ -96,7 +96,7 @@ final class NodeScanJobs<C, R> {
         atStart = remember.get();
       }
       // a name of its own per pass: a reused name would also find the old Job's Pods
-      String name = AgentJobs.jobName(prefix + "-" + AgentJobs.nodePart(node),
+      String name = dev.k3sbackup.base.KubeNames.of(prefix + "-" + node,
           "-" + Long.toString(settings.clock().millis(), 36));
       jobs.create(job.apply(node, name));
       running.put(node, new Running<>(name, atStart.apply(node)));

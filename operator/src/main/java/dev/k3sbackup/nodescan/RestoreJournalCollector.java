@@ -1,6 +1,5 @@
 package dev.k3sbackup.nodescan;
 
-import dev.k3sbackup.cluster.LeanItemStore;
 import dev.k3sbackup.api.Annotations;
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdRestoreSpec;
@@ -88,13 +87,13 @@ public final class RestoreJournalCollector {
             outcome.map(AgentResult::message).orElse("no result"));
       }
     }));
-    List<EtcdRestore> restores = LeanItemStore.list(client, EtcdRestore.class, null);
+    List<EtcdRestore> restores = with.watched().list(EtcdRestore.class);
     byRestore.forEach((id, reports) -> show(id, reports, restores));
     List<RestoreId> acked = acknowledged(restores);
     for (Path dataDir : dataDirs(restores)) {
       K3sLayout k3s = K3sLayout.of(dataDir);
-      scans.computeIfAbsent(dataDir, d -> new NodeScanJobs<>(with, scanName(d), REPORTS)).startNext((node, name) -> jobs.journals(settings.home(), name, node, k3s,
-              acked), () -> node -> null);
+      scans.computeIfAbsent(dataDir, d -> new NodeScanJobs<>(with, scanName(d), REPORTS))
+          .startNext((node, name) -> jobs.journals(name, node, k3s, acked), () -> node -> null);
     }
   }
 
@@ -106,11 +105,10 @@ public final class RestoreJournalCollector {
   private List<Path> dataDirs(List<EtcdRestore> restores) {
     TreeSet<Path> dirs = new TreeSet<>();
     dirs.add(K3sLayout.defaults().dataDir());
-    for (EtcdSnapshot s : LeanItemStore.list(client, EtcdSnapshot.class, null)) {
+    for (EtcdSnapshot s : with.watched().list(EtcdSnapshot.class)) {
       dataDirOf(s.getSpec()).ifPresent(dirs::add);
     }
-    for (EtcdSnapshotSchedule s : client.resources(EtcdSnapshotSchedule.class).inAnyNamespace()
-        .list().getItems()) {
+    for (EtcdSnapshotSchedule s : with.watched().list(EtcdSnapshotSchedule.class)) {
       dataDirOf(s.getSpec() == null ? null : s.getSpec().snapshotTemplate).ifPresent(dirs::add);
     }
     for (EtcdRestore r : restores) {
@@ -132,7 +130,7 @@ public final class RestoreJournalCollector {
     if (dataDir.equals(K3sLayout.defaults().dataDir())) {
       return "journal-scan";
     }
-    return "journal-scan-" + Integer.toHexString(dataDir.toString().hashCode());
+    return "journal-scan-" + dev.k3sbackup.base.KubeNames.hash(dataDir.toString());
   }
 
   /** The journal ids whose outcome a resource shows for good (terminal phase). */
@@ -218,7 +216,8 @@ public final class RestoreJournalCollector {
         && name.equals(r.getMetadata().getName()));
     EtcdRestore r = new EtcdRestore();
     r.getMetadata().setNamespace(ns);
-    r.getMetadata().setName(taken ? AgentJobs.jobName(name, "-recovered") : name);
+    r.getMetadata().setName(taken ? dev.k3sbackup.base.KubeNames.of(name, "-recovered")
+        : name);
     r.getMetadata().setAnnotations(Map.of(Annotations.RECOVERED_FROM_JOURNAL, uid));
     r.setSpec(new EtcdRestoreSpec());
     r.getSpec().snapshot = Objects.requireNonNullElse(head.snapshot(), "unknown");

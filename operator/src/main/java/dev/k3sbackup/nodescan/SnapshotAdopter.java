@@ -1,6 +1,5 @@
 package dev.k3sbackup.nodescan;
 
-import dev.k3sbackup.cluster.LeanItemStore;
 import dev.k3sbackup.cluster.S3Access;
 import dev.k3sbackup.cluster.Collaborators;
 import dev.k3sbackup.cluster.OperatorSettings;
@@ -10,7 +9,12 @@ import dev.k3sbackup.status.StatusWriter;
 import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.api.Annotations;
 import dev.k3sbackup.base.K3sLayout;
+import dev.k3sbackup.base.KubeNames;
 import dev.k3sbackup.base.SnapshotName;
+import dev.k3sbackup.cluster.K3sSchedules;
+import dev.k3sbackup.cluster.WatchedResources;
+import dev.k3sbackup.contract.NodeScanReport;
+import dev.k3sbackup.status.SnapshotAvailability;
 import dev.k3sbackup.contract.AgentResult;
 import dev.k3sbackup.contract.AgentResult.ResultType;
 import dev.k3sbackup.contract.ListedSnapshot;
@@ -40,10 +44,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes snapshots that have no resource, made by K3s itself or before the operator ran, visible
- * as {@code EtcdSnapshot}s marked adopted, and removes those resources when their file is gone.
- * Each pass lists K3s's snapshot dir on every Ready etcd node through a small agent Job, and
- * acts on the listings of the Jobs the previous pass started.
+ * The node and S3 scans behind the snapshots. Each pass runs a small read-only agent Job
+ * ({@code etcd-snapshot scan}) on every Ready etcd node, and acts on the reports of the Jobs the
+ * previous pass started, and lists the S3 folders in use:
+ *
+ * <ul>
+ *   <li>snapshots without a resource, made by K3s itself or before the operator ran, become
+ *       {@code EtcdSnapshot}s marked adopted (in K3s's snapshot dir and the S3 folders), and
+ *       adopted resources whose file or object is gone are removed;
+ *   <li>the file and the object behind each Succeeded snapshot of ours are checked to still be
+ *       there ({@link SnapshotAvailability}: a condition, an Event, and the metric);
+ *   <li>what the node's config.yaml, drop-ins and k3s unit say about K3s's own schedule is kept
+ *       for the schedules' condition ({@link K3sSchedules}).
+ * </ul>
  */
 public final class SnapshotAdopter {
 
@@ -55,9 +68,19 @@ public final class SnapshotAdopter {
   private final OperatorSettings settings;
   private final AgentJobs jobs;
   private final Events events;
-  /** Per node, the listing Job under way and the snapshot names known when it started. */
-  private final NodeScanJobs<Set<String>, List<ListedSnapshot>> scans;
+  /** Per node, the scan Job under way, and the names known and dirs listed when it started. */
+  private final NodeScanJobs<ScanStart, NodeScanReport> scans;
   private final S3Access s3;
+  private final WatchedResources watched;
+  private final K3sSchedules k3s;
+
+  /**
+   * What a node's scan started with.
+   *
+   * @param known the snapshot names resources held on that node (their files were there before)
+   * @param dirs the snapshot dirs it lists
+   */
+  private record ScanStart(Set<String> known, List<String> dirs) {}
 
   public SnapshotAdopter(KubernetesClient client, OperatorSettings settings) {
     this(Collaborators.of(client, settings));
@@ -69,8 +92,9 @@ public final class SnapshotAdopter {
     this.jobs = with.agentJobs();
     this.events = with.events();
     this.s3 = with.s3();
-    this.scans = new NodeScanJobs<>(with, "adopt-scan",
-        ResultType.listOf(ListedSnapshot.class));
+    this.watched = with.watched();
+    this.k3s = with.k3s();
+    this.scans = new NodeScanJobs<>(with, "node-scan", ResultType.of(NodeScanReport.class));
   }
 
   /** One pass: the S3 folders in use, then the node dirs (finished listings, next listings). */
@@ -86,9 +110,9 @@ public final class SnapshotAdopter {
    */
   private void scanS3() {
     String ns = settings.home();
-    List<EtcdSnapshot> all = LeanItemStore.list(client, EtcdSnapshot.class, ns);
+    List<EtcdSnapshot> all = watched.list(EtcdSnapshot.class);
     Map<String, S3Storage> folders = new HashMap<>();
-    for (var schedule : LeanItemStore.list(client, EtcdSnapshotSchedule.class, ns)) {
+    for (var schedule : watched.list(EtcdSnapshotSchedule.class)) {
       var t = schedule.getSpec() == null ? null : schedule.getSpec().snapshotTemplate;
       if (t != null && t.s3 != null) {
         folders.putIfAbsent(S3Settings.folderKey(t.s3), t.s3);
@@ -100,12 +124,13 @@ public final class SnapshotAdopter {
       }
     }
     Set<String> known = new HashSet<>();
+    boolean uploading = false;
     for (EtcdSnapshot s : all) {
       if (s.getStatus() != null && s.getStatus().s3 != null) {
         known.add(s.getStatus().s3.location);
       } else if (!isAdopted(s) && s.getSpec() != null && s.getSpec().s3 != null
           && (s.getStatus() == null || !s.getStatus().phaseOrPending().terminal())) {
-        return; // an upload may be under way: adopt on a later pass
+        uploading = true; // an upload may be under way: adopt on a later pass
       }
     }
     for (S3Storage folder : folders.values()) {
@@ -119,8 +144,14 @@ public final class SnapshotAdopter {
       Set<String> present = new HashSet<>();
       for (StoredSnapshot o : objects) {
         present.add(o.location());
-        if (!known.contains(o.location())) {
+        if (!uploading && !known.contains(o.location())) {
           adoptObject(folder, o);
+        }
+      }
+      for (EtcdSnapshot s : all) {
+        if (ours(s) && s.getStatus().s3 != null && s.getSpec().s3 != null
+            && S3Settings.folderKey(s.getSpec().s3).equals(S3Settings.folderKey(folder))) {
+          recheck(s, SnapshotAvailability.Copy.S3, present.contains(s.getStatus().s3.location));
         }
       }
       for (EtcdSnapshot s : all) {
@@ -171,12 +202,58 @@ public final class SnapshotAdopter {
    * the listing but is no stranger).
    */
   private void scanNodes() {
-    scans.collect().forEach((node, scan) -> readListing(node, scan.outcome(), scan.atStart()));
-    scans.startNext((node, name) -> jobs.list(settings.home(), name, node, K3S),
-        () -> {
-          List<EtcdSnapshot> all = LeanItemStore.list(client, EtcdSnapshot.class, null);
-          return node -> knownNames(node, all);
-        });
+    scans.collect().forEach((node, scan) -> readReport(node, scan.outcome(), scan.atStart()));
+    List<EtcdSnapshot> all = watched.list(EtcdSnapshot.class);
+    List<String> dirs = dirsInUse(all);
+    scans.startNext((node, name) -> jobs.scan(name, node, dirs),
+        () -> node -> new ScanStart(knownNames(node, all), dirs));
+  }
+
+  /** K3s's snapshot dir, and every other dir our snapshots and schedules keep files in. */
+  private List<String> dirsInUse(List<EtcdSnapshot> all) {
+    java.util.TreeSet<String> dirs = new java.util.TreeSet<>();
+    dirs.add(K3S.snapshotDir().toString());
+    for (EtcdSnapshot s : all) {
+      if (s.getSpec() != null && !isAdopted(s)) {
+        dirs.add(s.getSpec().localOrDefault().dirOrDefault());
+      }
+    }
+    for (EtcdSnapshotSchedule schedule : watched.list(EtcdSnapshotSchedule.class)) {
+      if (schedule.getSpec() != null && schedule.getSpec().snapshotTemplate != null) {
+        dirs.add(schedule.getSpec().snapshotTemplate.localOrDefault().dirOrDefault());
+      }
+    }
+    return List.copyOf(dirs);
+  }
+
+  /** A Succeeded snapshot of ours (not adopted, not being deleted), with a recorded copy. */
+  private static boolean ours(EtcdSnapshot s) {
+    return !isAdopted(s) && s.getStatus() != null && s.getSpec() != null
+        && s.getStatus().phase == SnapshotPhase.Succeeded && s.getStatus().snapshotName != null
+        && s.getMetadata().getDeletionTimestamp() == null;
+  }
+
+  /** Records what a scan found of a copy of ours; a change is written and told. */
+  private void recheck(EtcdSnapshot s, SnapshotAvailability.Copy copy, boolean present) {
+    String before = io.fabric8.kubernetes.client.utils.Serialization.asJson(
+        s.getStatus().conditions);
+    Optional<String> changed = SnapshotAvailability.record(s, copy, present,
+        settings.clock().instant());
+    if (!before.equals(io.fabric8.kubernetes.client.utils.Serialization.asJson(
+        s.getStatus().conditions))) {
+      // the whole status, read just now: its conditions list replaced, never merged
+      StatusWriter.replaceNow(client, s);
+    }
+    if (changed.isEmpty()) {
+      return;
+    }
+    if (present) {
+      events.normal(s, "SnapshotFound", changed.get());
+    } else {
+      events.warning(s, "SnapshotMissing", changed.get());
+      LOG.warn("snapshot {}/{}: {}", s.getMetadata().getNamespace(), s.getMetadata().getName(),
+          changed.get());
+    }
   }
 
   /** The snapshot names on {@code node} that resources account for. */
@@ -191,36 +268,70 @@ public final class SnapshotAdopter {
     return known;
   }
 
-  private void readListing(String node, Optional<AgentResult<List<ListedSnapshot>>> outcome,
-      Set<String> knownAtStart) {
+  private void readReport(String node, Optional<AgentResult<NodeScanReport>> outcome,
+      ScanStart start) {
     if (outcome.isEmpty() || !outcome.get().ok() || outcome.get().result() == null) {
-      LOG.warn("cannot list the snapshot dir on node {}: {}", node,
+      LOG.warn("cannot scan node {}: {}", node,
           outcome.map(AgentResult::message).orElse("no result"));
       return;
     }
-    List<ListedSnapshot> listing = outcome.get().result();
-    Set<String> present = new HashSet<>();
-    for (ListedSnapshot file : listing) {
-      present.add(file.name());
+    NodeScanReport report = outcome.get().result();
+    if (report.k3s() != null) {
+      k3s.scanned(node, report.k3s());
+    } else if (report.k3sProblem() != null) {
+      LOG.warn("node {}: {}", node, report.k3sProblem());
     }
-    List<EtcdSnapshot> all = LeanItemStore.list(client, EtcdSnapshot.class, null);
+    // each listing is that of the dir asked for in the same place (the path the Job saw may
+    // differ from the host's, as it does in the tests' fake kubelet)
+    Map<String, Map<String, Long>> listed = new HashMap<>();
+    for (int i = 0; i < report.dirs().size() && i < start.dirs().size(); i++) {
+      var dir = report.dirs().get(i);
+      if (dir.problem() == null && dir.files() != null) {
+        listed.put(start.dirs().get(i), dir.files());
+      } else {
+        LOG.warn("cannot list {} on node {}: {}", start.dirs().get(i), node, dir.problem());
+      }
+    }
+    List<EtcdSnapshot> all = watched.list(EtcdSnapshot.class);
+    for (EtcdSnapshot s : all) {
+      if (ours(s) && node.equals(s.getStatus().node) && s.getStatus().localPath != null
+          && start.known().contains(s.getStatus().snapshotName)) {
+        Map<String, Long> files = listed.get(java.nio.file.Path.of(s.getStatus().localPath)
+            .getParent().toString());
+        if (files != null) {
+          recheck(s, SnapshotAvailability.Copy.LOCAL,
+              files.containsKey(s.getStatus().snapshotName));
+        }
+      }
+    }
+    Map<String, Long> k3sDir = listed.get(K3S.snapshotDir().toString());
+    if (k3sDir != null) {
+      adoptFrom(node, k3sDir, start.known(), all);
+    }
+  }
+
+  /** Adopts the files of K3s's snapshot dir on {@code node} that no resource accounts for. */
+  private void adoptFrom(String node, Map<String, Long> listing, Set<String> knownAtStart,
+      List<EtcdSnapshot> all) {
     for (EtcdSnapshot s : all) {
       var st = s.getStatus();
-      if (!isAdopted(s) && (st == null || (st.snapshotName == null
-          && st.phase != SnapshotPhase.Failed && (st.node == null || node.equals(st.node))))) {
-        return; // a snapshot may be in the making here: its file is not one to adopt (yet)
+      if (!isAdopted(s) && st != null && st.jobName != null && st.snapshotName == null
+          && !st.phaseOrPending().terminal() && node.equals(st.node)) {
+        return; // a snapshot is in the making here: its file is not one to adopt (yet)
       }
     }
     Set<String> known = knownNames(node, all);
     known.addAll(knownAtStart);
-    for (ListedSnapshot file : listing) {
-      if (!known.contains(file.name())) {
-        adopt(node, file);
+    for (var file : listing.entrySet()) {
+      if (!known.contains(file.getKey())) {
+        SnapshotName.parse(file.getKey()).ifPresent(parsed -> adopt(node,
+            new ListedSnapshot(file.getKey(), file.getValue(), parsed.createdAt())));
       }
     }
     for (EtcdSnapshot s : all) {
       if (isAdopted(s) && s.getStatus() != null && node.equals(s.getStatus().node)
-          && s.getStatus().localPath != null && !present.contains(s.getStatus().snapshotName)) {
+          && s.getStatus().localPath != null
+          && !listing.containsKey(s.getStatus().snapshotName)) {
         forget(s);
       }
     }
@@ -289,10 +400,12 @@ public final class SnapshotAdopter {
     }
   }
 
-  /** {@code <node>-<file>} made a valid resource name. */
+  /**
+   * {@code <node>-<file>} as a resource name: one that fits 63 characters and never collides
+   * ({@link KubeNames}: cut, with a hash of the whole, when too long or when the file's name had
+   * to change).
+   */
   static String resourceName(String node, String file) {
-    String n = (node + "-" + file).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9.-]", "-")
-        .replaceAll("^[^a-z0-9]+", "").replaceAll("[^a-z0-9]+$", "");
-    return n.length() > 253 ? n.substring(0, 253) : n;
+    return KubeNames.of(node + "-" + file);
   }
 }

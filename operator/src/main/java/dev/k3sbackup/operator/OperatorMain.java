@@ -12,6 +12,7 @@ import dev.k3sbackup.cluster.LeanItemStore;
 import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.base.GoDuration;
 import dev.k3sbackup.base.SnapshotException;
+import dev.k3sbackup.validation.AllowList;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
@@ -37,11 +38,15 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code operator}: runs the reconcilers against the cluster the environment points at.
  * Settings come from the environment: {@code AGENT_IMAGE} (the image node agent Jobs run; the
- * operator's own), {@code WATCH_NAMESPACES} (comma-separated; default all),
- * {@code OPERATOR_NAMESPACE} (where adopted snapshots appear and the leader Lease lives),
- * {@code RECHECK_INTERVAL} (a Go duration, default {@code 5m}: the longest a resource goes without
- * being looked at again, and how often the nodes are scanned for snapshots to adopt and restore
- * journals to show), and those of {@link ProcessSettings} (metrics port, leader election).
+ * operator's own), {@code OPERATOR_NAMESPACE} (where the operator runs its node agent Jobs, reads
+ * the Secrets and ConfigMaps specs name, keeps adopted snapshots and its leader Lease),
+ * {@code WATCH_NAMESPACES} (other namespaces whose resources it acts on, comma-separated, or
+ * {@code *} for every namespace; default none: only its own; see the README's security section
+ * for the risk), {@code RECHECK_INTERVAL} (a Go duration, default {@code 5m}: the longest a
+ * resource goes without being looked at again, and how often the nodes are scanned),
+ * {@code ALLOWED_DATA_DIRS}, {@code ALLOWED_SNAPSHOT_DIRS}, {@code ALLOWED_S3_ENDPOINTS}
+ * ({@link AllowList}), {@code SAFETY_SNAPSHOTS_KEPT} (default 3) and {@code OLD_DATA_KEPT}
+ * (default 2), and those of {@link ProcessSettings} (metrics port, leader election).
  */
 public final class OperatorMain {
 
@@ -54,14 +59,17 @@ public final class OperatorMain {
     Map<String, String> env = System.getenv();
     String image = env.getOrDefault("AGENT_IMAGE",
         "k3s-etcd-backup:0.1.0");
-    String watch = env.getOrDefault("WATCH_NAMESPACES", "");
     String home = env.getOrDefault("OPERATOR_NAMESPACE", "k3s-etcd-backup");
     ProcessSettings process;
     OperatorSettings settings;
+    Set<String> namespaces;
     try {
       process = ProcessSettings.fromEnv(env, home);
+      namespaces = watchNamespaces(env, home);
       settings = OperatorSettings.defaults(image).withHome(home)
-          .withRecheck(recheckInterval(env));
+          .withRecheck(recheckInterval(env)).withAllowed(AllowList.fromEnv(env))
+          .withKept(count(env, "SAFETY_SNAPSHOTS_KEPT", OperatorSettings.SAFETY_SNAPSHOTS_KEPT),
+              count(env, "OLD_DATA_KEPT", OperatorSettings.OLD_DATA_KEPT));
     } catch (IllegalArgumentException e) {
       System.err.println("operator: " + e.getMessage());
       System.exit(2);
@@ -70,8 +78,7 @@ public final class OperatorMain {
     KubernetesClient client = new KubernetesClientBuilder().build();
     RunningOperator running;
     try {
-      running = start(client, settings,
-          watch.isBlank() ? Set.of() : Set.of(watch.split(",")), process);
+      running = start(client, settings, namespaces, process);
     } catch (RuntimeException e) {
       LOG.error("the operator could not start: {}", e.getMessage(), e);
       System.exit(1);
@@ -83,7 +90,7 @@ public final class OperatorMain {
     // With leader election a lost lease ends the process (a restart starts clean); a shutdown
     // hook must not stop the operator then, as that would try to end the process again.
     LOG.info("operator started (agent image {}, namespaces {}, {})", image,
-        watch.isBlank() ? "all" : watch, process.leaderElection()
+        namespaces.isEmpty() ? "all" : String.join(",", namespaces), process.leaderElection()
             .map(l -> "leader election through Lease " + l.namespace() + "/" + l.lease()
                 + " as " + l.identity())
             .orElse("no leader election"));
@@ -107,6 +114,51 @@ public final class OperatorMain {
     }
   }
 
+  /**
+   * {@code WATCH_NAMESPACES} from {@code env}: the namespaces to act on, always with the
+   * operator's own ({@code home}); unset or empty for only {@code home}; {@code *} for every
+   * namespace (an empty set).
+   *
+   * @throws IllegalArgumentException naming the variable when a name is not a namespace's
+   */
+  static Set<String> watchNamespaces(Map<String, String> env, String home) {
+    String value = env.getOrDefault("WATCH_NAMESPACES", "").trim();
+    if (value.equals("*")) {
+      return Set.of();
+    }
+    Set<String> namespaces = new java.util.TreeSet<>();
+    namespaces.add(home);
+    for (String ns : value.split(",")) {
+      String n = ns.trim();
+      if (n.isEmpty()) {
+        continue;
+      }
+      if (!n.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+        throw new IllegalArgumentException("WATCH_NAMESPACES entry '" + n + "' is not a "
+            + "namespace name; give names separated by commas, or * for every namespace");
+      }
+      namespaces.add(n);
+    }
+    return namespaces;
+  }
+
+  static int count(Map<String, String> env, String name, int fallback) {
+    String value = env.getOrDefault(name, "").trim();
+    if (value.isEmpty()) {
+      return fallback;
+    }
+    try {
+      int n = Integer.parseInt(value);
+      if (n >= 1 && n <= 100) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw new IllegalArgumentException(name + " '" + value + "' must be a number from 1 to 100"
+        + " (default " + fallback + ")");
+  }
+
   /** Starts acting alone (no leader election), metrics on a free port. */
   public static RunningOperator start(KubernetesClient client, OperatorSettings settings,
       Set<String> namespaces) {
@@ -118,10 +170,12 @@ public final class OperatorMain {
    * in sync. With leader election the reconcilers and adoption scans act only while this
    * replica holds the Lease; the caches, metrics and probes run on every replica.
    *
-   * @param namespaces where to watch; empty for all namespaces
+   * @param namespaces where to act, with the operator's own namespace; empty for all
+   *     namespaces
    */
-  public static RunningOperator start(KubernetesClient client, OperatorSettings settings,
+  public static RunningOperator start(KubernetesClient client, OperatorSettings given,
       Set<String> namespaces, ProcessSettings process) {
+    OperatorSettings settings = given.withWatched(namespaces);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -158,10 +212,9 @@ public final class OperatorMain {
           new LeaderElectionConfiguration(l.lease(), l.namespace(), l.leaseDuration(),
               l.renewDeadline(), l.retryPeriod(), l.identity(), leadership, l.exitOnLoss())));
     });
-    operator.register(new EtcdSnapshotReconciler(with), c -> configure(c, namespaces, settings));
-    operator.register(new EtcdSnapshotScheduleReconciler(with),
-        c -> configure(c, namespaces, settings));
-    operator.register(new EtcdRestoreReconciler(with), c -> configure(c, namespaces, settings));
+    operator.register(new EtcdSnapshotReconciler(with), c -> configure(c, settings));
+    operator.register(new EtcdSnapshotScheduleReconciler(with), c -> configure(c, settings));
+    operator.register(new EtcdRestoreReconciler(with), c -> configure(c, settings));
     RuntimeInfo runtime = operator.getRuntimeInfo();
 
     AtomicReference<BackupResourceWatch> watch = new AtomicReference<>();
@@ -174,7 +227,8 @@ public final class OperatorMain {
     }, () -> MetricsServer.Check.healthy(), () -> readiness(runtime, watch.get()));
     try {
       operator.start();
-      watch.set(BackupResourceWatch.start(client, namespaces, metrics, settings.clock()));
+      watch.set(BackupResourceWatch.start(client, settings.watched(), metrics,
+          settings.clock()));
     } catch (RuntimeException e) {
       http.close();
       operator.stop();
@@ -205,16 +259,16 @@ public final class OperatorMain {
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private static void configure(ControllerConfigurationOverrider<?> c, Set<String> namespaces,
+  private static void configure(ControllerConfigurationOverrider<?> c,
       OperatorSettings settings) {
     c.withReconciliationMaxInterval(settings.recheck());
     // the cache without managedFields, filled page by page (issue 13: 5,000 snapshots)
     ((ControllerConfigurationOverrider) c).withItemStore(new LeanItemStore<>());
     c.withInformerListLimit(LeanItemStore.LIST_PAGE);
-    if (namespaces.isEmpty()) {
+    if (settings.watchesAllNamespaces()) {
       c.watchingAllNamespaces();
     } else {
-      c.settingNamespaces(namespaces);
+      c.settingNamespaces(settings.watched());
     }
   }
 }

@@ -48,6 +48,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
   private final NodeJobs jobs;
   private final RestorePhases phases;
   private final RestoreSteps steps;
+  private final String home;
 
   public EtcdRestoreReconciler(KubernetesClient client, OperatorSettings settings) {
     this(Collaborators.of(client, settings));
@@ -57,8 +58,11 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     this.client = with.client();
     this.jobs = with.jobs();
     this.phases = new RestorePhases(with.events(), with.clock());
-    this.steps = new RestoreSteps(RestoreCluster.of(client, with.nodes()), with.agentJobs(),
-        with.events(), phases, with.settings().restoreAgentPort());
+    this.steps = new RestoreSteps(RestoreCluster.of(client, with.nodes(), with.watched(),
+        with.settings().home(), with.clock()), with.agentJobs(), with.events(), phases,
+        with.settings().restoreAgentPort(), with.settings().safetySnapshotsKept(),
+        with.settings().oldDataKept());
+    this.home = with.settings().home();
   }
 
   /** Its Jobs (by owner) and its safety snapshot (by label) bring a restore back on change. */
@@ -67,7 +71,12 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
       EventSourceContext<EtcdRestore> context) {
     var jobs = InformerEventSourceConfiguration.from(Job.class, EtcdRestore.class)
         .withName("restore-jobs")
-        .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGED_BY_US)
+        .withNamespaces(java.util.Set.of(home))
+        .withFollowControllerNamespacesChanges(false)
+        .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGED_BY_US + ","
+            + Labels.OWNER_KIND + "=" + io.fabric8.kubernetes.api.model.HasMetadata.getKind(
+                EtcdRestore.class))
+        .withSecondaryToPrimaryMapper(EtcdSnapshotReconciler::ownerOf)
         .build();
     var safety = InformerEventSourceConfiguration.from(EtcdSnapshot.class, EtcdRestore.class)
         .withName("safety-snapshots")
@@ -102,7 +111,10 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
       if (status.phase == null) {
         phases.enter(restore, RestorePhase.Pending, "accepted");
       }
-      RestoreSteps.Progress progress = steps.run(restore, observedJobs(ctx));
+      RestoreSteps.Progress progress = steps.run(restore, observedJobs(restore, ctx));
+      if (status.phaseOrPending().terminal()) {
+        steps.end(restore); // the next restore may go
+      }
       UpdateControl<EtcdRestore> control = Objects.equals(before, Serialization.asJson(status))
           ? UpdateControl.noUpdate() : UpdateControl.patchStatus(restore);
       return progress == RestoreSteps.Progress.NEXT ? control.rescheduleAfter(NEXT_STEP)
@@ -112,10 +124,16 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
     }
   }
 
-  /** The restore's Jobs as its informer sees them. */
-  private NodeJobs observedJobs(Context<EtcdRestore> ctx) {
+  /**
+   * The restore's Jobs as its informer sees them: only those it owns (an EtcdRestore made again
+   * under the same name, as GitOps does after a rollback, must not read the Jobs of the one
+   * before it, whose names are the same).
+   */
+  private NodeJobs observedJobs(EtcdRestore restore, Context<EtcdRestore> ctx) {
+    String uid = restore.getMetadata().getUid();
     return jobs.seenIn((ns, name) -> ctx.getSecondaryResources(Job.class)
         .stream().filter(j -> name.equals(j.getMetadata().getName())
-            && ns.equals(j.getMetadata().getNamespace())).findFirst());
+            && ns.equals(j.getMetadata().getNamespace())
+            && uid.equals(j.getMetadata().getLabels().get(Labels.OWNER_UID))).findFirst());
   }
 }

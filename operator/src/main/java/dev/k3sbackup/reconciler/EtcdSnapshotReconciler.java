@@ -23,6 +23,7 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.storage.S3SnapshotStore;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -33,6 +34,7 @@ import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Duration;
@@ -49,12 +51,20 @@ import org.slf4j.MDC;
  *
  * <ul>
  *   <li>no Job named yet: check the spec and its Secrets, choose the node, write the node, the
- *       attempt and the Job's name into status, then create the Job (Running);
+ *       attempt and the Job's name into status, then create the Job (Running). A node that does
+ *       not exist or holds no etcd is refused (Failed); a node that is not Ready is waited for.
  *   <li>Running: follow the Job; on success copy the agent's record into status (Succeeded); on
  *       failure retry with a doubling backoff, up to the attempt limit, then Failed. Refused
- *       input (the agent's BAD_INPUT) is not retried.
+ *       input (the agent's BAD_INPUT) is not retried. A Job that outlives {@code spec.timeout}
+ *       is ended by Kubernetes and said so. A node that stops being Ready is not retried on:
+ *       its Job is given up after {@link #NODE_GRACE}, and the next attempt runs on another
+ *       Ready etcd node when the node was the operator's choice ({@code spec.node} empty, or a
+ *       schedule's run on any one node), else the snapshot fails saying why.
  *   <li>Succeeded and Failed are terminal.
  * </ul>
+ *
+ * <p>Every Job runs in the operator's namespace, whichever namespace the snapshot is in, and
+ * the Secrets and ConfigMaps its spec names are read there.
  */
 @ControllerConfiguration(name = "etcdsnapshot", finalizerName = EtcdSnapshotReconciler.FINALIZER)
 public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner<EtcdSnapshot> {
@@ -62,6 +72,8 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   public static final String FINALIZER = "k3sbackup.dev/snapshot-files";
   private static final Logger LOG = LoggerFactory.getLogger(EtcdSnapshotReconciler.class);
   private static final Duration RECHECK = Duration.ofSeconds(30);
+  /** How long a Job on a node that stopped being Ready is waited for before it is given up. */
+  static final Duration NODE_GRACE = Duration.ofMinutes(2);
   private static final ResultType<SnapshotRecord> SAVED = ResultType.of(SnapshotRecord.class);
   /** A delete's result is read for its outcome only. */
   private static final ResultType<Object> DELETED = ResultType.of(Object.class);
@@ -86,7 +98,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     this.agentJobs = with.agentJobs();
     this.events = with.events();
     this.nodes = with.nodes();
-    this.specCheck = new SnapshotSpecCheck(client);
+    this.specCheck = new SnapshotSpecCheck(client, settings.allowed());
     this.s3 = with.s3();
   }
 
@@ -95,9 +107,23 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
       EventSourceContext<EtcdSnapshot> context) {
     var config = InformerEventSourceConfiguration.from(Job.class, EtcdSnapshot.class)
         .withName("agent-jobs")
-        .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGED_BY_US)
+        .withNamespaces(java.util.Set.of(settings.home()))
+        .withFollowControllerNamespacesChanges(false)
+        .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGED_BY_US + ","
+            + Labels.OWNER_KIND + "=" + HasMetadata.getKind(EtcdSnapshot.class))
+        .withSecondaryToPrimaryMapper(EtcdSnapshotReconciler::ownerOf)
         .build();
     return List.of(new InformerEventSource<>(config, context));
+  }
+
+  /** The resource a node agent Job works for, by its labels (Jobs run in our namespace). */
+  public static java.util.Set<ResourceID> ownerOf(HasMetadata job) {
+    var labels = job.getMetadata().getLabels();
+    if (labels == null || labels.get(Labels.SNAPSHOT) == null) {
+      return java.util.Set.of();
+    }
+    String ns = labels.getOrDefault(Labels.OWNER_NAMESPACE, job.getMetadata().getNamespace());
+    return java.util.Set.of(new ResourceID(labels.get(Labels.SNAPSHOT), ns));
   }
 
   @Override
@@ -134,8 +160,16 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     Instant now = settings.clock().instant();
     Long generation = snapshot.getMetadata().getGeneration();
     Optional<SpecProblem> problem = specCheck.check(snapshot.getSpec(), "spec",
-        snapshot.getMetadata().getNamespace());
-    Optional<String> node = problem.isEmpty() ? chooseNode(snapshot) : Optional.empty();
+        settings.home());
+    String wanted = snapshot.getSpec().node;
+    if (problem.isEmpty() && wanted != null && !wanted.isBlank()) {
+      Optional<SpecProblem> refusal = nodes.refusal(wanted, "spec.node");
+      if (refusal.isPresent()) {
+        return failed(snapshot, AgentResult.failure(FailureKind.BAD_INPUT,
+            refusal.get().message(), null), now, false);
+      }
+    }
+    Optional<String> node = problem.isEmpty() ? chooseNode(snapshot, null) : Optional.empty();
     if (problem.isEmpty() && node.isEmpty()) {
       problem = Optional.of(noNode(snapshot));
     }
@@ -158,10 +192,12 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
 
   private UpdateControl<EtcdSnapshot> launch(EtcdSnapshot snapshot, Instant now) {
     EtcdSnapshotStatus status = snapshot.getStatus();
-    boolean report = client.serviceAccounts().inNamespace(snapshot.getMetadata().getNamespace())
-        .withName(AgentJobs.AGENT_SERVICE_ACCOUNT).get() != null;
-    Job job = agentJobs.save(snapshot, status.jobName, status.node, report);
-    job.addOwnerReference(snapshot);
+    // the agent's account may patch snapshots' status in the operator's namespace only
+    boolean report = settings.home().equals(snapshot.getMetadata().getNamespace())
+        && client.serviceAccounts().inNamespace(settings.home())
+            .withName(AgentJobs.AGENT_SERVICE_ACCOUNT).get() != null;
+    Job job = agentJobs.save(snapshot, status.jobName, status.node, report,
+        snapshot.getSpec().timeoutOrDefault());
     jobs.create(job);
     status.phase = SnapshotPhase.Running;
     status.message = "attempt " + status.attempts + " running on node " + status.node + " (Job "
@@ -179,22 +215,57 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   private UpdateControl<EtcdSnapshot> follow(EtcdSnapshot snapshot) {
     EtcdSnapshotStatus status = snapshot.getStatus();
     Instant now = settings.clock().instant();
-    Job job = jobs.get(snapshot.getMetadata().getNamespace(), status.jobName).orElse(null);
+    Job job = jobs.get(settings.home(), status.jobName).orElse(null);
     if (job == null) {
       return launch(snapshot, now); // named but never created (or removed): create it now
     }
+    Optional<java.time.Instant> notReady = nodes.notReadySince(status.node);
+    AgentResult<SnapshotRecord> outcome;
     if (!JobState.finished(job)) {
-      return UpdateControl.<EtcdSnapshot>noUpdate().rescheduleAfter(recheck());
+      if (notReady.isEmpty() || now.isBefore(notReady.get().plus(NODE_GRACE))) {
+        return UpdateControl.<EtcdSnapshot>noUpdate().rescheduleAfter(recheck());
+      }
+      jobs.delete(job); // its Pod can neither finish nor be replaced there
+      outcome = AgentResult.failure(FailureKind.FAILED, "node " + status.node + " has not been "
+          + "Ready for " + NODE_GRACE.toMinutes() + " minutes (NotReady or gone), so its Job "
+          + status.jobName + " was given up", null);
+    } else if (JobState.deadlineExceeded(job)) {
+      outcome = AgentResult.failure(FailureKind.FAILED, "the save did not finish within "
+          + snapshot.getSpec().timeoutOrDefault().toString().substring(2).toLowerCase()
+          + " (spec.timeout" + progressSoFar(status) + "): etcd answered too slowly or not at "
+          + "all (K3s's own defrag, a slow disk or an overloaded etcd); Kubernetes ended the Job"
+          + " " + status.jobName + "; raise spec.timeout if this etcd needs longer", null);
+    } else {
+      outcome = outcomeOf(job, SAVED).orElse(AgentResult.failure(
+          FailureKind.FAILED, "the Job " + job.getMetadata().getName()
+              + " finished without a Pod result", null));
     }
-    AgentResult<SnapshotRecord> outcome = outcomeOf(job, SAVED).orElse(AgentResult.failure(
-        FailureKind.FAILED, "the Job " + job.getMetadata().getName()
-            + " finished without a Pod result", null));
     if (outcome.ok() || outcome.kind() == FailureKind.UPLOAD_FAILED) {
       return succeeded(snapshot, outcome, now);
     }
     boolean retryable = !outcome.refused();
     if (!retryable || status.attempts >= settings.maxAttempts()) {
       return failed(snapshot, outcome, now, retryable);
+    }
+    if (notReady.isPresent()) {
+      Optional<String> other = movable(snapshot) ? chooseNode(snapshot, status.node)
+          : Optional.empty();
+      if (other.isEmpty()) {
+        return failed(snapshot, AgentResult.failure(FailureKind.FAILED, outcome.message()
+            + "; not retried there: " + (movable(snapshot) ? "no other etcd server node is Ready"
+            : "spec.node names it; create a new EtcdSnapshot on another node (or without "
+            + "spec.node)"), null), now, true);
+      }
+      String message = "attempt " + status.attempts + " failed: " + outcome.message()
+          + "; attempt " + (status.attempts + 1) + " runs on node " + other.get();
+      events.warning(snapshot, "NodeNotReady", message);
+      LOG.warn("snapshot {}: {}", snapshot.getMetadata().getName(), message);
+      status.node = other.get();
+      status.attempts += 1;
+      status.jobName = jobName(snapshot, status.attempts);
+      status.message = message;
+      StatusWriter.patchNow(client, snapshot);
+      return launch(snapshot, now);
     }
     Duration backoff = settings.retryBackoff().multipliedBy(1L << (status.attempts - 1));
     Instant due = JobState.finishedAt(job).orElse(now).plus(backoff);
@@ -251,8 +322,9 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     status.phase = SnapshotPhase.Failed;
     status.completionTime = now.toString();
     status.message = (retried ? "failed after " + status.attempts + " attempts: "
-        : "refused: ") + outcome.message() + "; fix the cause and create a new EtcdSnapshot "
-        + "(Job logs: kubectl logs job/" + status.jobName + ")";
+        : "refused: ") + outcome.message() + "; fix the cause and create a new EtcdSnapshot"
+        + (status.jobName == null ? "" : " (Job logs: kubectl logs -n " + settings.home()
+        + " job/" + status.jobName + ")");
     Conditions.set(status.conditions, Conditions.READY, false, "SnapshotFailed", status.message,
         snapshot.getMetadata().getGeneration(), now);
     Conditions.set(status.conditions, Conditions.FAILED, true, "SnapshotFailed", status.message,
@@ -281,13 +353,39 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     return settings.pollEvery(RECHECK);
   }
 
-  private Optional<String> chooseNode(EtcdSnapshot snapshot) {
+  /**
+   * The node to take the snapshot on: {@code spec.node} while it is Ready; without one, or for a
+   * node-movable snapshot ({@link #movable}) once its node is not Ready, the first Ready etcd
+   * node other than {@code notThere}.
+   */
+  private Optional<String> chooseNode(EtcdSnapshot snapshot, String notThere) {
     String wanted = snapshot.getSpec().node;
     List<String> ready = nodes.ready();
-    if (wanted == null || wanted.isBlank()) {
-      return ready.stream().findFirst();
+    if (notThere == null && wanted != null && !wanted.isBlank()) {
+      return ready.contains(wanted) ? Optional.of(wanted) : Optional.empty();
     }
-    return ready.contains(wanted) ? Optional.of(wanted) : Optional.empty();
+    return ready.stream().filter(n -> !n.equals(notThere)).findFirst();
+  }
+
+  /**
+   * Whether the snapshot may be taken on another etcd node than the one chosen first: when the
+   * operator chose it ({@code spec.node} empty) or a schedule chose it among all
+   * ({@code nodeSelection: AnyOne}).
+   */
+  private static boolean movable(EtcdSnapshot snapshot) {
+    String node = snapshot.getSpec().node;
+    var labels = snapshot.getMetadata().getLabels();
+    return node == null || node.isBlank()
+        || labels != null && "true".equals(labels.get(Labels.ANY_NODE));
+  }
+
+  /** {@code , after X of Y bytes} from the agent's last progress report, or nothing. */
+  private static String progressSoFar(EtcdSnapshotStatus status) {
+    if (status.progress == null || status.progress.bytesDone == null) {
+      return "";
+    }
+    return ", after " + status.progress.bytesDone + (status.progress.bytesTotal == null ? ""
+        : " of " + status.progress.bytesTotal) + " bytes";
   }
 
   private SpecProblem noNode(EtcdSnapshot snapshot) {
@@ -306,8 +404,8 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   }
 
   /** Deterministic per attempt, so a restarted operator finds the Job it created. */
-  static String jobName(EtcdSnapshot snapshot, int attempt) {
-    return AgentJobs.jobName(snapshot.getMetadata().getName(), "-save-" + attempt);
+  private String jobName(EtcdSnapshot snapshot, int attempt) {
+    return agentJobs.jobName(snapshot, "-save-" + attempt);
   }
 
   /**
@@ -328,8 +426,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
       return DeleteControl.defaultDelete(); // nothing (left) to delete
     }
     if (status.s3 != null && snapshot.getSpec().s3 != null) {
-      try (S3SnapshotStore store = s3.open(snapshot.getSpec().s3,
-          snapshot.getMetadata().getNamespace())) {
+      try (S3SnapshotStore store = s3.open(snapshot.getSpec().s3, settings.home())) {
         store.delete(status.snapshotName);
         status.s3 = null;
       } catch (RuntimeException e) {
@@ -358,12 +455,10 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
           + status.localPath + " went with it");
       return Optional.empty();
     }
-    String jobName = AgentJobs.jobName(snapshot.getMetadata().getName(), "-delete");
-    Job job = jobs.get(snapshot.getMetadata().getNamespace(), jobName).orElse(null);
+    String jobName = agentJobs.jobName(snapshot, "-delete");
+    Job job = jobs.get(settings.home(), jobName).orElse(null);
     if (job == null) {
-      Job delete = agentJobs.deleteLocal(snapshot, jobName, status.node, status.snapshotName);
-      delete.addOwnerReference(snapshot);
-      jobs.create(delete);
+      jobs.create(agentJobs.deleteLocal(snapshot, jobName, status.node, status.snapshotName));
       return Optional.of(DeleteControl.noFinalizerRemoval().rescheduleAfter(settings.pollEvery(Duration.ofSeconds(5))));
     }
     if (!JobState.finished(job)) {

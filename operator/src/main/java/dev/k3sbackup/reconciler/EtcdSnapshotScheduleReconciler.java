@@ -19,7 +19,10 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
 import dev.k3sbackup.api.v1alpha1.MissedRunPolicy;
 import dev.k3sbackup.api.v1alpha1.NodeSelection;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
+import dev.k3sbackup.base.K3sSnapshotSchedule;
+import dev.k3sbackup.base.KubeNames;
 import dev.k3sbackup.base.SnapshotName;
+import dev.k3sbackup.cluster.K3sSchedules;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -55,8 +58,13 @@ import org.slf4j.MDC;
 @ControllerConfiguration(name = "etcdsnapshotschedule")
 public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSchedule> {
 
-  /** K3s's prefix for scheduled snapshots, used when the template names none. */
+  /**
+   * Our prefix for scheduled snapshots, used when the template names none: never one K3s's own
+   * retention matches.
+   */
   static final String SCHEDULED_PREFIX = SnapshotName.SCHEDULED_PREFIX;
+  /** A schedule that fires more often than this gets a Warning condition (it is allowed). */
+  static final Duration FREQUENT = Duration.ofMinutes(5);
   private static final Logger LOG = LoggerFactory.getLogger(EtcdSnapshotScheduleReconciler.class);
   private static final Duration RECHECK = Duration.ofSeconds(30);
   /** A run this late still counts as on time, whatever the missed-runs policy. */
@@ -68,6 +76,7 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
   private final EtcdNodes nodes;
   private final SnapshotSpecCheck specCheck;
   private final SchedulePruner pruner;
+  private final K3sSchedules k3s;
 
   public EtcdSnapshotScheduleReconciler(KubernetesClient client, OperatorSettings settings) {
     this(Collaborators.of(client, settings));
@@ -78,8 +87,9 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     this.settings = with.settings();
     this.events = with.events();
     this.nodes = with.nodes();
-    this.specCheck = new SnapshotSpecCheck(client);
-    this.pruner = new SchedulePruner(client, with.s3(), events, with.clock());
+    this.specCheck = new SnapshotSpecCheck(client, settings.allowed());
+    this.pruner = new SchedulePruner(client, with.s3(), events, with.clock(), settings.home());
+    this.k3s = with.k3s();
   }
 
   @Override
@@ -128,13 +138,15 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     }
     if (problem.isEmpty()) {
       problem = specCheck.check(spec.snapshotTemplate == null ? new EtcdSnapshotSpec()
-          : spec.snapshotTemplate, "spec.snapshotTemplate", schedule.getMetadata().getNamespace());
+          : spec.snapshotTemplate, "spec.snapshotTemplate", settings.home());
     }
     summarize(status, children);
+    showK3sSnapshots(schedule, now);
     if (problem.isPresent()) {
       return refuse(schedule, problem.get(), now);
     }
     CronSchedule cron = parsed.schedule();
+    warnIfFrequent(schedule, cron, now);
     pruner.prune(schedule, children, spec.retentionOrDefault());
 
     if (spec.suspended()) {
@@ -165,6 +177,71 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
         wait.plusSeconds(1)));
   }
 
+  /** The prefix this schedule's snapshots are named with. */
+  private static String prefixOf(EtcdSnapshotSchedule schedule) {
+    EtcdSnapshotSpec t = schedule.getSpec().snapshotTemplate;
+    return t == null || t.namePrefix == null || t.namePrefix.isBlank() ? SCHEDULED_PREFIX
+        : t.namePrefix;
+  }
+
+  /** The K3sSnapshots condition: whether K3s takes its own snapshots beside, and the advice. */
+  private void showK3sSnapshots(EtcdSnapshotSchedule schedule, Instant now) {
+    Map<String, Optional<K3sSnapshotSchedule>> byNode = new java.util.TreeMap<>();
+    for (var node : nodes.all()) {
+      byNode.put(node.getMetadata().getName(), k3s.of(node));
+    }
+    K3sSnapshotsCondition c = K3sSnapshotsCondition.of(byNode, prefixOf(schedule));
+    var conditions = schedule.getStatus().conditions;
+    boolean changed = Conditions.find(conditions, Conditions.K3S_SNAPSHOTS)
+        .map(old -> !c.reason().equals(old.getReason())).orElse(true);
+    Long generation = schedule.getMetadata().getGeneration();
+    if ("Unknown".equals(c.status())) {
+      Conditions.setUnknown(conditions, Conditions.K3S_SNAPSHOTS, c.reason(), c.message(),
+          generation, now);
+    } else {
+      Conditions.set(conditions, Conditions.K3S_SNAPSHOTS, "True".equals(c.status()),
+          c.reason(), c.message(), generation, now);
+    }
+    if (changed && c.reason().equals(K3sSnapshotsCondition.COLLIDES)) {
+      events.warning(schedule, c.reason(), c.message());
+    } else if (changed && c.reason().equals(K3sSnapshotsCondition.ON)) {
+      events.normal(schedule, c.reason(), c.message());
+    }
+  }
+
+  /** A Warning condition while the schedule fires more often than every 5 minutes. */
+  private void warnIfFrequent(EtcdSnapshotSchedule schedule, CronSchedule cron, Instant now) {
+    Duration shortest = null;
+    Instant t = now;
+    for (int i = 0; i < 12; i++) {
+      Optional<Instant> next = cron.nextAfter(t);
+      if (next.isEmpty()) {
+        break;
+      }
+      if (i > 0) {
+        Duration gap = Duration.between(t, next.get());
+        shortest = shortest == null || gap.compareTo(shortest) < 0 ? gap : shortest;
+      }
+      t = next.get();
+    }
+    var conditions = schedule.getStatus().conditions;
+    if (shortest == null || shortest.compareTo(FREQUENT) >= 0) {
+      Conditions.remove(conditions, Conditions.WARNING);
+      return;
+    }
+    String message = "spec.schedule '" + schedule.getSpec().scheduleOrDefault() + "' fires every "
+        + shortest.toMinutes() + " minute(s): each run streams all of etcd to disk (and S3) and "
+        + "keeps it until retention prunes it; allowed, but check it is meant (K3s's default is '"
+        + EtcdSnapshotScheduleSpec.DEFAULT_SCHEDULE + "')";
+    boolean changed = Conditions.find(conditions, Conditions.WARNING)
+        .map(c -> !message.equals(c.getMessage())).orElse(true);
+    Conditions.set(conditions, Conditions.WARNING, true, "FrequentSchedule", message,
+        schedule.getMetadata().getGeneration(), now);
+    if (changed) {
+      events.warning(schedule, "FrequentSchedule", message);
+    }
+  }
+
   /** Takes the run due at {@code due}, unless the policy or a running snapshot says no. */
   private Optional<SpecProblem> run(EtcdSnapshotSchedule schedule, CronSchedule cron,
       List<EtcdSnapshot> children, Instant last, Instant due, Instant now) {
@@ -190,8 +267,9 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     long minute = due.getEpochSecond() / 60;
     List<String> targets = schedule.getSpec().nodeSelectionOrDefault() == NodeSelection.Every
         ? ready : List.of(ready.get((int) (children.size() % ready.size())));
+    boolean every = schedule.getSpec().nodeSelectionOrDefault() == NodeSelection.Every;
     for (String node : targets) {
-      create(schedule, due, minute, node, targets.size() > 1);
+      create(schedule, due, minute, node, targets.size() > 1, !every);
     }
     status.lastScheduleTime = due.toString();
     if (late) {
@@ -202,7 +280,7 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
   }
 
   private void create(EtcdSnapshotSchedule schedule, Instant due, long minute, String node,
-      boolean perNode) {
+      boolean perNode, boolean anyNode) {
     String name = childName(schedule.getMetadata().getName(), minute, perNode ? node : null);
     EtcdSnapshotSpec spec = schedule.getSpec().snapshotTemplate == null ? new EtcdSnapshotSpec()
         : Serialization.clone(schedule.getSpec().snapshotTemplate);
@@ -213,8 +291,13 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     EtcdSnapshot child = new EtcdSnapshot();
     child.getMetadata().setName(name);
     child.getMetadata().setNamespace(schedule.getMetadata().getNamespace());
-    child.getMetadata().setLabels(Map.of(Labels.SCHEDULE, schedule.getMetadata().getName(),
-        Labels.SCHEDULED_MINUTE, Long.toString(minute)));
+    Map<String, String> labels = new java.util.LinkedHashMap<>();
+    labels.put(Labels.SCHEDULE, schedule.getMetadata().getName());
+    labels.put(Labels.SCHEDULED_MINUTE, Long.toString(minute));
+    if (anyNode) {
+      labels.put(Labels.ANY_NODE, "true"); // another Ready etcd node may take it
+    }
+    child.getMetadata().setLabels(labels);
     child.getMetadata().setAnnotations(Map.of(Annotations.SCHEDULED_TIME, due.toString()));
     child.addOwnerReference(schedule);
     child.setSpec(spec);
@@ -233,11 +316,14 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     }
   }
 
-  /** {@code <schedule>-<epoch minutes>[-<node>]}: one name per run, whoever creates it. */
+  /**
+   * {@code <schedule>-<epoch minutes>[-<node>]}: one name per run (and node), whoever creates
+   * it; cut to 63 characters with a hash of the whole when longer ({@link KubeNames}), so that
+   * no two runs share a name and the name fits the label values it becomes.
+   */
   static String childName(String schedule, long minute, String node) {
-    String suffix = "-" + minute + (node == null ? "" : "-" + node);
-    int room = 253 - suffix.length();
-    return (schedule.length() > room ? schedule.substring(0, room) : schedule) + suffix;
+    return node == null ? KubeNames.of(schedule, "-" + minute)
+        : KubeNames.of(schedule + "-" + minute + "-" + node);
   }
 
   /** The latest run already taken, from the children (the state of the world), else status. */

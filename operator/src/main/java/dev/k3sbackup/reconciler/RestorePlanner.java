@@ -10,6 +10,7 @@ import dev.k3sbackup.base.K3sLayout;
 import dev.k3sbackup.cluster.EtcdNodes.EtcdNode;
 import dev.k3sbackup.contract.RestoreRole;
 import dev.k3sbackup.contract.RestoreStep;
+import dev.k3sbackup.status.SnapshotAvailability;
 import dev.k3sbackup.validation.SpecProblem;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,9 +36,46 @@ final class RestorePlanner {
    * @param readyEtcdNodes the Ready etcd server nodes, by name, with their addresses
    * @param runningOperations other restores and snapshots under way ("EtcdRestore ns/name")
    * @param agentPort the port restore agents serve their status on
+   * @param etcdNodes every etcd server node's name, Ready or not
+   * @param allNodes every node's name
    */
   record ClusterState(EtcdSnapshot snapshot, List<EtcdNode> readyEtcdNodes,
-      List<String> runningOperations, int agentPort) {}
+      List<String> runningOperations, int agentPort, java.util.Set<String> etcdNodes,
+      java.util.Set<String> allNodes) {
+
+    /** Where every node is a Ready etcd node. */
+    ClusterState(EtcdSnapshot snapshot, List<EtcdNode> readyEtcdNodes,
+        List<String> runningOperations, int agentPort) {
+      this(snapshot, readyEtcdNodes, runningOperations, agentPort, names(readyEtcdNodes),
+          names(readyEtcdNodes));
+    }
+
+    private static java.util.Set<String> names(List<EtcdNode> nodes) {
+      return new java.util.TreeSet<>(nodes.stream().map(EtcdNode::name).toList());
+    }
+
+    /** Why {@code node}, named in {@code field}, cannot take part; empty when it can. */
+    Optional<SpecProblem> refusal(String node, String field) {
+      if (!allNodes.contains(node)) {
+        return Optional.of(new SpecProblem("NodeNotFound", field + ": no node is named '" + node
+            + "': name an etcd server node (kubectl get nodes -l " + Labels.ETCD_NODE_ROLE
+            + "=true)"));
+      }
+      if (!etcdNodes.contains(node)) {
+        return Optional.of(new SpecProblem("NotAnEtcdNode", field + ": node '" + node + "' "
+            + "holds no etcd (it is not labelled " + Labels.ETCD_NODE_ROLE + "=true: a K3s "
+            + "agent, or a server without embedded etcd); a restore resets and rejoins etcd "
+            + "members only: name etcd server nodes (kubectl get nodes -l "
+            + Labels.ETCD_NODE_ROLE + "=true)"));
+      }
+      if (readyEtcdNodes.stream().noneMatch(n -> n.name().equals(node))) {
+        return Optional.of(new SpecProblem(field.startsWith("spec.peers") ? "PeerNotReady"
+            : "ServerNotReady", field + ": etcd server node '" + node + "' is not Ready: wait "
+            + "until it is (kubectl get node " + node + ")"));
+      }
+      return Optional.empty();
+    }
+  }
 
   /**
    * The plan, or the problem that refuses it.
@@ -69,9 +107,18 @@ final class RestorePlanner {
           + namespace);
     }
     EtcdSnapshotStatus s = snapshot.getStatus();
-    boolean inS3 = s != null && s.s3 != null && snapshot.getSpec().s3 != null;
+    boolean inS3 = s != null && s.s3 != null && snapshot.getSpec().s3 != null
+        && !SnapshotAvailability.missing(s, SnapshotAvailability.Copy.S3);
+    boolean local = s != null && s.localPath != null
+        && !SnapshotAvailability.missing(s, SnapshotAvailability.Copy.LOCAL);
+    if (s != null && s.phase == SnapshotPhase.Succeeded && !local && !inS3
+        && SnapshotAvailability.missingMessage(s).isPresent()) {
+      return Planned.refused("SnapshotMissing", "spec.snapshot: EtcdSnapshot '" + spec.snapshot
+          + "': " + SnapshotAvailability.missingMessage(s).get() + "; pick another snapshot "
+          + "(kubectl get esnap -n " + namespace + ")");
+    }
     if (s == null || s.phase != SnapshotPhase.Succeeded || s.snapshotName == null
-        || (s.localPath == null && !inS3)) {
+        || (!local && !inS3)) {
       return Planned.refused("SnapshotNotUsable", "spec.snapshot: EtcdSnapshot '"
           + spec.snapshot + "' has not succeeded, or has neither a file on a node nor an S3 "
           + "copy");
@@ -82,14 +129,19 @@ final class RestorePlanner {
     }
     List<String> ready = cluster.readyEtcdNodes().stream().map(EtcdNode::name).toList();
     String server = spec.server != null ? spec.server
-        : s.localPath != null && s.node != null ? s.node
+        : local && s.node != null ? s.node
         : ready.isEmpty() ? null : ready.get(0);
-    if (server == null || !ready.contains(server)) {
-      return Planned.refused("ServerNotReady", (spec.server != null ? "spec.server: "
-          : "the snapshot's node: ") + server + " is not a Ready etcd server node (labelled "
-          + Labels.ETCD_NODE_ROLE + "=true); choose one with spec.server");
+    if (server == null) {
+      return Planned.refused("ServerNotReady", "no etcd server node is Ready (labelled "
+          + Labels.ETCD_NODE_ROLE + "=true)");
     }
-    boolean localThere = s.localPath != null && server.equals(s.node);
+    Optional<SpecProblem> badServer = cluster.refusal(server, spec.server != null
+        ? "spec.server" : "the snapshot's node");
+    if (badServer.isPresent()) {
+      return Planned.refused(badServer.get().reason(), badServer.get().message()
+          + (spec.server != null ? "" : "; or choose another with spec.server"));
+    }
+    boolean localThere = local && server.equals(s.node);
     if (!localThere && !inS3) {
       return Planned.refused("SnapshotNotOnServer", "spec.server: the snapshot's file is on "
           + "node " + s.node + ", not on " + server + ", and it has no S3 copy to fetch from: "
@@ -98,9 +150,13 @@ final class RestorePlanner {
     List<String> peers = spec.peers != null ? spec.peers
         : ready.stream().filter(n -> !n.equals(server)).toList();
     for (String peer : peers) {
-      if (!ready.contains(peer) || peer.equals(server)) {
-        return Planned.refused("PeerNotReady", "spec.peers: " + peer + " is not a Ready etcd "
-            + "server node other than the server " + server);
+      if (peer.equals(server)) {
+        return Planned.refused("PeerIsServer", "spec.peers: " + peer + " is the server: the "
+            + "server resets, the peers rejoin it; leave it out of spec.peers");
+      }
+      Optional<SpecProblem> badPeer = cluster.refusal(peer, "spec.peers");
+      if (badPeer.isPresent()) {
+        return Planned.refused(badPeer.get().reason(), badPeer.get().message());
       }
     }
     Map<String, String> agents = new TreeMap<>();
@@ -114,7 +170,7 @@ final class RestorePlanner {
             + "in status.addresses, so the restore agents could not reach each other while the "
             + "API server is down");
       }
-      agents.put(node, "http://" + address + ":" + cluster.agentPort() + "/");
+      agents.put(node, agentUrl(address, cluster.agentPort()));
     }
     if (!cluster.runningOperations().isEmpty() && !spec.dryRun()) {
       return Planned.refused("OperationRunning", "one operation at a time: "
@@ -130,12 +186,11 @@ final class RestorePlanner {
         : k3s.snapshotDir().resolve(s.snapshotName).toString();
     plan.fetchFrom = localThere ? null : s.s3.location;
     plan.sha256 = s.sha256;
-    plan.tokenHash = s.tokenHash;
     plan.etcdRevision = s.etcdRevision;
     plan.agents = agents;
     plan.steps.add("preflight on " + server + ": " + (localThere ? "" : "fetch the snapshot "
-        + "from " + s.s3.location + ", ") + "verify etcd's trailer and sha256"
-        + (s.tokenHash == null ? "" : ", check the server token hash " + s.tokenHash));
+        + "from " + s.s3.location + ", ") + "verify etcd's trailer and sha256, check that the "
+        + "node's server token is the one the snapshot was taken with");
     if (!Boolean.FALSE.equals(spec.safetySnapshot)) {
       plan.steps.add("operator: safety snapshot of the current state on " + server);
     }
@@ -145,6 +200,12 @@ final class RestorePlanner {
       plan.steps.add("peer " + peer + ": " + names(RestoreStep.PEER));
     }
     return new Planned(plan, null);
+  }
+
+  /** A restore agent's status URL on {@code address} (an IPv6 address in brackets). */
+  static String agentUrl(String address, int port) {
+    return "http://" + (address.contains(":") ? "[" + address + "]" : address) + ":" + port
+        + "/";
   }
 
   /** K3s's layout on the nodes as a plan names it: its data dir and the snapshot's dir. */

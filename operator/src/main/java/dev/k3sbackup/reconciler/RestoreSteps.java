@@ -1,5 +1,6 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.cluster.RestoreLease;
 import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdRestoreStatus;
@@ -11,8 +12,11 @@ import dev.k3sbackup.api.v1alpha1.RestorePlan;
 import dev.k3sbackup.api.v1alpha1.RestoreStepStatus;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.api.v1alpha1.StepState;
+import dev.k3sbackup.base.KubeNames;
+import dev.k3sbackup.base.SnapshotName;
 import dev.k3sbackup.contract.AgentResult;
 import dev.k3sbackup.contract.AgentResult.ResultType;
+import dev.k3sbackup.contract.PastRestore;
 import dev.k3sbackup.contract.PreparedRestore;
 import dev.k3sbackup.contract.RestoreId;
 import dev.k3sbackup.contract.RestoreReport;
@@ -57,6 +61,8 @@ final class RestoreSteps {
   private final Events events;
   private final RestorePhases phases;
   private final int agentPort;
+  private final int safetySnapshotsKept;
+  private final int oldDataKept;
 
   /**
    * @param cluster what the steps read from the cluster and make in it
@@ -67,11 +73,24 @@ final class RestoreSteps {
    */
   RestoreSteps(RestoreCluster cluster, AgentJobs agentJobs, Events events, RestorePhases phases,
       int agentPort) {
+    this(cluster, agentJobs, events, phases, agentPort,
+        dev.k3sbackup.cluster.OperatorSettings.SAFETY_SNAPSHOTS_KEPT,
+        dev.k3sbackup.cluster.OperatorSettings.OLD_DATA_KEPT);
+  }
+
+  /**
+   * @param safetySnapshotsKept how many safety snapshots stay (the newest) in a namespace
+   * @param oldDataKept how many etcd-old-* and db-old-* dirs the agents leave on each node
+   */
+  RestoreSteps(RestoreCluster cluster, AgentJobs agentJobs, Events events, RestorePhases phases,
+      int agentPort, int safetySnapshotsKept, int oldDataKept) {
     this.cluster = cluster;
     this.agentJobs = agentJobs;
     this.events = events;
     this.phases = phases;
     this.agentPort = agentPort;
+    this.safetySnapshotsKept = safetySnapshotsKept;
+    this.oldDataKept = oldDataKept;
   }
 
   /** Runs the step of the restore's phase; {@code jobs} are its Jobs as now observed. */
@@ -91,19 +110,30 @@ final class RestoreSteps {
    */
   Progress preflight(EtcdRestore restore, NodeJobs jobs) {
     EtcdRestoreStatus status = restore.getStatus();
+    if (!restore.getSpec().dryRun()) {
+      // one restore at a time, decided by the API server before anything else is looked at
+      Optional<String> holder = cluster.takeLease(restore);
+      if (holder.isPresent()) {
+        phases.fail(restore, "OperationRunning", "one restore at a time: EtcdRestore "
+            + holder.get() + " is running (it holds the Lease " + RestoreLease.NAME + "); "
+            + "nothing was touched: create this restore again when it has ended");
+        return Progress.DONE;
+      }
+    }
     if (status.phaseOrPending() == RestorePhase.Pending) {
       phases.enter(restore, RestorePhase.Preflight, "checking, changing nothing");
     }
     String ns = restore.getMetadata().getNamespace();
-    String jobName = AgentJobs.jobName(restore.getMetadata().getName(), "-preflight");
-    Optional<Job> job = jobs.get(ns, jobName);
+    String jobName = agentJobs.jobName(restore, "-preflight");
+    Optional<Job> job = jobs.get(agentJobs.namespace(), jobName);
     // the API checks plan the restore; once the node's check runs, only it is followed
     Optional<EtcdSnapshot> snapshot = Optional.empty();
     if (job.isEmpty() || status.plan == null) {
       snapshot = cluster.snapshot(ns, restore.getSpec().snapshot);
       RestorePlanner.Planned planned = RestorePlanner.plan(restore.getSpec(), ns,
           new RestorePlanner.ClusterState(snapshot.orElse(null), cluster.readyEtcdNodes(),
-              cluster.operationsRunningBesides(restore), agentPort));
+              cluster.operationsRunningBesides(restore), agentPort, cluster.etcdNodeNames(),
+              cluster.nodeNames()));
       if (planned.refusal().isPresent()) {
         phases.fail(restore, planned.problem().reason(), "preflight refused the restore, "
             + "nothing was touched: " + planned.problem().message());
@@ -118,10 +148,8 @@ final class RestoreSteps {
     }
     RestorePlan plan = status.plan;
     if (job.isEmpty()) {
-      Job created = agentJobs.prepareRestore(restore, jobName, plan.server,
-          snapshot.orElseThrow(), plan.fetchFrom != null);
-      created.addOwnerReference(restore);
-      jobs.create(created);
+      jobs.create(agentJobs.prepareRestore(restore, jobName, plan.server,
+          snapshot.orElseThrow(), plan.fetchFrom != null));
       status.message = "checking the snapshot on " + plan.server + (plan.fetchFrom == null ? ""
           : " (fetching it from " + plan.fetchFrom + ")") + ", changing nothing (Job "
           + jobName + ")";
@@ -137,7 +165,16 @@ final class RestoreSteps {
           + "touched: on node " + plan.server + ": " + why);
       return Progress.DONE;
     }
-    String checked = checked(outcome.get().result());
+    PreparedRestore prepared = outcome.get().result();
+    Optional<String> refusal = intentAndCoverage(restore, plan, prepared);
+    if (refusal.isPresent()) {
+      phases.fail(restore, refusal.get().substring(0, refusal.get().indexOf(':')),
+          "preflight refused the restore, nothing was touched: "
+              + refusal.get().substring(refusal.get().indexOf(':') + 2));
+      return Progress.DONE;
+    }
+    plan.revisionBefore = prepared.etcdRevision();
+    String checked = checked(prepared);
     if (Boolean.FALSE.equals(restore.getSpec().safetySnapshot)) {
       phases.enter(restore, RestorePhase.Restoring, "preflight passed (" + checked
           + "); restoring on " + plan.server + " (no safety snapshot: spec.safetySnapshot is "
@@ -148,6 +185,53 @@ final class RestoreSteps {
     }
     events.normal(restore, "PreflightPassed", status.message);
     return Progress.NEXT;
+  }
+
+  /**
+   * Why the node's findings refuse the restore ("Reason: message"): it ran before under this
+   * name and confirmation (the resource was applied again after its rollback), or etcd has
+   * members the plan leaves out.
+   */
+  private Optional<String> intentAndCoverage(EtcdRestore restore, RestorePlan plan,
+      PreparedRestore prepared) {
+    String ns = restore.getMetadata().getNamespace();
+    String name = restore.getMetadata().getName();
+    RestoreId self = RestoreId.ofUid(restore.getMetadata().getUid());
+    if (prepared != null && prepared.pastRestores() != null) {
+      for (PastRestore past : prepared.pastRestores()) {
+        if (past.touched() && !self.equals(past.id())
+            && past.sameIntent(ns, name, restore.getSpec().confirmation)) {
+          return Optional.of("AlreadyRestored: EtcdRestore " + ns + "/" + name + " already ran"
+              + (past.confirmation() == null ? "" : " with confirmation '" + past.confirmation()
+              + "'") + " (restore " + past.id() + "; its journal on " + plan.server + " ends "
+              + past.outcome() + (past.when() == null ? "" : " at " + past.when()) + "): "
+              + "applying it again does not restore again. To restore again, set "
+              + "spec.confirmation to a new value (for example today's date)");
+        }
+      }
+    }
+    if (prepared == null || prepared.members() == null) {
+      return Optional.of("MembersUnknown: the preflight on " + plan.server + " could not list "
+          + "etcd's members, so whether the restore covers them all is unknown");
+    }
+    List<String> nodes = new ArrayList<>(List.of(plan.server));
+    nodes.addAll(plan.peers);
+    List<String> missing = MemberCoverage.uncovered(prepared.members(), nodes,
+        cluster.etcdNodes());
+    if (!missing.isEmpty()) {
+      return Optional.of("MembersNotCovered: etcd has members this restore leaves out: "
+          + String.join(", ", missing) + ". A member left out keeps the old cluster's data "
+          + "(and, with others, its quorum) while the restored cluster starts: add their nodes "
+          + "to spec.peers (their K3s must run), or remove those members first (kubectl "
+          + "delete node <node> makes K3s remove its member); --single-server and an empty "
+          + "peers list are only for a cluster of one member");
+    }
+    return Optional.empty();
+  }
+
+  /** A restore has ended: the next one may go. */
+  void end(EtcdRestore restore) {
+    cluster.releaseLease(restore);
   }
 
   private static String checked(PreparedRestore prepared) {
@@ -171,7 +255,7 @@ final class RestoreSteps {
       s.getMetadata().setLabels(Map.of(Labels.RESTORE, restore.getMetadata().getName()));
       s.setSpec(new EtcdSnapshotSpec());
       s.getSpec().node = restore.getStatus().plan.server;
-      s.getSpec().namePrefix = "pre-restore";
+      s.getSpec().namePrefix = SnapshotName.SAFETY_PREFIX;
       cluster.create(s);
       return Progress.WAIT;
     }
@@ -181,6 +265,7 @@ final class RestoreSteps {
       phases.enter(restore, RestorePhase.Restoring, "safety snapshot " + name + " saved ("
           + status.snapshotName + "); restoring on " + restore.getStatus().plan.server);
       events.normal(restore, "SafetySnapshotSaved", restore.getStatus().message);
+      pruneSafetySnapshots(restore, ns);
       return Progress.NEXT;
     }
     if (phase == SnapshotPhase.Failed) {
@@ -191,9 +276,29 @@ final class RestoreSteps {
     return Progress.WAIT;
   }
 
+  /**
+   * Keeps the {@code safetySnapshotsKept} newest safety snapshots that succeeded in
+   * {@code namespace} (this restore's among them) and deletes the older ones, files too:
+   * each holds all of etcd, and restores are rare.
+   */
+  private void pruneSafetySnapshots(EtcdRestore restore, String namespace) {
+    List<EtcdSnapshot> done = new ArrayList<>(cluster.safetySnapshots(namespace).stream()
+        .filter(s -> s.getStatus() != null && s.getStatus().phase == SnapshotPhase.Succeeded
+            && s.getMetadata().getDeletionTimestamp() == null)
+        .toList());
+    done.sort(java.util.Comparator.comparing((EtcdSnapshot s) -> s.getStatus().completionTime
+        == null ? "" : s.getStatus().completionTime).reversed());
+    for (EtcdSnapshot old : done.subList(Math.min(safetySnapshotsKept, done.size()),
+        done.size())) {
+      cluster.delete(old);
+      events.normal(restore, "SafetySnapshotPruned", "deleted safety snapshot "
+          + old.getMetadata().getName() + " (" + safetySnapshotsKept + " newest are kept)");
+    }
+  }
+
   /** The safety snapshot's name: deterministic, so a restarted operator finds it. */
   static String safetySnapshotName(EtcdRestore restore) {
-    return restore.getMetadata().getName() + "-safety";
+    return KubeNames.of(restore.getMetadata().getName(), "-safety");
   }
 
   /**
@@ -203,23 +308,24 @@ final class RestoreSteps {
   Progress restoring(EtcdRestore restore, NodeJobs jobs) {
     EtcdRestoreStatus status = restore.getStatus();
     RestorePlan plan = status.plan;
-    String ns = restore.getMetadata().getNamespace();
+    String tokenSecret = agentJobs.jobName(restore, "-agents");
+    // the agents' port answers only this restore's agents: their token, made once
+    cluster.ensureAgentToken(restore, tokenSecret);
     var call = new AgentJobs.RestoreCall(restore, RestoreId.ofUid(restore.getMetadata().getUid()),
-        restore.getSpec().snapshot, RestorePlanner.layout(plan), agentPort, plan.agents);
-    Map<String, String> jobNames = jobNames(restore, plan);
+        restore.getSpec().snapshot, RestorePlanner.layout(plan), agentPort, plan.agents,
+        tokenSecret, restore.getSpec().confirmation, oldDataKept);
+    Map<String, String> jobNames = jobNames(agentJobs, restore, plan);
     List<NodeRestoreStatus> nodes = new ArrayList<>();
     boolean allFinished = true;
     for (var e : jobNames.entrySet()) {
       String node = e.getKey();
-      Optional<Job> job = jobs.get(ns, e.getValue());
+      Optional<Job> job = jobs.get(agentJobs.namespace(), e.getValue());
       if (job.isEmpty()) {
         // a rerun of an agent resumes from its journal, so creating it again is safe
-        Job created = node.equals(plan.server)
+        jobs.create(node.equals(plan.server)
             ? agentJobs.restoreServer(call, e.getValue(), node, plan.snapshotPath, plan.sha256,
-                plan.peers)
-            : agentJobs.restorePeer(call, e.getValue(), node, plan.server);
-        created.addOwnerReference(restore);
-        jobs.create(created);
+                plan.peers, plan.revisionBefore)
+            : agentJobs.restorePeer(call, e.getValue(), node, plan.server));
       }
       boolean finished = job.isPresent() && JobState.finished(job.get());
       Optional<AgentResult<RestoreReport>> outcome = finished ? jobs.result(job.get(), REPORT)
@@ -239,7 +345,8 @@ final class RestoreSteps {
           + plan.snapshotPath + " on " + plan.server + (plan.peers.isEmpty() ? ""
           : ", and " + String.join(", ", plan.peers) + " rejoined") + " (etcd revision "
           + plan.etcdRevision + "); the old data is kept next to it (db/etcd-old-<unix>"
-          + (plan.peers.isEmpty() ? ")" : "; the peers' in server/db-old-<unix>)"));
+          + (plan.peers.isEmpty() ? "" : "; the peers' in server/db-old-<unix>") + "; the "
+          + oldDataKept + " newest of those are kept on each node)");
       return Progress.DONE;
     }
     // every Job has ended: a journal that did not reach the end failed, whatever it says
@@ -252,12 +359,12 @@ final class RestoreSteps {
   }
 
   /** Each node's restore Job: {@code <restore>-server}, {@code <restore>-peer-<node>}. */
-  static Map<String, String> jobNames(EtcdRestore restore, RestorePlan plan) {
+  static Map<String, String> jobNames(AgentJobs agentJobs, EtcdRestore restore,
+      RestorePlan plan) {
     Map<String, String> names = new LinkedHashMap<>();
-    names.put(plan.server, AgentJobs.jobName(restore.getMetadata().getName(), "-server"));
+    names.put(plan.server, agentJobs.jobName(restore, "-server"));
     for (String peer : plan.peers) {
-      names.put(peer, AgentJobs.jobName(restore.getMetadata().getName(), "-peer-"
-          + AgentJobs.nodePart(peer)));
+      names.put(peer, agentJobs.jobName(restore, "-peer-" + peer));
     }
     return names;
   }

@@ -41,12 +41,15 @@ final class SchedulePruner {
   private final S3Access s3;
   private final Events events;
   private final Clock clock;
+  private final String home;
 
-  SchedulePruner(KubernetesClient client, S3Access s3, Events events, Clock clock) {
+  /** @param home the operator's namespace, where the S3 Secrets are read */
+  SchedulePruner(KubernetesClient client, S3Access s3, Events events, Clock clock, String home) {
     this.client = client;
     this.s3 = s3;
     this.events = events;
     this.clock = clock;
+    this.home = home;
   }
 
   /** The run's scheduled time in epoch minutes, from its label (0 when it has none). */
@@ -113,8 +116,7 @@ final class SchedulePruner {
   private void dropS3Copy(EtcdSnapshotSchedule schedule, EtcdSnapshot child, int retention,
       Instant now) {
     var status = child.getStatus();
-    try (S3SnapshotStore store = s3.open(child.getSpec().s3,
-        child.getMetadata().getNamespace())) {
+    try (S3SnapshotStore store = s3.open(child.getSpec().s3, home)) {
       store.delete(status.snapshotName);
     } catch (RuntimeException e) {
       events.warning(schedule, "PruneFailed", "cannot delete " + status.s3.location + ": "

@@ -22,19 +22,37 @@ final class JournaledSteps {
   }
 
   void run(RestoreStep step, Supplier<String> action) {
+    runLeaving(step, () -> new Outcome(action.get(), null));
+  }
+
+  /** What a step did, and where it left something (or null). */
+  record Outcome(String message, String path) {}
+
+  /** Runs {@code step} like {@link #run}, journaling where it left something. */
+  void runLeaving(RestoreStep step, Supplier<Outcome> action) {
     if (journal.done(step)) {
       LOG.info("restore step {} was done before, skipping it", step);
       return;
     }
     journal.began(step, "");
     try {
-      String message = action.get();
-      journal.finished(step, message);
-      LOG.info("restore step {}: {}", step, message);
+      Outcome outcome = action.get();
+      journal.finished(step, outcome.message(), outcome.path());
+      LOG.info("restore step {}: {}", step, outcome.message());
     } catch (RuntimeException e) {
       journal.failed(step, e.getMessage());
       throw e;
     }
+  }
+
+  /** Where a done {@code step} left something. */
+  java.util.Optional<String> pathOf(RestoreStep step) {
+    return journal.pathOf(step);
+  }
+
+  /** Journals a failure that is not one step's (what a failure did after its step failed). */
+  void failedAfter(RestoreStep step, String message) {
+    journal.failed(step, message);
   }
 
   /** What this agent's status server says: its node, role, finished steps and failure. */

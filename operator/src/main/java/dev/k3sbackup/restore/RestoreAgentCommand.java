@@ -1,5 +1,6 @@
 package dev.k3sbackup.restore;
 
+import dev.k3sbackup.base.K3sConfig;
 import dev.k3sbackup.base.K3sLayout;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.k3sbackup.base.FailureKind;
@@ -66,6 +67,10 @@ public final class RestoreAgentCommand {
       description = "The EtcdRestore as NAMESPACE/NAME, kept in the journal")
   String restoreResource;
 
+  @Option(names = "--confirmation", scope = CommandLine.ScopeType.INHERIT,
+      description = "The EtcdRestore's spec.confirmation, kept in the journal")
+  String confirmation;
+
   @Option(names = "--snapshot-resource", scope = CommandLine.ScopeType.INHERIT,
       description = "The EtcdSnapshot restored, kept in the journal")
   String snapshotResource;
@@ -82,6 +87,12 @@ public final class RestoreAgentCommand {
   @Option(names = "--result-file", scope = CommandLine.ScopeType.INHERIT,
       description = "Write the outcome and the journal as JSON here")
   Path resultFile;
+
+  @Option(names = "--keep-old-data", defaultValue = "2", scope = CommandLine.ScopeType.INHERIT,
+      description = "After a restore succeeded, keep this many of the newest server/db/etcd-old-*"
+          + " and server/db-old-* dirs on this node and remove the older ones (default: "
+          + "${DEFAULT-VALUE})")
+  int keepOldData;
 
   public RestoreAgentCommand(RestoreContext context) {
     this.context = context;
@@ -123,16 +134,47 @@ public final class RestoreAgentCommand {
       name = restoreResource.substring(restoreResource.indexOf('/') + 1);
     }
     opened = RestoreJournal.open(file, context.clock(), new RestoreReport.Restore(restoreId, ns,
-        name, snapshotResource, node, role, peers));
+        name, snapshotResource, node, role, peers, confirmation));
     return opened;
   }
 
+  @Option(names = "--snapshot-dir", scope = CommandLine.ScopeType.INHERIT,
+      description = "K3s's snapshot dir (default: $${data-dir}/server/db/snapshots)")
+  Path snapshotDir;
+
+  @Option(names = "--config-file", defaultValue = K3sConfig.DEFAULT_FILE,
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "K3s's config file on this node, mounted at its path (default: "
+          + "${DEFAULT-VALUE}); read for the reset, never changed")
+  Path configFile;
+
+  @Option(names = "--service-manager", defaultValue = K3sService.AUTO,
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "How K3s is run here: systemd, openrc, or auto (found on the node)")
+  String serviceManager;
+
+  @Option(names = "--service", defaultValue = "k3s", scope = CommandLine.ScopeType.INHERIT,
+      description = "K3s's unit or service name (default: ${DEFAULT-VALUE})")
+  String service;
+
+  /** This restore's id and its agents' token ($RESTORE_AGENT_TOKEN, from its Secret). */
+  AgentAuth auth() {
+    return new AgentAuth(restoreId, context.env().get(AgentAuth.TOKEN_ENV));
+  }
+
   PeerProbe probe() {
-    return new PeerProbe(context.clock(), wait, Duration.ofSeconds(2));
+    return new PeerProbe(context.clock(), wait, Duration.ofSeconds(2), auth());
   }
 
   RestoreStatusServer serve(java.util.function.Supplier<AgentStatus> status) {
-    return RestoreStatusServer.start(new InetSocketAddress(statusAddress, statusPort), status);
+    return RestoreStatusServer.start(new InetSocketAddress(statusAddress, statusPort), auth(),
+        status);
+  }
+
+  /** What this node's host is, as the flags say. */
+  RestoreContext.HostSettings hostSettings() {
+    return new RestoreContext.HostSettings(new K3sLayout(dataDir, snapshotDir), configFile,
+        serviceManager, service);
   }
 
   /** One node's part of a restore: what its status server says, and its steps. */
@@ -144,12 +186,31 @@ public final class RestoreAgentCommand {
    */
   int runPart(RestoreRole role, List<String> peerNodes,
       java.util.function.BiFunction<NodeHost, RestoreJournal, Part> part) {
-    Part restore = part.apply(context.hosts().apply(dataDir), openJournal(role, peerNodes));
+    AgentAuth auth = auth(); // no token, no status port: refused before anything runs
+    Part restore = part.apply(context.hosts().apply(hostSettings()),
+        openJournal(role, peerNodes));
     try (RestoreStatusServer status = serve(() -> restore.status().apply(node))) {
       lingerOnFailure(restore.steps());
     }
+    removeOldData();
     writeResult(AgentResult.success(opened.report()));
     return 0;
+  }
+
+  /** After success: the etcd-old-* and db-old-* dirs beyond {@code --keep-old-data} go. */
+  private void removeOldData() {
+    if (keepOldData < 1) {
+      return; // 0 would remove the data this restore just kept aside
+    }
+    try {
+      for (Path removed : OldData.prune(K3sLayout.of(dataDir), keepOldData)) {
+        System.err.println("removed " + removed + " (older than the " + keepOldData
+            + " newest kept, --keep-old-data)");
+      }
+    } catch (IOException | RuntimeException e) {
+      System.err.println("warning: could not remove old data beyond --keep-old-data "
+          + keepOldData + ": " + e.getMessage());
+    }
   }
 
   /** Runs {@code steps}; on failure, waits {@link #linger} (still serving) before failing. */
@@ -208,10 +269,17 @@ public final class RestoreAgentCommand {
     @Option(names = "--peer-node", description = "A peer's node name, kept in the journal")
     List<String> peerNodes = new ArrayList<>();
 
+    @Option(names = "--revision-before", description = "etcd's revision read before the "
+        + "restore: the restored revision is bumped past it (default: by 10^9)")
+    Long revisionBefore;
+
     @Override
     public Integer call() {
       return agent.runPart(RestoreRole.SERVER, peerNodes, (host, journal) -> {
-        ServerRestore restore = new ServerRestore(host, journal, agent.probe());
+        SnapshotPreparer preparer = agent.context.preparers().apply(agent.hostSettings().k3s(),
+            revisionBefore == null ? java.util.OptionalLong.empty()
+                : java.util.OptionalLong.of(revisionBefore));
+        ServerRestore restore = new ServerRestore(host, journal, agent.probe(), preparer);
         return new Part(restore::status,
             () -> restore.run(new ServerRestore.Plan(snapshot, sha256, peers)));
       });
@@ -228,11 +296,17 @@ public final class RestoreAgentCommand {
     @Option(names = "--server", required = true, description = "The server agent's status URL")
     URI server;
 
+    @Option(names = "--server-k3s", description = "The server's K3s supervisor /ping URL "
+        + "(default: https://<the server agent's host>:6443/ping)")
+    URI serverK3s;
+
     @Override
     public Integer call() {
+      URI k3s = serverK3s != null ? serverK3s : K3sPing.of(server.getHost(),
+          K3sPing.SUPERVISOR_PORT);
       return agent.runPart(RestoreRole.PEER, List.of(), (host, journal) -> {
         PeerRestore restore = new PeerRestore(host, journal, agent.probe());
-        return new Part(restore::status, () -> restore.run(server));
+        return new Part(restore::status, () -> restore.run(server, k3s));
       });
     }
   }

@@ -40,8 +40,17 @@ public final class RestoreJournal {
    * @param state Running when it began, then Done or Failed
    * @param time when (RFC 3339)
    * @param message what happened
+   * @param path where the step left something, for the steps after it and for a rerun (the
+   *     data a reset moved aside, the dir a peer moved its db to), or null
    */
-  public record Entry(RestoreStep step, StepState state, String time, String message) {}
+  @com.fasterxml.jackson.annotation.JsonInclude(
+      com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  public record Entry(RestoreStep step, StepState state, String time, String message,
+      String path) {
+    public Entry(RestoreStep step, StepState state, String time, String message) {
+      this(step, state, time, message, null);
+    }
+  }
 
   /** What the file holds: the restore it belongs to and its entries. */
   record Contents(RestoreReport.Restore restore, List<Entry> entries) {}
@@ -82,6 +91,19 @@ public final class RestoreJournal {
     }
   }
 
+  /** The reports of every journal in {@code dir} (none when there is no such dir). */
+  public static List<RestoreReport> reportsIn(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (var files = Files.list(dir)) {
+      return files.filter(p -> p.getFileName().toString().endsWith(".json"))
+          .sorted().map(RestoreJournal::reportOf).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list the restore journals in " + dir, e);
+    }
+  }
+
   /** The report of the journal file {@code file}. */
   static RestoreReport reportOf(Path file) {
     Contents c = read(file);
@@ -97,15 +119,26 @@ public final class RestoreJournal {
   }
 
   public void began(RestoreStep step, String message) {
-    append(step, StepState.Running, message);
+    append(step, StepState.Running, message, null);
   }
 
   public void finished(RestoreStep step, String message) {
-    append(step, StepState.Done, message);
+    append(step, StepState.Done, message, null);
+  }
+
+  /** {@code step} is done and left something at {@code path}. */
+  public void finished(RestoreStep step, String message, String path) {
+    append(step, StepState.Done, message, path);
+  }
+
+  /** Where {@code step} left something, when it is done and said so. */
+  public Optional<String> pathOf(RestoreStep step) {
+    return entries.stream().filter(e -> e.step() == step && e.state() == StepState.Done
+        && e.path() != null).map(Entry::path).reduce((a, b) -> b);
   }
 
   public void failed(RestoreStep step, String message) {
-    append(step, StepState.Failed, message);
+    append(step, StepState.Failed, message, null);
   }
 
   public List<Entry> entries() {
@@ -135,8 +168,8 @@ public final class RestoreJournal {
     return entries.isEmpty() ? Optional.empty() : Optional.of(entries.get(entries.size() - 1));
   }
 
-  private void append(RestoreStep step, StepState state, String message) {
-    entries.add(new Entry(step, state, clock.instant().toString(), message));
+  private void append(RestoreStep step, StepState state, String message, String path) {
+    entries.add(new Entry(step, state, clock.instant().toString(), message, path));
     try {
       Files.createDirectories(file.getParent());
       Path tmp = file.resolveSibling(file.getFileName() + ".tmp");

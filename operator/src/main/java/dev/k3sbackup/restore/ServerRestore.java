@@ -6,19 +6,40 @@ import dev.k3sbackup.snapshot.ProgressListener;
 import dev.k3sbackup.snapshot.SnapshotVerifier;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.net.URI;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The restoring server's own steps (K3s's single-server restore, and S1's part of the HA one):
- * verify the snapshot, (HA: wait until every peer's agent answers), stop K3s, reset the cluster from the snapshot, (HA: wait until every peer
- * has stopped and moved its data aside), start K3s, (HA: wait until every peer has rejoined).
- * Every step is journaled on the node before and after it runs, so an agent that is killed and
- * rerun resumes where it stopped; nothing is stopped before the snapshot has verified.
+ * The restoring server's own steps (K3s's single-server restore, and S1's part of the HA one), in
+ * K3s's documented order made safe:
+ *
+ * <ol>
+ *   <li>verify the snapshot, and make the file the reset gets (its revision bumped and marked
+ *       compacted, so that clients' caches see the rollback); (HA) wait until every peer's agent
+ *       answers: nothing stops before;
+ *   <li>stop K3s here (the peers keep serving: the old cluster keeps its quorum meanwhile);
+ *   <li>reset from the snapshot. If it fails, the data it moved aside is put back and K3s
+ *       started again on it: the node is as it was, and the peers, which wait for this step,
+ *       are never touched;
+ *   <li>(HA) wait until every peer has stopped and moved its data aside. If some did not, the
+ *       old cluster may still have quorum on them: then the reset is undone here too and K3s
+ *       started on its own data (nothing changed); otherwise the restored K3s starts, and the
+ *       peers that could not follow are named;
+ *   <li>start K3s from the snapshot; (HA) wait until every peer has rejoined.
+ * </ol>
+ *
+ * <p>Every step is journaled on the node before and after it runs, so an agent that is killed
+ * and rerun resumes where it stopped.
  */
 public final class ServerRestore {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ServerRestore.class);
 
   /**
    * @param snapshot the snapshot file on this node
@@ -34,15 +55,23 @@ public final class ServerRestore {
   private final NodeHost host;
   private final JournaledSteps steps;
   private final PeerProbe probe;
+  private final SnapshotPreparer preparer;
 
   public ServerRestore(NodeHost host, RestoreJournal journal) {
     this(host, journal, null);
   }
 
   public ServerRestore(NodeHost host, RestoreJournal journal, PeerProbe probe) {
+    this(host, journal, probe, SnapshotPreparer.AS_IS);
+  }
+
+  /** @param preparer makes the file the reset gets (the revision-bumped copy) */
+  public ServerRestore(NodeHost host, RestoreJournal journal, PeerProbe probe,
+      SnapshotPreparer preparer) {
     this.host = host;
     this.steps = new JournaledSteps(journal);
     this.probe = probe;
+    this.preparer = preparer;
   }
 
   /** What this agent's status server reports. */
@@ -52,34 +81,114 @@ public final class ServerRestore {
 
   /** Runs (or resumes) the steps; throws at the first that fails, after journaling it. */
   public void run(Plan plan) {
+    boolean ha = !plan.peers().isEmpty();
     steps.run(RestoreStep.VERIFY, () -> verify(plan));
-    if (!plan.peers().isEmpty()) {
+    steps.runLeaving(RestoreStep.PREPARE, () -> {
+      SnapshotPreparer.Prepared p = preparer.prepare(plan.snapshot());
+      return new JournaledSteps.Outcome(p.message(), p.file().toString());
+    });
+    Path resetFrom = steps.pathOf(RestoreStep.PREPARE).map(Path::of).orElse(plan.snapshot());
+    if (ha) {
       steps.run(RestoreStep.AWAIT_PEERS_READY, () -> {
         probe.awaitAnswering(plan.peers());
-        return "every peer's agent runs: nothing is stopped before all of them do";
+        return "every peer's agent answers: nothing is stopped before all of them do";
       });
     }
     steps.run(RestoreStep.STOP, () -> {
-      host.stopK3s();
-      return "k3s stopped";
+      try {
+        host.stopK3s();
+      } catch (RuntimeException e) {
+        throw new RestoreException(e.getMessage() + "; " + startAgain("nothing was reset"));
+      }
+      return "k3s stopped (no k3s server process left)" + (ha ? "; the peers keep serving" : "");
     });
-    steps.run(RestoreStep.RESET, () -> "cluster reset from " + plan.snapshot() + "; the old data is in "
-        + host.clusterReset(plan.snapshot()));
-    if (!plan.peers().isEmpty()) {
-      steps.run(RestoreStep.AWAIT_PEERS, () -> {
-        probe.awaitAll(plan.peers(), RestoreStep.WIPE);
-        return "every peer has stopped and moved its data aside";
-      });
+    steps.runLeaving(RestoreStep.RESET, () -> {
+      try {
+        Path old = host.clusterReset(resetFrom);
+        return new JournaledSteps.Outcome("cluster reset from " + resetFrom
+            + "; the old data is in " + old, old.toString());
+      } catch (NodeHost.ResetFailed e) {
+        String undone = undo(e.movedAside());
+        throw new RestoreException(e.getMessage() + "; " + undone + "; "
+            + startAgain(ha ? "the peers were not touched" : "nothing changed"));
+      }
+    });
+    if (ha) {
+      awaitPeersAside(plan);
     }
     steps.run(RestoreStep.START, () -> {
-      host.startK3s();
-      return "k3s started";
+      startOrRetry();
+      return "k3s started from the snapshot";
     });
-    if (!plan.peers().isEmpty()) {
+    if (ha) {
       steps.run(RestoreStep.AWAIT_REJOIN, () -> {
         probe.awaitAll(plan.peers(), RestoreStep.START);
         return "every peer has rejoined";
       });
+    }
+  }
+
+  /**
+   * (HA) Every peer stopped and moved its data aside; when not, decides between undoing the reset
+   * (the old cluster can still have quorum on the peers that kept their data) and starting the
+   * restored K3s (it cannot), so that two clusters never serve at once.
+   */
+  private void awaitPeersAside(Plan plan) {
+    steps.run(RestoreStep.AWAIT_PEERS, () -> {
+      try {
+        probe.awaitAll(plan.peers(), RestoreStep.WIPE);
+        return "every peer has stopped and moved its data aside";
+      } catch (RestoreException waited) {
+        // let every peer finish its step (or fail) before deciding
+        Map<URI, PeerProbe.AgentState> states = probe.settle(plan.peers(), RestoreStep.WIPE,
+            Duration.ofMinutes(2));
+        List<URI> keptData = states.entrySet().stream()
+            .filter(e -> !e.getValue().done().contains(RestoreStep.WIPE)).map(Map.Entry::getKey)
+            .toList();
+        int members = plan.peers().size() + 1;
+        int quorum = members / 2 + 1;
+        if (keptData.size() >= quorum) {
+          String undone = undo(steps.pathOf(RestoreStep.RESET).map(Path::of).orElse(null));
+          throw new RestoreException(waited.getMessage() + "; the peers " + keptData + " kept "
+              + "their data, so the old cluster can still have quorum on them: " + undone + "; "
+              + startAgain("the restore changed nothing"));
+        }
+        startOrRetry();
+        throw new RestoreException(waited.getMessage() + "; the old cluster cannot have "
+            + "quorum any more (only " + keptData + " kept their data), so K3s was started here "
+            + "from the snapshot: move server/db aside on " + keptData + " and start K3s there "
+            + "to rejoin, as K3s's restore guide says");
+      }
+    });
+  }
+
+  /** Puts the data a reset moved aside back; says what it did. */
+  private String undo(Path movedAside) {
+    if (movedAside == null) {
+      return "the reset had not moved the node's data";
+    }
+    host.undoReset(movedAside);
+    return "the node's own data was moved back from " + movedAside;
+  }
+
+  /** Starts K3s again after a failure; says so, or what is left to do. */
+  private String startAgain(String and) {
+    try {
+      startOrRetry();
+      return "K3s was started again on this node's own data (" + and + ")";
+    } catch (RuntimeException e) {
+      LOG.error("could not start K3s again: {}", e.getMessage());
+      return "starting K3s again failed too (" + e.getMessage() + "): start it by hand ("
+          + and + ")";
+    }
+  }
+
+  private void startOrRetry() {
+    try {
+      host.startK3s();
+    } catch (RuntimeException first) {
+      LOG.warn("starting K3s failed, trying once more: {}", first.getMessage());
+      host.startK3s();
     }
   }
 

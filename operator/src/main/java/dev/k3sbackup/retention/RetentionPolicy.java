@@ -31,9 +31,14 @@ public record RetentionPolicy(String prefix, List<KeepRule> rules, int keep) {
    * that is not a plain name and a retention below 1.
    */
   public static RetentionPolicy fromFlags(String prefix, int keep) {
+    return fromFlags(prefix, keep, "--snapshot-retention");
+  }
+
+  /** The same, for the count that {@code flag} gave (named in the refusal). */
+  public static RetentionPolicy fromFlags(String prefix, int keep, String flag) {
     SnapshotName.requireSafeComponent("--name", prefix);
     if (keep < 1) {
-      throw SnapshotException.badInput("--snapshot-retention " + keep + " would delete every "
+      throw SnapshotException.badInput(flag + " " + keep + " would delete every "
           + "snapshot: give 1 or more (K3s's default is 5)");
     }
     return new RetentionPolicy(prefix, List.of(KeepRule.newest(keep)), keep);

@@ -93,23 +93,44 @@ public final class SnapshotCatalog implements AutoCloseable {
    * in S3; never deletes the newest snapshot that verifies.
    */
   public Pruned prune(String prefix, int keep) {
-    RetentionPolicy policy = RetentionPolicy.fromFlags(prefix, keep);
-    List<Copy<StoredSnapshot>> copies = new ArrayList<>();
-    local.list().forEach(s -> copies.add(copy(s, Store.local(""))));
-    if (s3 != null) {
-      s3.list().forEach(s -> copies.add(copy(s, Store.s3(s3.config().locationOf("")))));
+    return prune(prefix, keep, keep);
+  }
+
+  /**
+   * Keeps the {@code keepLocal} newest snapshots named {@code prefix-...} in the dir and the
+   * {@code keepS3} newest in S3 (K3s's {@code --snapshot-retention} and {@code --s3-retention});
+   * a count of 0 leaves that store alone; never deletes the newest snapshot that verifies.
+   */
+  public Pruned prune(String prefix, int keepLocal, int keepS3) {
+    List<StoredSnapshot> deleted = new ArrayList<>();
+    List<StoredSnapshot> spared = new ArrayList<>();
+    if (keepLocal != 0) {
+      List<Copy<StoredSnapshot>> copies = new ArrayList<>();
+      local.list().forEach(s -> copies.add(copy(s, Store.local(""))));
+      apply(copies, RetentionPolicy.fromFlags(prefix, keepLocal), deleted, spared);
     }
+    if (s3 != null && keepS3 != 0) {
+      List<Copy<StoredSnapshot>> copies = new ArrayList<>();
+      s3.list().forEach(s -> copies.add(copy(s, Store.s3(s3.config().locationOf("")))));
+      apply(copies, RetentionPolicy.fromFlags(prefix, keepS3, "--s3-retention"), deleted,
+          spared);
+    }
+    return new Pruned(deleted, spared);
+  }
+
+  private void apply(List<Copy<StoredSnapshot>> copies, RetentionPolicy policy,
+      List<StoredSnapshot> deleted, List<StoredSnapshot> spared) {
     Decisions<StoredSnapshot> decisions = Retention.decide(copies, policy, this::verifies,
         clock.instant());
-    List<StoredSnapshot> spared = decisions.spared().stream().map(Copy::snapshot).toList();
-    spared.forEach(s -> LOG.warn("keeping {} beyond retention: none of the {} kept snapshots "
-        + "verifies", s.location(), keep));
-    List<StoredSnapshot> deleted = new ArrayList<>();
+    for (Copy<StoredSnapshot> c : decisions.spared()) {
+      LOG.warn("keeping {} beyond retention: none of the {} kept snapshots verifies",
+          c.snapshot().location(), policy.keep());
+      spared.add(c.snapshot());
+    }
     for (Copy<StoredSnapshot> c : decisions.deleted()) {
       deleteFrom(c.snapshot());
       deleted.add(c.snapshot());
     }
-    return new Pruned(deleted, spared);
   }
 
   private static Copy<StoredSnapshot> copy(StoredSnapshot s, Store store) {

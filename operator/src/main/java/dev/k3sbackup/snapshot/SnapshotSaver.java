@@ -63,23 +63,44 @@ public final class SnapshotSaver {
           t.start();
         });
     S3SnapshotStore s3 = null;
+    LOG.debug("saving {} into {}{}, from etcd at {}", name.fileName(), request.dir(),
+        request.s3() == null ? "" : " and " + request.s3().locationOf(name.fileName()),
+        request.etcd());
+    String s3Down = null;
     try {
       LocalSnapshotDir local = new LocalSnapshotDir(request.dir());
       local.requireWritable();
       local.requireAbsent(name.fileName()); // checked again when the file is created
       if (request.s3() != null) {
-        s3 = S3SnapshotStore.connect(request.s3());
-        s3.requireBucket();
-        if (s3.exists(name.fileName())) {
+        boolean taken;
+        s3 = S3SnapshotStore.connect(request.s3()); // bad settings (a CA that is no PEM) refuse
+        try {
+          s3.requireBucket();
+          taken = s3.exists(name.fileName());
+        } catch (RuntimeException e) {
+          // S3 down or refusing (no answer, no bucket, keys refused): the local snapshot is
+          // still taken and verified, as K3s does
+          s3Down = "the S3 upload was not attempted: " + e.getMessage();
+          LOG.warn("{}; saving {} locally only", s3Down, name.fileName());
+          s3.close();
+          s3 = null;
+          taken = false;
+        }
+        if (taken) {
           throw SnapshotException.badInput(request.s3().locationOf(name.fileName())
               + " already exists: nothing was overwritten; wait a second or use another --name");
         }
       }
       Connected connected = await(etcd);
+      LOG.debug("etcd member {} of cluster {}: version {}, database {} bytes",
+          connected.status().memberId(), connected.status().clusterId(),
+          connected.status().version(), connected.status().dbSize());
+      local.requireFreeSpace(connected.status().dbSize());
       try (EtcdMember member = connected.member()) {
         LOG.info("saving snapshot {} from etcd member {} at revision {}", name.fileName(),
             connected.status().memberId(), connected.status().revision());
-        return stream(request, name, local, s3, member, connected.status());
+        SnapshotRecord record = stream(request, name, local, s3, member, connected.status());
+        return s3Down == null ? record : record.withS3(null, s3Down);
       }
     } catch (RuntimeException e) {
       etcd.thenAccept(c -> c.member().close()); // closes a connection nobody will use

@@ -12,6 +12,10 @@ public final class Conditions {
   public static final String READY = "Ready";
   public static final String FAILED = "Failed";
   public static final String UPLOADED = "Uploaded";
+  /** On a schedule: something allowed but likely unmeant (a schedule that fires every minute). */
+  public static final String WARNING = "Warning";
+  /** On a schedule: whether K3s takes its own scheduled snapshots next to it, and the advice. */
+  public static final String K3S_SNAPSHOTS = "K3sSnapshots";
 
   private Conditions() {}
 
@@ -26,6 +30,23 @@ public final class Conditions {
     conditions.add(new ConditionBuilder().withType(type).withStatus(value).withReason(reason)
         .withMessage(message).withObservedGeneration(generation).withLastTransitionTime(since)
         .build());
+  }
+
+  /** Sets condition {@code type} to {@code Unknown}. */
+  public static void setUnknown(List<Condition> conditions, String type, String reason,
+      String message, Long generation, Instant now) {
+    Optional<Condition> old = find(conditions, type);
+    String since = old.filter(c -> "Unknown".equals(c.getStatus()))
+        .map(Condition::getLastTransitionTime).orElse(now.toString());
+    conditions.removeIf(c -> type.equals(c.getType()));
+    conditions.add(new ConditionBuilder().withType(type).withStatus("Unknown").withReason(reason)
+        .withMessage(message).withObservedGeneration(generation).withLastTransitionTime(since)
+        .build());
+  }
+
+  /** Removes condition {@code type}. */
+  public static void remove(List<Condition> conditions, String type) {
+    conditions.removeIf(c -> type.equals(c.getType()));
   }
 
   public static Optional<Condition> find(List<Condition> conditions, String type) {

@@ -27,7 +27,6 @@ public final class SnapshotStatuses {
     status.sha256 = record.sha256();
     status.etcdRevision = record.etcdRevision();
     status.etcdMemberId = record.etcdMemberId();
-    status.tokenHash = record.tokenHash();
     status.compressed = record.compressed();
     status.s3 = record.s3();
   }

@@ -48,6 +48,11 @@ public final class LocalSnapshotDir {
 
   /** Creates the dir if needed and proves a file can be created in it. */
   public void requireWritable() {
+    if (K3sLayout.isSystemDir(dir)) {
+      throw SnapshotException.badInput("--dir " + dir + " is / or a system dir: snapshots "
+          + "would be written there as root; point --dir at a dir of their own (K3s's default "
+          + "is ${data-dir}/server/db/snapshots)");
+    }
     try {
       if (Files.exists(dir) && !Files.isDirectory(dir)) {
         throw SnapshotException.badInput("--dir " + dir + " is not a directory: point --dir at "
@@ -60,6 +65,42 @@ public final class LocalSnapshotDir {
       throw SnapshotException.badInput("--dir " + dir + " is not writable (" + describe(e)
           + "): choose a writable directory with --dir, or run as a user that can write there");
     }
+  }
+
+  /** The smallest margin a save wants free beyond etcd's db size. */
+  public static final long MIN_MARGIN = 64L << 20;
+
+  /**
+   * The free space a save of a db of {@code dbSize} bytes wants in the dir: the db size plus a
+   * margin of a tenth of it, at least {@value #MIN_MARGIN} bytes (64 MiB), so that a save never
+   * fills the disk etcd itself lives on.
+   */
+  public static long spaceNeeded(long dbSize) {
+    return dbSize + Math.max(dbSize / 10, MIN_MARGIN);
+  }
+
+  /**
+   * Refuses, before a byte is written, when the dir's file system has less free space than a
+   * save of a db of {@code dbSize} bytes wants ({@link #spaceNeeded}).
+   */
+  public void requireFreeSpace(long dbSize) {
+    long free;
+    try {
+      free = Files.getFileStore(dir).getUsableSpace();
+    } catch (IOException e) {
+      return; // unknown: the write itself will tell
+    }
+    long needed = spaceNeeded(dbSize);
+    if (free < needed) {
+      throw SnapshotException.badInput("--dir " + dir + " has " + mib(free) + " MiB free, but "
+          + "this save needs " + mib(needed) + " MiB (etcd's db is " + mib(dbSize) + " MiB, plus "
+          + "a margin of a tenth, at least " + mib(MIN_MARGIN) + " MiB): free space there or "
+          + "point --dir at a larger disk; nothing was written");
+    }
+  }
+
+  private static String mib(long bytes) {
+    return String.format(java.util.Locale.ROOT, "%.1f", bytes / 1048576.0);
   }
 
   /** Refuses a name that is taken: an existing snapshot is never overwritten. */

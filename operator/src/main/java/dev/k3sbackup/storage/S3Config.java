@@ -19,6 +19,10 @@ import java.time.Duration;
  * @param folder the folder inside the bucket, or empty
  * @param insecure use plain http
  * @param timeout per-request timeout (K3s's default: 5 minutes)
+ * @param sessionToken a temporary credential's session token, or null
+ * @param bucketLookup how the bucket is addressed: in the host name or in the path
+ * @param proxy an HTTP proxy URL, {@code none} for none, or null to follow the environment's
+ *     {@code HTTPS_PROXY} / {@code HTTP_PROXY} / {@code NO_PROXY} (K3s's {@code --etcd-s3-proxy})
  */
 public record S3Config(
     String endpoint,
@@ -30,7 +34,42 @@ public record S3Config(
     String region,
     String folder,
     boolean insecure,
-    Duration timeout) {
+    Duration timeout,
+    String sessionToken,
+    BucketLookup bucketLookup,
+    String proxy) {
+
+  /** K3s's {@code --etcd-s3-bucket-lookup-type}. */
+  public enum BucketLookup {
+    /** The client decides (virtual-host style for AWS, path style elsewhere). */
+    AUTO,
+    /** {@code bucket.endpoint/key}. */
+    DNS,
+    /** {@code endpoint/bucket/key}. */
+    PATH;
+
+    /** K3s's spelling ({@code auto}, {@code dns}, {@code path}; empty is auto). */
+    public static BucketLookup parse(String flag, String value) {
+      if (value == null || value.isBlank()) {
+        return AUTO;
+      }
+      return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
+        case "auto" -> AUTO;
+        case "dns" -> DNS;
+        case "path" -> PATH;
+        default -> throw SnapshotException.badInput(flag + " '" + value + "' is not a bucket "
+            + "lookup type: give auto, dns or path");
+      };
+    }
+  }
+
+  /** Without a session token, lookup type or proxy setting: the defaults. */
+  public S3Config(String endpoint, Path endpointCa, boolean skipSslVerify, String accessKey,
+      String secretKey, String bucket, String region, String folder, boolean insecure,
+      Duration timeout) {
+    this(endpoint, endpointCa, skipSslVerify, accessKey, secretKey, bucket, region, folder,
+        insecure, timeout, null, BucketLookup.AUTO, null);
+  }
 
   public static final String DEFAULT_ENDPOINT = "s3.amazonaws.com";
   public static final String DEFAULT_REGION = "us-east-1";
@@ -53,6 +92,27 @@ public record S3Config(
     }
     if (timeout == null) {
       timeout = DEFAULT_TIMEOUT;
+    }
+    if (bucketLookup == null) {
+      bucketLookup = BucketLookup.AUTO;
+    }
+    if (sessionToken != null && sessionToken.isBlank()) {
+      sessionToken = null;
+    }
+    if (proxy != null && proxy.isBlank()) {
+      proxy = null;
+    }
+    if (proxy != null && !proxy.equals("none")) {
+      try {
+        java.net.URI p = java.net.URI.create(proxy);
+        if (p.getHost() == null || !("http".equals(p.getScheme())
+            || "https".equals(p.getScheme()))) {
+          throw new IllegalArgumentException("no http(s) host");
+        }
+      } catch (IllegalArgumentException e) {
+        throw SnapshotException.badInput("--s3-proxy '" + proxy + "' is not a proxy URL: give "
+            + "http://host:port, or none for no proxy");
+      }
     }
     if ((accessKey == null) != (secretKey == null)) {
       throw SnapshotException.badInput("--s3-access-key and --s3-secret-key go together: give "
@@ -98,6 +158,9 @@ public record S3Config(
   public String toString() {
     return "S3Config[endpoint=" + endpoint + ", bucket=" + bucket + ", folder=" + folder
         + ", region=" + region + ", insecure=" + insecure + ", accessKey="
-        + (accessKey == null ? "none" : "set") + "]";
+        + (accessKey == null ? "none" : "set") + ", sessionToken="
+        + (sessionToken == null ? "none" : "set") + ", bucketLookup=" + bucketLookup
+        + ", proxy=" + (proxy == null ? "environment" : proxy.equals("none") ? "none" : "set")
+        + "]";
   }
 }

@@ -115,16 +115,27 @@ public final class S3SnapshotStore implements AutoCloseable {
           PemFiles.certificates("--s3-endpoint-ca", config.endpointCa()));
       http.sslSocketFactory(sslContext(trust).getSocketFactory(), trust);
     }
+    java.net.Proxy proxy = S3Proxies.choose(config, System.getenv());
+    if (proxy != null) {
+      http.proxy(proxy);
+    }
     OkHttpClient okhttp = http.build();
     MinioAsyncClient.Builder builder = MinioAsyncClient.builder()
         .endpoint(endpointUrl(config))
         .region(config.region())
         .httpClient(okhttp, true);
     if (config.accessKey() != null) {
-      builder.credentials(config.accessKey(), config.secretKey());
+      builder.credentialsProvider(new io.minio.credentials.StaticProvider(config.accessKey(),
+          config.secretKey(), config.sessionToken()));
     }
     try {
-      return new S3SnapshotStore(config, new SigningS3Client(builder.build()), okhttp);
+      MinioAsyncClient client = builder.build();
+      switch (config.bucketLookup()) {
+        case DNS -> client.enableVirtualStyleEndpoint();
+        case PATH -> client.disableVirtualStyleEndpoint();
+        case AUTO -> { } // minio's own choice
+      }
+      return new S3SnapshotStore(config, new SigningS3Client(client), okhttp);
     } catch (IllegalArgumentException e) {
       throw SnapshotException.badInput("--s3-endpoint " + config.endpoint() + " is not usable ("
           + e.getMessage() + "): give host[:port], e.g. s3.amazonaws.com or minio.local:9000");

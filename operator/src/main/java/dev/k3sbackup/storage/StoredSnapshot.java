@@ -34,6 +34,20 @@ public record StoredSnapshot(
     S3
   }
 
+  /**
+   * K3s's server token hash recorded when it was saved: our sidecar's, else K3s's S3 user
+   * metadata; null when neither says.
+   */
+  @JsonIgnore
+  public String recordedTokenHash() {
+    if (metadata == null) {
+      return null;
+    }
+    String ours = metadata.get(SnapshotMetadataKeys.TOKEN_HASH);
+    return ours != null && !ours.isBlank() ? ours
+        : metadata.get(SnapshotMetadataKeys.K3S_TOKEN_HASH);
+  }
+
   /** The sha256 recorded when it was saved (by us), if any. */
   @JsonIgnore
   public String recordedSha256() {

@@ -18,16 +18,26 @@ import java.util.Optional;
  */
 public final class SnapshotSpecCheck {
 
-  private final KubernetesClient client;
+  /** The longest name prefix: the file name, {@code <prefix>-<node>-<unix>}, must stay short. */
+  public static final int MAX_PREFIX = 40;
 
-  public SnapshotSpecCheck(KubernetesClient client) {
+  private final KubernetesClient client;
+  private final AllowList allowed;
+
+  /**
+   * @param client reads the Secrets and ConfigMaps a spec names
+   * @param allowed the host dirs and S3 endpoints a spec may name
+   */
+  public SnapshotSpecCheck(KubernetesClient client, AllowList allowed) {
     this.client = client;
+    this.allowed = allowed;
   }
 
   /**
    * @param spec the spec
    * @param field where the spec sits, e.g. {@code spec} or {@code spec.snapshotTemplate}
-   * @param namespace where its Secrets and ConfigMaps must be
+   * @param namespace where its Secrets and ConfigMaps must be: the operator's namespace, where
+   *     the node agent Jobs that read them run
    */
   public Optional<SpecProblem> check(EtcdSnapshotSpec spec, String field, String namespace) {
     if (spec == null) {
@@ -38,10 +48,27 @@ public final class SnapshotSpecCheck {
     } catch (SnapshotException e) {
       return Optional.of(new SpecProblem("InvalidSpec", e.getMessage()));
     }
-    String dir = spec.localOrDefault().dirOrDefault();
-    if (!dir.startsWith("/") || dir.contains("..")) {
-      return Optional.of(new SpecProblem("InvalidSpec", field + ".local.dir '" + dir
-          + "' must be an absolute path without '..'"));
+    if (spec.namePrefixOrDefault().length() > MAX_PREFIX) {
+      return Optional.of(new SpecProblem("InvalidSpec", field + ".namePrefix is "
+          + spec.namePrefixOrDefault().length() + " characters: give at most " + MAX_PREFIX));
+    }
+    for (String[] path : new String[][] {{"dataDir", spec.localOrDefault().dataDirOrDefault()},
+        {"dir", spec.localOrDefault().dirOrDefault()}}) {
+      if (!path[1].startsWith("/") || path[1].contains("..")) {
+        return Optional.of(new SpecProblem("InvalidSpec", field + ".local." + path[0] + " '"
+            + path[1] + "' must be an absolute path without '..'"));
+      }
+    }
+    Optional<SpecProblem> local = allowed.checkLocal(spec.localOrDefault(), field + ".local");
+    if (local.isPresent()) {
+      return local;
+    }
+    if (spec.timeout != null) {
+      try {
+        spec.timeoutOrDefault();
+      } catch (SnapshotException e) {
+        return Optional.of(new SpecProblem("InvalidSpec", e.getMessage()));
+      }
     }
     return spec.s3 == null ? Optional.empty() : checkS3(spec.s3, field + ".s3", namespace);
   }
@@ -56,6 +83,11 @@ public final class SnapshotSpecCheck {
     } catch (SnapshotException e) {
       return Optional.of(new SpecProblem("InvalidSpec", field + ": "
           + e.getMessage().replace("--s3-", "s3.")));
+    }
+    Optional<SpecProblem> endpoint = allowed.checkEndpoint(s3.endpoint == null
+        ? S3Storage.DEFAULT_ENDPOINT : s3.endpoint, field + ".endpoint");
+    if (endpoint.isPresent()) {
+      return endpoint;
     }
     if (s3.credentials != null) {
       String secretField = field + ".credentials.secretName";

@@ -73,6 +73,49 @@ class ConfigManifestsTest {
   }
 
   @Test
+  void theOperatorReadsSecretsAndRunsJobsOnlyInItsOwnNamespaceAndNodesClusterWide() {
+    JsonNode role = Manifests.named(Manifests.CONFIG, "Role", "k3s-etcd-backup-operator");
+    for (JsonNode rule : role.path("rules")) {
+      List<String> resources = texts(rule.path("resources"));
+      if (resources.contains("configmaps")) {
+        assertThat(texts(rule.path("verbs"))).as("ConfigMaps: get only").containsExactly("get");
+      }
+      if (resources.contains("secrets")) {
+        // get (what specs name), and create: each restore's agent token Secret, made here
+        assertThat(texts(rule.path("verbs"))).as("Secrets: get, and create only")
+            .isSubsetOf("get", "create").doesNotContain("list", "watch", "update", "patch",
+                "delete");
+      }
+    }
+    // no ClusterRole of config/ (config/default) grants the operator Secrets, ConfigMaps,
+    // Jobs, Pods or our resources cluster-wide: only Nodes
+    JsonNode nodes = Manifests.named(Manifests.CONFIG, "ClusterRole",
+        "k3s-etcd-backup-operator-nodes");
+    assertThat(nodes.path("rules")).hasSize(1);
+    assertThat(texts(nodes.path("rules").get(0).path("resources"))).containsExactly("nodes");
+    assertThat(texts(nodes.path("rules").get(0).path("verbs")))
+        .containsExactlyInAnyOrder("get", "list", "watch");
+    for (JsonNode clusterRole : Manifests.ofKind(Manifests.CONFIG, "ClusterRole")) {
+      for (JsonNode rule : clusterRole.path("rules")) {
+        assertThat(texts(rule.path("resources"))).as(clusterRole.path("metadata")
+            .path("name").asText()).doesNotContain("secrets", "configmaps", "jobs", "pods");
+      }
+    }
+    JsonNode binding = Manifests.named(Manifests.CONFIG, "RoleBinding",
+        "k3s-etcd-backup-operator");
+    assertThat(binding.path("roleRef").path("kind").asText()).isEqualTo("Role");
+  }
+
+  @Test
+  void theCrdsHoldNoTokenHashForViewersToRead() throws Exception {
+    for (String crd : List.of("etcdsnapshots", "etcdrestores", "etcdsnapshotschedules")) {
+      String text = java.nio.file.Files.readString(java.nio.file.Path.of("../crds/" + crd
+          + ".k3sbackup.dev-v1.yml"));
+      assertThat(text).as(crd).doesNotContain("tokenHash");
+    }
+  }
+
+  @Test
   void theLeaseRoleGrantsWhatLeaderElectionChecksInTheOperatorsNamespace() {
     JsonNode role = Manifests.named(Manifests.CONFIG, "Role", "k3s-etcd-backup-leader-election");
     JsonNode rule = role.path("rules").get(0);

@@ -3,6 +3,7 @@ package dev.k3sbackup.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +24,36 @@ class InstallManifestIT {
   void theDefaultScheduleManifestIsConfigDefaultScheduleRendered() throws Exception {
     assertRendered("config/default-schedule", Manifests.DEPLOY.resolveSibling(
         "default-schedule.yaml"));
+  }
+
+  @Test
+  void theAllNamespacesOverlayWidensOnlyOurResourcesAndSaysSo() throws Exception {
+    String rendered = render("config/all-namespaces");
+    if (rendered == null) {
+      return;
+    }
+    assertThat(rendered).contains("name: WATCH_NAMESPACES").contains("value: '*'")
+        .contains("name: k3s-etcd-backup-operator-resources");
+    // the Jobs and Secrets stay in the operator's namespace: the same Role as config/default
+    assertThat(Manifests.documents(rendered)).containsAll(Manifests.documents(Manifests.DEPLOY)
+        .stream().filter(d -> List.of("Role", "RoleBinding").contains(d.path("kind").asText()))
+        .toList());
+  }
+
+  /** {@code kubectl kustomize config}, or null (the test aborted) without kubectl. */
+  private static String render(String config) throws Exception {
+    Process p;
+    try {
+      p = new ProcessBuilder("kubectl", "kustomize", "../" + config).start();
+    } catch (java.io.IOException e) {
+      org.junit.jupiter.api.Assumptions.abort("no kubectl on PATH to render " + config);
+      return null;
+    }
+    String rendered = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String errors = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as("kubectl kustomize " + config + ": " + errors).isZero();
+    return rendered;
   }
 
   private static void assertRendered(String config, java.nio.file.Path manifest)

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.k3sbackup.restore.RevisionBump;
 import dev.k3sbackup.testing.EtcdProcess;
 import dev.k3sbackup.testing.Etcdctl;
 import dev.k3sbackup.testing.Hashes;
@@ -12,6 +13,7 @@ import dev.k3sbackup.testing.OciImage;
 import dev.k3sbackup.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -129,6 +131,23 @@ class ContainerImageIT {
       assertThat(record.get("sha256").asText()).isEqualTo(Hashes.sha256(file));
       assertThat(Etcdctl.snapshotStatus(file).revision()).isEqualTo(revision);
     }
+  }
+
+  @Test
+  void holdsEtcdV36sEtcdutlAndEtcdForTheRestoresRevisionBumpAndTheDrills() throws Exception {
+    // RevisionBump runs etcdutl from where the image puts it; etcd serves the restore drills
+    Path etcdutl = rootfs.resolve(RevisionBump.IMAGE_ETCDUTL.toString().substring(1));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(etcdutl)))
+        .isEqualTo("rwxr-xr-x");
+
+    OciImage.Run version = image.run(rootfs, List.of(RevisionBump.IMAGE_ETCDUTL.toString(),
+        "version"));
+    OciImage.Run etcd = image.run(rootfs, List.of("etcd", "--version"));
+
+    assertThat(version.exitCode()).as(version.all()).isZero();
+    assertThat(version.out()).as(version.all()).startsWith("etcdutl version: 3.6.");
+    assertThat(etcd.exitCode()).as(etcd.all()).isZero();
+    assertThat(etcd.out()).as(etcd.all()).startsWith("etcd Version: 3.6.");
   }
 
   @Test

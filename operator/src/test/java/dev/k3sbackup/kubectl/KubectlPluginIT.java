@@ -175,7 +175,7 @@ class KubectlPluginIT {
     Cli.Run run = kubectl.run("save", "--node-name", "server-2");
 
     assertThat(run.exitCode()).isEqualTo(1);
-    assertThat(run.err()).contains(": Failed").contains("error: EtcdSnapshot " + NS + "/on-demand-")
+    assertThat(run.err()).contains(": Failed").contains("error: EtcdSnapshot " + NS + "/k3sbackup-on-demand-")
         .contains("failed after 2 attempts").contains("cannot reach etcd");
     assertThat(run.out()).isEmpty();
   }
@@ -245,7 +245,7 @@ class KubectlPluginIT {
     assertThat(ha.exitCode()).as(ha.all()).isZero();
     assertThat(ha.out()).contains("kind: EtcdRestore").contains("safetySnapshot: false")
         .contains("phase: PlanReady").contains("- server-2")
-        .contains("peer server-2: await-verify, stop").doesNotContain("operator: safety snapshot");
+        .contains("peer server-2: await-reset, stop").doesNotContain("operator: safety snapshot");
 
     Cli.Run describe = kubectl.run("describe", restore);
     assertThat(describe.exitCode()).as(describe.all()).isZero();
@@ -303,7 +303,7 @@ class KubectlPluginIT {
         .containsPattern("Node: +server-1")
         .containsPattern("SHA-256: +" + Hashes.sha256(file(s[0])))
         .containsPattern("Attempts: +1 \\(last Job ")
-        .containsPattern("Requested: +prefix on-demand, node server-1, dir " + SNAPSHOTS)
+        .containsPattern("Requested: +prefix k3sbackup-on-demand, node server-1, dir " + SNAPSHOTS)
         .containsPattern("Ready +True");
     Cli.Run yaml = kubectl.run("describe", s[1], "-o", "yaml");
     assertThat(yaml.out()).contains("kind: EtcdSnapshot").contains("snapshotName: " + s[0]);
@@ -358,6 +358,20 @@ class KubectlPluginIT {
     assertThat(badResourceName.exitCode()).isEqualTo(2);
     assertThat(badResourceName.err()).contains("--resource-name 'Before_Upgrade' is not a "
         + "Kubernetes name");
+
+    Cli.Run longPrefix = kubectl.run("save", "--name", "p".repeat(41));
+    assertThat(longPrefix.exitCode()).isEqualTo(2);
+    assertThat(longPrefix.err()).contains("--name '" + "p".repeat(41) + "' is 41 characters: "
+        + "give at most 40");
+
+    Cli.Run longResourceName = kubectl.run("save", "--resource-name", "r".repeat(64));
+    assertThat(longResourceName.exitCode()).isEqualTo(2);
+    assertThat(longResourceName.err()).contains("--resource-name '" + "r".repeat(64)
+        + "' is 64 characters: give at most 63");
+
+    Cli.Run systemDir = kubectl.run("save", "--dir", "/etc");
+    assertThat(systemDir.exitCode()).isEqualTo(2);
+    assertThat(systemDir.err()).contains("--dir '/etc' is / or a system dir");
 
     Cli.Run describe = kubectl.run("describe", "nope");
     assertThat(describe.exitCode()).isEqualTo(2);

@@ -57,6 +57,22 @@ class PrunePlanTest {
   }
 
   @Test
+  void neverCountsAdoptedSnapshotsSuchAsK3ssOwn() {
+    List<EtcdSnapshot> all = new ArrayList<>();
+    for (long t = 100; t <= 400; t += 100) {
+      EtcdSnapshot k3s = snap("etcd-snapshot", "s1", t, null, SnapshotPhase.Succeeded);
+      k3s.getStatus().adopted = true;
+      all.add(k3s);
+    }
+    all.add(snap("etcd-snapshot", "s1", 50, null, SnapshotPhase.Succeeded));
+    all.add(snap("etcd-snapshot", "s1", 60, null, SnapshotPhase.Succeeded));
+
+    PrunePlan plan = PrunePlan.of(all, "etcd-snapshot", 1, NOW);
+
+    assertThat(deleted(plan)).containsExactly("etcd-snapshot-50");
+  }
+
+  @Test
   void countsOnlySucceededSnapshotsWithThePrefixSoTheNewestSucceededStays() {
     List<EtcdSnapshot> all = List.of(
         snap("on-demand", "s1", 100, null, SnapshotPhase.Succeeded),

@@ -29,7 +29,7 @@ class RecheckIntervalTest {
   void aBadValueIsRefusedNamingTheVariable() {
     assertThatThrownBy(() -> OperatorMain.recheckInterval(Map.of("RECHECK_INTERVAL", "soon")))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("RECHECK_INTERVAL 'soon' is not a duration");
+        .hasMessageContaining("RECHECK_INTERVAL 'soon' is not a positive duration");
     assertThatThrownBy(() -> OperatorMain.recheckInterval(Map.of("RECHECK_INTERVAL", "0s")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("RECHECK_INTERVAL");

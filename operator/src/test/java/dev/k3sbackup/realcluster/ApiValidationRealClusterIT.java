@@ -119,7 +119,63 @@ class ApiValidationRealClusterIT {
         new Bad("a restore neither confirmed nor a dry run", restore.formatted("r2")
             + "  snapshot: s\n", "set confirm: true"),
         new Bad("peers as a string", restore.formatted("r3")
-            + "  snapshot: s\n  confirm: true\n  peers: server-2\n", "spec.peers"));
+            + "  snapshot: s\n  confirm: true\n  peers: server-2\n", "spec.peers"),
+        // issue 12: names and prefixes that cannot work, host paths, durations, node names
+        new Bad("a snapshot name of 64 characters", snap.formatted("s".repeat(64)) + "  {}\n",
+            "metadata.name must be at most 63 characters"),
+        new Bad("a schedule name of 64 characters", sched.formatted("c".repeat(64))
+            + "  suspend: true\n", "metadata.name must be at most 63 characters"),
+        new Bad("a restore name of 64 characters", restore.formatted("r".repeat(64))
+            + "  snapshot: s\n  dryRun: true\n", "metadata.name must be at most 63 characters"),
+        new Bad("a name prefix of 41 characters", snap.formatted("b12") + "  namePrefix: "
+            + "p".repeat(41) + "\n", "namePrefix must be at most 40 characters"),
+        new Bad("a template prefix of 41 characters", sched.formatted("c7")
+            + "  snapshotTemplate: {namePrefix: " + "p".repeat(41) + "}\n",
+            "spec.snapshotTemplate.namePrefix"),
+        new Bad("local.dir /", snap.formatted("b13") + "  local: {dir: /}\n",
+            "dir must not be / or a system dir such as /etc"),
+        new Bad("local.dir /etc", snap.formatted("b14") + "  local: {dir: /etc}\n",
+            "dir must not be / or a system dir such as /etc"),
+        new Bad("local.dir under /etc", sched.formatted("c8")
+            + "  snapshotTemplate: {local: {dir: /etc/cron.d}}\n",
+            "spec.snapshotTemplate.local.dir"),
+        new Bad("a relative local.dir", snap.formatted("b15") + "  local: {dir: snapshots}\n",
+            "dir must be an absolute path without '..'"),
+        new Bad("local.dir with ..", snap.formatted("b16")
+            + "  local: {dir: /var/lib/rancher/k3s/../../../etc}\n",
+            "dir must be an absolute path without '..'"),
+        new Bad("local.dataDir /", snap.formatted("b17") + "  local: {dataDir: /}\n",
+            "dataDir must not be / or a system dir"),
+        new Bad("a relative local.dataDir", snap.formatted("b18")
+            + "  local: {dataDir: rancher/k3s}\n", "dataDir must be an absolute path"),
+        new Bad("S3 timeout 0s", snap.formatted("b19") + s3.formatted("timeout: 0s"),
+            "timeout must be a positive duration"),
+        new Bad("save timeout 0s", snap.formatted("b20") + "  timeout: 0s\n",
+            "timeout must be a positive duration"),
+        new Bad("a negative save timeout", snap.formatted("b21") + "  timeout: -5m\n",
+            "spec.timeout"),
+        new Bad("a template timeout of 0s", sched.formatted("c9")
+            + "  snapshotTemplate: {timeout: 0m0s}\n", "spec.snapshotTemplate.timeout"),
+        new Bad("absurd retention", sched.formatted("c10") + "  retention: 100000\n",
+            "spec.retention"),
+        new Bad("an S3 endpoint with a scheme", snap.formatted("b22")
+            + s3.formatted("endpoint: \"https://minio.example.com:9000\""),
+            "endpoint must be host[:port] without scheme or path"),
+        new Bad("a node name with capitals and _", snap.formatted("b23")
+            + "  node: Server_1\n", "node must be a node's name"),
+        new Bad("a restore server that is no node name", restore.formatted("r4")
+            + "  snapshot: s\n  dryRun: true\n  server: \"server 1\"\n",
+            "server must be a node's name"),
+        new Bad("peers naming the server", restore.formatted("r5")
+            + "  snapshot: s\n  confirm: true\n  server: s1\n  peers: [s2, s1]\n",
+            "peers must not name the server"),
+        new Bad("a peer named twice", restore.formatted("r6")
+            + "  snapshot: s\n  confirm: true\n  peers: [s2, s2]\n",
+            "peers must not name a node twice"),
+        new Bad("sixteen peers", restore.formatted("r7")
+            + "  snapshot: s\n  confirm: true\n  peers: [" + String.join(", ",
+            java.util.stream.IntStream.range(0, 16).mapToObj(i -> "n" + i).toList()) + "]\n",
+            "spec.peers"));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -70,8 +70,10 @@ class InstallRealClusterIT {
       next.set(leader());
       return next.get() != null && !next.get().equals(first);
     });
-    String logs = cluster.kubelet().logs(RealCluster.OPERATOR_NAMESPACE, next.get());
-    assertThat(logs).contains("leading: reconciling");
+    // the Lease changes hands first; the new leader says so a moment later
+    RealCluster.await("the new leader's log saying it leads", Duration.ofSeconds(30), () ->
+        cluster.kubelet().logs(RealCluster.OPERATOR_NAMESPACE, next.get())
+            .contains("leading: reconciling"));
   }
 
   /** The Pod named as holder of the operator's Lease, or null. */

@@ -48,7 +48,7 @@ class SnapshotRealClusterIT {
 
     assertThat(status.path("node").asText()).isEqualTo(RealCluster.NODE);
     String localPath = status.path("localPath").asText();
-    assertThat(localPath).matches("/var/lib/rancher/k3s/server/db/snapshots/on-demand-"
+    assertThat(localPath).matches("/var/lib/rancher/k3s/server/db/snapshots/k3sbackup-on-demand-"
         + RealCluster.NODE + "-\\d{10}");
     Path file = cluster.server().root().resolve(localPath.substring(1));
     assertThat(file).exists();
@@ -111,6 +111,34 @@ class SnapshotRealClusterIT {
     assertThat(Hashes.sha256(local)).isEqualTo(status.path("sha256").asText());
     assertThat(cluster.kubectl("-n", NS, "get", "etcdsnapshot", "s3-1", "-o", "yaml")
         .output()).doesNotContain(S3Fixture.SECRET_KEY);
+  }
+
+  @Test
+  void aSaveThatOutlivesItsTimeoutIsEndedByKubernetesAndSaidSo() throws Exception {
+    apply("""
+        apiVersion: k3sbackup.dev/v1alpha1
+        kind: EtcdSnapshot
+        metadata: {name: too-slow, namespace: %s}
+        spec: {timeout: 1s}
+        """.formatted(NS));
+
+    // the real Job controller ends the Job at its activeDeadlineSeconds (spec.timeout)
+    RealCluster.await("the first attempt timed out", Duration.ofSeconds(120), () -> {
+      JsonNode s = cluster.getJson(NS, "etcdsnapshot/too-slow");
+      return s != null && s.path("status").path("message").asText()
+          .contains("the save did not finish within 1s (spec.timeout");
+    });
+    JsonNode status = cluster.getJson(NS, "etcdsnapshot/too-slow").path("status");
+    assertThat(status.path("message").asText()).contains("attempt 1 of 3 failed")
+        .contains("K3s's own defrag").contains("raise spec.timeout");
+    JsonNode job = cluster.getJson(NS, "job/" + status.path("jobName").asText());
+    assertThat(job.path("spec").path("activeDeadlineSeconds").asLong()).isEqualTo(1L);
+    boolean deadline = false;
+    for (JsonNode c : job.path("status").path("conditions")) {
+      deadline |= "DeadlineExceeded".equals(c.path("reason").asText());
+    }
+    assertThat(deadline).as(job.path("status").toString()).isTrue();
+    cluster.kubectlOk("-n", NS, "delete", "etcdsnapshot", "too-slow", "--wait=false");
   }
 
   private static void apply(String manifest) throws Exception {

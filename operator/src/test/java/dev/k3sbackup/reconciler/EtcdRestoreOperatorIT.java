@@ -117,9 +117,9 @@ class EtcdRestoreOperatorIT {
     assertThat(plan.sha256).hasSize(64);
     assertThat(plan.steps).anyMatch(s -> s.startsWith("operator: safety snapshot"))
         .anyMatch(s -> s.startsWith("preflight on server-1: verify etcd's trailer and sha256"))
-        .anyMatch(s -> s.startsWith("server server-1: verify, await-peers-ready, stop, reset, "
+        .anyMatch(s -> s.startsWith("server server-1: verify, prepare, await-peers-ready, stop, reset, "
             + "await-peers, start, await-rejoin"))
-        .anyMatch(s -> s.startsWith("peer server-3: await-verify, stop, wipe"));
+        .anyMatch(s -> s.startsWith("peer server-3: await-reset, stop, wipe"));
     assertThat(plan.agents).containsOnlyKeys("server-1", "server-2", "server-3");
     assertThat(plan.agents.get("server-2")).startsWith("http://127.0.0.13:");
     assertThat(r.getStatus().history).extracting((PhaseTransition t) -> t.phase)
@@ -161,7 +161,7 @@ class EtcdRestoreOperatorIT {
     EtcdSnapshot safety = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
         .withName("rollback-safety").get();
     assertThat(safety.getStatus().phase).isEqualTo(SnapshotPhase.Succeeded);
-    assertThat(safety.getStatus().snapshotName).startsWith("pre-restore-server-1-");
+    assertThat(safety.getStatus().snapshotName).startsWith("k3sbackup-safety-server-1-");
     var job = cluster.client().batch().v1().jobs().inNamespace(NS).withName("rollback-server")
         .get().getSpec().getTemplate().getSpec();
     assertThat(job.getHostPID()).isTrue();
@@ -183,7 +183,7 @@ class EtcdRestoreOperatorIT {
     create("second", "good", true, null, java.util.List.of());
 
     assertThat(awaitPhase("second", RestorePhase.Failed).getStatus().message)
-        .contains("one operation at a time").contains("EtcdRestore backups/first");
+        .contains("one restore at a time").contains("EtcdRestore backups/first");
   }
 
   private Path fileOnNode(String node, String snapshot) {
@@ -231,7 +231,7 @@ class EtcdRestoreOperatorIT {
     create("other-token", "good", true, null, java.util.List.of());
 
     assertThat(awaitPhase("other-token", RestorePhase.Failed).getStatus().message)
-        .contains("was taken with a server token whose hash is")
+        .contains("was taken with another server token than this node's")
         .contains("K3s could not decrypt the snapshot's bootstrap data");
     assertNothingWasTouched("other-token");
   }
@@ -253,24 +253,30 @@ class EtcdRestoreOperatorIT {
           .withName("offsite").get();
       return g.getStatus() != null && g.getStatus().phase == SnapshotPhase.Succeeded;
     });
-    String file = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
-        .withName("offsite").get().getStatus().snapshotName;
+    EtcdSnapshot offsite = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
+        .withName("offsite").get();
+    String file = offsite.getStatus().snapshotName;
+    // only the S3 copy is left (the node's file is gone, as after a node's disk was replaced):
+    // the server node, the one with the etcd member, fetches it
+    java.nio.file.Files.delete(fileOnNode("server-1", "offsite"));
+    offsite.getStatus().localPath = null;
+    offsite.getStatus().node = null;
+    cluster.client().resource(offsite).updateStatus();
     etcd.put("/registry/after", "written after the snapshot");
 
-    // server-2 has no copy of the file: it comes from S3
-    create("from-s3", "offsite", true, null, java.util.List.of(), "server-2");
+    create("from-s3", "offsite", true, null, java.util.List.of());
 
     EtcdRestore r = awaitPhase("from-s3", RestorePhase.Succeeded);
     assertThat(r.getStatus().plan.fetchFrom).isEqualTo("s3://backups/k3s/" + file);
     assertThat(r.getStatus().history.get(2).message).contains("fetched from S3");
-    Path fetched = work.resolve("node-server-2/var/lib/rancher/k3s/server/db/snapshots/" + file);
+    Path fetched = work.resolve("node-server-1/var/lib/rancher/k3s/server/db/snapshots/" + file);
     assertThat(fetched).exists();
     assertThat(dev.k3sbackup.testing.Hashes.sha256(fetched)).isEqualTo(r.getStatus().plan.sha256);
     assertThat(etcd.all()).containsKey("/registry/a").doesNotContainKey("/registry/after");
     assertThat(r.getStatus().nodes).singleElement().satisfies(n -> {
-      assertThat(n.node).isEqualTo("server-2");
+      assertThat(n.node).isEqualTo("server-1");
       assertThat(n.steps).extracting(st -> st.step + " " + st.state)
-          .containsExactly("verify Done", "stop Done", "reset Done", "start Done");
+          .containsExactly("verify Done", "prepare Done", "stop Done", "reset Done", "start Done");
     });
   }
 
@@ -294,7 +300,7 @@ class EtcdRestoreOperatorIT {
       assertThat(n.node).isEqualTo("server-1");
       assertThat(n.role).isEqualTo("server");
       assertThat(n.steps).extracting(st -> st.step + " " + st.state)
-          .containsExactly("verify Done", "stop Done", "reset Done", "start Done");
+          .containsExactly("verify Done", "prepare Done", "stop Done", "reset Done", "start Done");
       assertThat(n.steps).allSatisfy(st -> assertThat(st.finished).isNotNull());
     });
     assertThat(etcd.all()).containsKey("/registry/a").doesNotContainKey("/registry/after");
@@ -303,6 +309,38 @@ class EtcdRestoreOperatorIT {
     Thread.sleep(3000);
     assertThat(cluster.client().resources(EtcdRestore.class).inNamespace(NS).list().getItems())
         .hasSize(1);
+
+    // GitOps applies the same manifest again (a new resource: same name and spec, new uid)
+    cluster.client().resources(EtcdRestore.class).inNamespace(NS).withName("vanishing")
+        .delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> cluster.client()
+        .resources(EtcdRestore.class).inNamespace(NS).withName("vanishing").get() == null);
+    create("vanishing", "good", true, null, java.util.List.of());
+
+    EtcdRestore again = awaitPhase("vanishing", RestorePhase.Failed);
+    assertThat(again.getMetadata().getAnnotations()).doesNotContainKey(
+        Annotations.RECOVERED_FROM_JOURNAL);
+    assertThat(again.getStatus().message).contains("already ran")
+        .contains("applying it again does not restore again")
+        .contains("set spec.confirmation to a new value");
+    assertThat(cluster.host("server-1").resets()).as("no second reset").isOne();
+    assertThat(cluster.host("server-1").stops()).isOne();
+
+    // a new confirmation is a new intent: it restores again
+    cluster.client().resources(EtcdRestore.class).inNamespace(NS).withName("vanishing")
+        .delete();
+    await().atMost(Duration.ofSeconds(10)).until(() -> cluster.client()
+        .resources(EtcdRestore.class).inNamespace(NS).withName("vanishing").get() == null);
+    EtcdRestore renewed = new EtcdRestore();
+    renewed.getMetadata().setName("vanishing");
+    renewed.getMetadata().setNamespace(NS);
+    renewed.setSpec(new EtcdRestoreSpec());
+    renewed.getSpec().snapshot = "good";
+    renewed.getSpec().confirm = true;
+    renewed.getSpec().peers = java.util.List.of();
+    renewed.getSpec().confirmation = "2026-11-30";
+    cluster.client().resource(renewed).create();
+    await().atMost(Duration.ofSeconds(120)).until(() -> cluster.host("server-1").resets() == 2);
   }
 
   @Test
@@ -346,7 +384,7 @@ class EtcdRestoreOperatorIT {
         + ".json")).as("not under K3s's default one").doesNotExist();
     assertThat(r.getStatus().nodes).singleElement().satisfies(n ->
         assertThat(n.steps).extracting(st -> st.step + " " + st.state)
-            .containsExactly("verify Done", "stop Done", "reset Done", "start Done"));
+            .containsExactly("verify Done", "prepare Done", "stop Done", "reset Done", "start Done"));
     assertThat(etcd.all()).containsKey("/registry/a").doesNotContainKey("/registry/after");
   }
 }

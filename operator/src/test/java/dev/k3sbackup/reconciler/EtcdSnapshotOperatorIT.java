@@ -115,14 +115,19 @@ class EtcdSnapshotOperatorIT {
 
     var status = done.getStatus();
     Path file = node.path("/" + SNAPSHOTS).resolve(status.snapshotName);
-    assertThat(status.snapshotName).matches("on-demand-server-1-\\d+");
+    assertThat(status.snapshotName).matches("k3sbackup-on-demand-server-1-\\d+");
     assertThat(file).isRegularFile();
     assertThat(status.localPath).isEqualTo("/" + SNAPSHOTS + "/" + status.snapshotName);
     assertThat(status.size).isEqualTo(Files.size(file));
     assertThat(status.sha256).isEqualTo(dev.k3sbackup.testing.Hashes.sha256(file));
     assertThat(status.etcdRevision).isEqualTo(Etcdctl.snapshotStatus(file).revision());
-    assertThat(status.tokenHash).isEqualTo(
-        dev.k3sbackup.snapshot.ServerTokenHash.of("cluster-token"));
+    // K3s's token hash stays on the node (sidecar) and in S3 metadata, not in the API
+    assertThat(io.fabric8.kubernetes.client.utils.Serialization.asJson(done))
+        .doesNotContain("tokenHash").doesNotContain(
+            dev.k3sbackup.snapshot.ServerTokenHash.of("cluster-token"));
+    assertThat(Files.readString(node.path("/" + SNAPSHOTS).getParent().resolve(".metadata")
+        .resolve(status.snapshotName))).contains("\"tokenHash\": \""
+        + dev.k3sbackup.snapshot.ServerTokenHash.of("cluster-token") + "\"");
     assertThat(status.node).isEqualTo("server-1");
     assertThat(status.attempts).isEqualTo(1);
     assertThat(status.progress).as("reported by the agent through the API").isNotNull();

@@ -148,7 +148,7 @@ class EtcdSnapshotScheduleOperatorIT {
     List<String> names = children("k3s-default").stream()
         .map(c -> c.getStatus().snapshotName).sorted().toList();
     assertThat(localFiles()).containsExactlyElementsOf(names);
-    assertThat(names).allMatch(n -> n.startsWith("etcd-snapshot-server-1-"));
+    assertThat(names).allMatch(n -> n.startsWith("k3sbackup-scheduled-server-1-"));
     EtcdSnapshotSchedule s = schedule("k3s-default");
     assertThat(s.getStatus().lastSuccessfulSnapshot).isNotNull();
     assertThat(Instant.parse(s.getStatus().nextScheduleTime)).isAfter(clock.instant());
@@ -210,8 +210,46 @@ class EtcdSnapshotScheduleOperatorIT {
     noSecret.snapshotTemplate = s3Template();
     noSecret.snapshotTemplate.s3.credentials.secretName = "missing";
     create("no-secret", noSecret);
+    EtcdSnapshotScheduleSpec mars = new EtcdSnapshotScheduleSpec();
+    mars.timeZone = "Mars/Olympus_Mons";
+    create("on-mars", mars);
+    EtcdSnapshotScheduleSpec elsewhere = new EtcdSnapshotScheduleSpec();
+    elsewhere.snapshotTemplate = new EtcdSnapshotSpec();
+    elsewhere.snapshotTemplate.local = new dev.k3sbackup.api.v1alpha1.LocalStorage();
+    elsewhere.snapshotTemplate.local.dir = "/srv/elsewhere";
+    create("outside-the-data-dir", elsewhere);
+    EtcdSnapshotScheduleSpec otherDataDir = new EtcdSnapshotScheduleSpec();
+    otherDataDir.snapshotTemplate = new EtcdSnapshotSpec();
+    otherDataDir.snapshotTemplate.local = new dev.k3sbackup.api.v1alpha1.LocalStorage();
+    otherDataDir.snapshotTemplate.local.dataDir = "/opt/k3s";
+    create("another-data-dir", otherDataDir);
+    cluster.client().secrets().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model
+        .SecretBuilder().withNewMetadata().withName("keyless").endMetadata()
+        .addToData("other", "eA==").build()).create();
+    EtcdSnapshotScheduleSpec keyless = new EtcdSnapshotScheduleSpec();
+    keyless.snapshotTemplate = s3Template();
+    keyless.snapshotTemplate.s3.credentials.secretName = "keyless";
+    create("keyless", keyless);
+    EtcdSnapshotScheduleSpec noCa = new EtcdSnapshotScheduleSpec();
+    noCa.snapshotTemplate = new EtcdSnapshotSpec();
+    noCa.snapshotTemplate.s3 = new dev.k3sbackup.api.v1alpha1.S3Storage();
+    noCa.snapshotTemplate.s3.bucket = "backups";
+    noCa.snapshotTemplate.s3.endpointCA = new dev.k3sbackup.api.v1alpha1.KeyReference();
+    noCa.snapshotTemplate.s3.endpointCA.configMapName = "minio-ca";
+    noCa.snapshotTemplate.s3.endpointCA.key = "ca.crt";
+    create("no-ca", noCa);
 
     assertRefused("never", "ScheduleNeverFires", "spec.schedule '0 0 30 2 *' never fires");
+    assertRefused("on-mars", "InvalidTimeZone", "spec.timeZone 'Mars/Olympus_Mons' is not an "
+        + "IANA time zone");
+    assertRefused("outside-the-data-dir", "DirNotAllowed", "spec.snapshotTemplate.local.dir "
+        + "'/srv/elsewhere' lies outside the dirs this operator may write as root");
+    assertRefused("another-data-dir", "DirNotAllowed", "spec.snapshotTemplate.local.dataDir "
+        + "'/opt/k3s' is not a K3s data dir this operator may use");
+    assertRefused("keyless", "SecretKeyNotFound", "spec.snapshotTemplate.s3.credentials"
+        + ".secretName: Secret 'keyless' has no key AWS_ACCESS_KEY_ID");
+    assertRefused("no-ca", "CANotFound", "spec.snapshotTemplate.s3.endpointCA: ConfigMap "
+        + "'minio-ca' not found");
     assertRefused("bad-cron", "InvalidSchedule", "spec.schedule '61 * * * *'");
     assertRefused("keep-none", "InvalidRetention", "spec.retention 0");
     assertRefused("no-secret", "SecretNotFound",

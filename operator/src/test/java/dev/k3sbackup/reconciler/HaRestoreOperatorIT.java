@@ -115,12 +115,13 @@ class HaRestoreOperatorIT {
         .containsExactlyInAnyOrder("server-1 server", "server-2 peer", "server-3 peer");
     NodeRestoreStatus server = r.getStatus().nodes.stream()
         .filter(n -> n.node.equals("server-1")).findFirst().orElseThrow();
-    assertThat(server.steps).extracting(s -> s.step).startsWith("verify", "await-peers-ready",
+    assertThat(server.steps).extracting(s -> s.step).startsWith("verify", "prepare",
+        "await-peers-ready",
         "stop", "reset", "await-peers", "start");
     for (NodeRestoreStatus peer : r.getStatus().nodes) {
       if (peer.role.equals("peer")) {
         assertThat(peer.steps).extracting(s -> s.step + " " + s.state).containsExactly(
-            "await-verify Done", "stop Done", "wipe Done", "await-server Done", "start Done");
+            "await-reset Done", "stop Done", "wipe Done", "await-server Done", "start Done");
       }
     }
 

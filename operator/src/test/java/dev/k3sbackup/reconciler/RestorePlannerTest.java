@@ -72,11 +72,12 @@ class RestorePlannerTest {
     assertThat(plan.agents).containsEntry("s1", "http://10.0.0.1:9791/")
         .containsEntry("s3", "http://10.0.0.3:9791/").hasSize(3);
     assertThat(plan.steps).containsExactly(
-        "preflight on s1: verify etcd's trailer and sha256",
+        "preflight on s1: verify etcd's trailer and sha256, check that the node's server token "
+            + "is the one the snapshot was taken with",
         "operator: safety snapshot of the current state on s1",
-        "server s1: verify, await-peers-ready, stop, reset, await-peers, start, await-rejoin",
-        "peer s2: await-verify, stop, wipe, await-server, start",
-        "peer s3: await-verify, stop, wipe, await-server, start");
+        "server s1: verify, prepare, await-peers-ready, stop, reset, await-peers, start, await-rejoin",
+        "peer s2: await-reset, stop, wipe, await-server, start",
+        "peer s3: await-reset, stop, wipe, await-server, start");
   }
 
   @Test
@@ -111,8 +112,9 @@ class RestorePlannerTest {
     assertThat(plan.fetchFrom).isEqualTo("s3://backups/k3s/" + FILE);
     assertThat(plan.snapshotPath).isEqualTo("/srv/k3s/server/db/snapshots/" + FILE);
     assertThat(plan.steps).containsExactly("preflight on s1: fetch the snapshot from "
-        + "s3://backups/k3s/" + FILE + ", verify etcd's trailer and sha256",
-        "server s1: verify, stop, reset, start");
+        + "s3://backups/k3s/" + FILE + ", verify etcd's trailer and sha256, check that the "
+        + "node's server token is the one the snapshot was taken with",
+        "server s1: verify, prepare, stop, reset, start");
   }
 
   @Test
@@ -137,15 +139,85 @@ class RestorePlannerTest {
     elsewhere.server = "s2";
     assertThat(plan(elsewhere, onS1, THREE, List.of()).problem().reason())
         .isEqualTo("SnapshotNotOnServer");
-    assertThat(plan(spec(), onS1, THREE.subList(1, 3), List.of()).problem().reason())
+    assertThat(RestorePlanner.plan(spec(), "backups", new RestorePlanner.ClusterState(onS1,
+        THREE.subList(1, 3), List.of(), 9791, ETCD, ALL)).problem().reason())
         .isEqualTo("ServerNotReady");
     EtcdRestoreSpec strangers = spec();
     strangers.peers = List.of("s9");
-    assertThat(plan(strangers, onS1, THREE, List.of()).problem().message())
-        .contains("spec.peers: s9 is not a Ready etcd server node");
+    assertThat(planIn(strangers, onS1).problem().message())
+        .contains("spec.peers: no node is named 's9'");
     List<EtcdNode> noAddress = List.of(THREE.get(0), new EtcdNode("s2", null));
     assertThat(plan(spec(), onS1, noAddress, List.of()).problem().reason())
         .isEqualTo("NodeAddressUnknown");
+  }
+
+  /** Three etcd server nodes and a K3s agent. */
+  private static final java.util.Set<String> ETCD = java.util.Set.of("s1", "s2", "s3");
+  private static final java.util.Set<String> ALL = java.util.Set.of("s1", "s2", "s3", "agent-1");
+
+  private static RestorePlanner.Planned planIn(EtcdRestoreSpec spec, EtcdSnapshot snapshot) {
+    return RestorePlanner.plan(spec, "backups",
+        new RestorePlanner.ClusterState(snapshot, THREE, List.of(), 9791, ETCD, ALL));
+  }
+
+  @Test
+  void refusesUnknownNodesAndNodesWithoutEtcdNamingTheField() {
+    EtcdSnapshot onS1 = snapshot("s1", "/var/lib/rancher/k3s/server/db/snapshots/" + FILE,
+        true);
+    EtcdRestoreSpec unknownServer = spec();
+    unknownServer.server = "s7";
+    assertThat(planIn(unknownServer, onS1).problem()).satisfies(p -> {
+      assertThat(p.reason()).isEqualTo("NodeNotFound");
+      assertThat(p.message()).startsWith("spec.server: no node is named 's7'")
+          .contains("kubectl get nodes -l node-role.kubernetes.io/etcd=true");
+    });
+    EtcdRestoreSpec agentPeer = spec();
+    agentPeer.peers = List.of("s2", "agent-1");
+    assertThat(planIn(agentPeer, onS1).problem()).satisfies(p -> {
+      assertThat(p.reason()).isEqualTo("NotAnEtcdNode");
+      assertThat(p.message()).startsWith("spec.peers: node 'agent-1' holds no etcd");
+    });
+    EtcdRestoreSpec agentServer = spec();
+    agentServer.server = "agent-1";
+    assertThat(planIn(agentServer, onS1).problem().reason()).isEqualTo("NotAnEtcdNode");
+    EtcdRestoreSpec serverAsPeer = spec();
+    serverAsPeer.peers = List.of("s1", "s2");
+    assertThat(planIn(serverAsPeer, onS1).problem()).satisfies(p -> {
+      assertThat(p.reason()).isEqualTo("PeerIsServer");
+      assertThat(p.message()).startsWith("spec.peers: s1 is the server");
+    });
+  }
+
+  @Test
+  void anIpv6AddressIsBracketedInTheAgentsUrls() {
+    EtcdSnapshot s = snapshot("s1", "/var/lib/rancher/k3s/server/db/snapshots/" + FILE, false);
+    List<EtcdNode> v6 = List.of(new EtcdNode("s1", "fd00:10::1"),
+        new EtcdNode("s2", "fd00:10::2"));
+
+    RestorePlan plan = plan(spec(), s, v6, List.of()).plan();
+
+    assertThat(plan.agents).containsEntry("s1", "http://[fd00:10::1]:9791/")
+        .containsEntry("s2", "http://[fd00:10::2]:9791/");
+    assertThat(java.net.URI.create(plan.agents.get("s2")).getPort()).isEqualTo(9791);
+  }
+
+  @Test
+  void aVanishedCopyIsNotRestoredFromAndAllGoneIsRefusedWithTheReason() {
+    EtcdSnapshot s = snapshot("s1", "/var/lib/rancher/k3s/server/db/snapshots/" + FILE, true);
+    java.time.Instant now = java.time.Instant.parse("2026-11-21T12:00:00Z");
+    dev.k3sbackup.status.SnapshotAvailability.record(s,
+        dev.k3sbackup.status.SnapshotAvailability.Copy.LOCAL, false, now);
+
+    RestorePlan fromS3 = plan(spec(), s, THREE, List.of()).plan();
+    assertThat(fromS3.fetchFrom).isEqualTo("s3://backups/k3s/" + FILE);
+
+    dev.k3sbackup.status.SnapshotAvailability.record(s,
+        dev.k3sbackup.status.SnapshotAvailability.Copy.S3, false, now);
+    var refused = plan(spec(), s, THREE, List.of()).problem();
+    assertThat(refused.reason()).isEqualTo("SnapshotMissing");
+    assertThat(refused.message()).startsWith("spec.snapshot: EtcdSnapshot 'good': the file "
+        + "/var/lib/rancher/k3s/server/db/snapshots/" + FILE + " on node s1 and the S3 object "
+        + "s3://backups/k3s/" + FILE + " are both gone").contains("K3s's own retention");
   }
 
   @Test

@@ -71,6 +71,70 @@ class RestoreStepsTest {
     public void create(EtcdSnapshot snapshot) {
       snapshots.put(snapshot.getMetadata().getName(), snapshot);
     }
+
+    /** Nodes K3s labelled and annotated as etcd servers, members s1-… and s2-…. */
+    final List<io.fabric8.kubernetes.api.model.Node> nodes = new java.util.ArrayList<>(List.of(
+        etcdNode("s1", "10.0.0.1"), etcdNode("s2", "10.0.0.2")));
+    String leaseHolder;
+    final List<String> tokens = new java.util.ArrayList<>();
+
+    @Override
+    public List<io.fabric8.kubernetes.api.model.Node> etcdNodes() {
+      return nodes;
+    }
+
+    @Override
+    public Optional<String> takeLease(EtcdRestore restore) {
+      String me = restore.getMetadata().getNamespace() + "/" + restore.getMetadata().getName();
+      if (leaseHolder != null && !leaseHolder.equals(me)) {
+        return Optional.of(leaseHolder);
+      }
+      leaseHolder = me;
+      return Optional.empty();
+    }
+
+    @Override
+    public void releaseLease(EtcdRestore restore) {
+      if ((restore.getMetadata().getNamespace() + "/" + restore.getMetadata().getName())
+          .equals(leaseHolder)) {
+        leaseHolder = null;
+      }
+    }
+
+    @Override
+    public void ensureAgentToken(EtcdRestore restore, String name) {
+      if (!tokens.contains(name)) {
+        tokens.add(name);
+      }
+    }
+
+    @Override
+    public List<EtcdSnapshot> safetySnapshots(String namespace) {
+      return snapshots.values().stream().filter(s -> s.getMetadata().getLabels() != null
+          && s.getMetadata().getLabels().containsKey(Labels.RESTORE)).toList();
+    }
+
+    @Override
+    public void delete(EtcdSnapshot snapshot) {
+      snapshots.remove(snapshot.getMetadata().getName());
+    }
+  }
+
+  static io.fabric8.kubernetes.api.model.Node etcdNode(String name, String address) {
+    return new io.fabric8.kubernetes.api.model.NodeBuilder().withNewMetadata().withName(name)
+        .addToAnnotations("etcd.k3s.cattle.io/node-name", name + "-0123abcd").endMetadata()
+        .withNewStatus().addNewAddress().withType("InternalIP").withAddress(address)
+        .endAddress().endStatus().build();
+  }
+
+  /** etcd's members, one per node named. */
+  static List<dev.k3sbackup.etcd.EtcdMemberInfo> members(String... nodes) {
+    List<dev.k3sbackup.etcd.EtcdMemberInfo> m = new java.util.ArrayList<>();
+    for (String n : nodes) {
+      m.add(new dev.k3sbackup.etcd.EtcdMemberInfo(Integer.toHexString(n.hashCode()),
+          n + "-0123abcd", List.of("https://10.0.0." + n.substring(1) + ":2380"), false));
+    }
+    return m;
   }
 
   /** The Jobs: those created, and what the finished ones reported. */
@@ -133,7 +197,7 @@ class RestoreStepsTest {
       }
     };
     Clock clock = Clock.fixed(Instant.parse("2026-11-21T12:00:00Z"), ZoneOffset.UTC);
-    steps = new RestoreSteps(cluster, new AgentJobs("agent:test"), recorder,
+    steps = new RestoreSteps(cluster, new AgentJobs("agent:test", "backups"), recorder,
         new RestorePhases(recorder, clock), 9791);
     EtcdSnapshot s = new EtcdSnapshot();
     s.getMetadata().setName("good");
@@ -223,7 +287,7 @@ class RestoreStepsTest {
   void aPassedCheckTakesTheSafetySnapshotThenRestoresOnEveryNode() {
     steps.run(restore, jobs);
     jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
-        + FILE, "ab".repeat(32), 4128, false, null)));
+        + FILE, "ab".repeat(32), 4128, false, true, members("s1", "s2"), List.of())));
 
     assertThat(steps.run(restore, jobs)).isEqualTo(Progress.NEXT);
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.SafetySnapshot);
@@ -248,10 +312,47 @@ class RestoreStepsTest {
         "peer", "--server", "http://10.0.0.1:9791/");
     assertThat(jobs.jobs.get("back-server").getSpec().getTemplate().getSpec().getVolumes())
         .extracting(v -> v.getHostPath().getPath())
-        .as("the data dir, and the snapshot dir outside it")
-        .containsExactly("/srv/k3s", "/mnt/snapshots");
+        .as("the data dir, the snapshot dir outside it, and K3s's config (read-only)")
+        .containsExactly("/srv/k3s", "/mnt/snapshots", "/etc/rancher/k3s");
+    var agent = jobs.jobs.get("back-server").getSpec().getTemplate().getSpec().getContainers()
+        .get(0);
+    assertThat(agent.getEnv()).singleElement().satisfies(e -> {
+      assertThat(e.getName()).isEqualTo("RESTORE_AGENT_TOKEN");
+      assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("back-agents");
+    });
+    assertThat(cluster.tokens).containsExactly("back-agents");
     assertThat(restore.getStatus().nodes).extracting(n -> n.node + " " + n.role)
         .containsExactly("s1 server", "s2 peer");
+    assertThat(jobs.args("back-server")).containsSubsequence("--keep-old-data", "2");
+    assertThat(safety.getSpec().namePrefix).isEqualTo("k3sbackup-safety");
+  }
+
+  @Test
+  void onlyTheNewestSafetySnapshotsAreKept() {
+    for (int i = 1; i <= 4; i++) {
+      EtcdSnapshot old = new EtcdSnapshot();
+      old.getMetadata().setName("old-" + i + "-safety");
+      old.getMetadata().setLabels(Map.of(Labels.RESTORE, "old-" + i));
+      old.setStatus(new EtcdSnapshotStatus());
+      old.getStatus().phase = SnapshotPhase.Succeeded;
+      old.getStatus().completionTime = "2026-11-0" + i + "T00:00:00Z";
+      cluster.snapshots.put(old.getMetadata().getName(), old);
+    }
+    steps.run(restore, jobs);
+    jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
+        + FILE, "ab".repeat(32), 4128, false, true, members("s1", "s2"), List.of())));
+    steps.run(restore, jobs);
+    steps.run(restore, jobs);
+    EtcdSnapshot safety = cluster.snapshots.get("back-safety");
+    safety.setStatus(new EtcdSnapshotStatus());
+    safety.getStatus().phase = SnapshotPhase.Succeeded;
+    safety.getStatus().completionTime = "2026-11-21T12:00:00Z";
+
+    assertThat(steps.run(restore, jobs)).isEqualTo(Progress.NEXT);
+
+    assertThat(cluster.snapshots.keySet()).as("this restore's and the two newest before it")
+        .containsExactlyInAnyOrder("good", "back-safety", "old-4-safety", "old-3-safety");
+    assertThat(events).contains("Normal SafetySnapshotPruned");
   }
 
   private RestoreReport report(String node, RestoreRole role, List<RestoreStep> done,
@@ -276,7 +377,7 @@ class RestoreStepsTest {
     restore.getSpec().safetySnapshot = false;
     steps.run(restore, jobs);
     jobs.finish("back-preflight", AgentResult.success(new PreparedRestore("/mnt/snapshots/"
-        + FILE, "ab".repeat(32), 4128, false, null)));
+        + FILE, "ab".repeat(32), 4128, false, true, members("s1", "s2"), List.of())));
     steps.run(restore, jobs);
     assertThat(restore.getStatus().phase).isEqualTo(RestorePhase.Restoring);
     steps.run(restore, jobs);
@@ -297,7 +398,7 @@ class RestoreStepsTest {
     assertThat(restore.getStatus().message).startsWith("restored from /mnt/snapshots/" + FILE
         + " on s1, and s2 rejoined");
     assertThat(restore.getStatus().nodes.get(1).steps).extracting(s -> s.step + " " + s.state)
-        .containsExactly("await-verify Done", "stop Done", "wipe Done", "await-server Done",
+        .containsExactly("await-reset Done", "stop Done", "wipe Done", "await-server Done",
             "start Done");
   }
 
@@ -310,7 +411,7 @@ class RestoreStepsTest {
         RestoreRole.SERVER, List.of(RestoreStep.VERIFY), RestoreStep.AWAIT_PEERS_READY,
         gaveUp)));
     jobs.finish("back-peer-s2", AgentResult.failure(FailureKind.FAILED, "systemctl stop k3s "
-        + "exited 1", report("s2", RestoreRole.PEER, List.of(RestoreStep.AWAIT_VERIFY),
+        + "exited 1", report("s2", RestoreRole.PEER, List.of(RestoreStep.AWAIT_RESET),
             RestoreStep.STOP, "systemctl stop k3s exited 1")));
 
     assertThat(steps.run(restore, jobs)).isEqualTo(Progress.DONE);

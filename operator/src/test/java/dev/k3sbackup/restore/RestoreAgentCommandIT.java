@@ -49,7 +49,7 @@ class RestoreAgentCommandIT {
 
   private int run(String... args) {
     var cli = RestoreAgentCommand.commandLine(new RestoreContext(Clock.systemUTC(),
-        dataDir -> host));
+        node -> host, java.util.Map.of(AgentAuth.TOKEN_ENV, "0123456789abcdef0123456789abcdef")));
     StringWriter err = new StringWriter();
     cli.setErr(new PrintWriter(err, true));
     int code = cli.execute(args);

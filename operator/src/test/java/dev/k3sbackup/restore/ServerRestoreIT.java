@@ -125,6 +125,11 @@ class ServerRestoreIT {
       }
 
       @Override
+      public void undoReset(Path movedAside) {
+        real.undoReset(movedAside);
+      }
+
+      @Override
       public Path moveDbAside() {
         return real.moveDbAside();
       }

@@ -132,7 +132,7 @@ class InstallScriptIT {
           "+ kubectl apply -k config/default-schedule",
           "+ kubectl create -f - <<EOF");
       assertThat(r.output).contains("kind: EtcdSnapshot", "namespace: k3s-etcd-backup",
-          "namePrefix: on-demand", "would wait until every etcd node lists "
+          "namePrefix: k3sbackup-on-demand", "would wait until every etcd node lists "
               + "docker.io/library/k3s-etcd-backup:0.1.0");
     }
     assertThat(calls()).as("only questions were asked").allMatch(c ->

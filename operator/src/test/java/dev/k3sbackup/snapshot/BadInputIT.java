@@ -90,6 +90,26 @@ class BadInputIT {
     }
   }
 
+  /**
+   * S3 down or refusing: the snapshot was still taken and verified locally (as K3s does), the
+   * exit code says only the upload failed, and nothing is left in S3.
+   */
+  private void assertSavedLocallyOnly(Cli.Run run) throws Exception {
+    assertThat(run.exitCode()).as(run.all()).isEqualTo(EtcdSnapshotCommand.EXIT_UPLOAD_FAILED);
+    assertThat(run.err()).contains("the snapshot was saved and verified locally at");
+    Path file = dir.resolve("on-demand-server-1-" + T.getEpochSecond());
+    assertThat(file).isRegularFile();
+    assertThat(dev.k3sbackup.testing.Etcdctl.snapshotStatus(file).revision()).isPositive();
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files).containsExactly(file);
+    }
+    assertThat(s3.keys(BUCKET)).isEmpty();
+    try (S3SnapshotStore store = S3SnapshotStore.connect(new S3Config(s3.endpoint(), null, false,
+        S3Fixture.ACCESS_KEY, S3Fixture.SECRET_KEY, BUCKET, null, "", true, null))) {
+      assertThat(store.pendingUploads()).isZero();
+    }
+  }
+
   private Cli.Run run(List<String> args) {
     Cli.Run run = new Cli().at(T).run(args);
     assertThat(run.all()).doesNotContain(S3Fixture.SECRET_KEY).doesNotContain("wrong-secret");
@@ -149,25 +169,24 @@ class BadInputIT {
   }
 
   @Test
-  void missingBucketIsAClearErrorAndNothingIsWritten() throws Exception {
+  void aMissingBucketIsNamedAndTheSnapshotIsStillSavedLocally() throws Exception {
     Cli.Run run = run(withS3(saveTo(etcd()), s3.flags("no-such-bucket", null)));
 
-    assertThat(run.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
     assertThat(run.err()).contains("bucket 'no-such-bucket' does not exist")
         .contains("create it first").contains("--s3-bucket");
-    assertNothingLeft();
+    assertSavedLocallyOnly(run);
   }
 
   @Test
-  void wrongS3KeysNameTheKeyFlagsWithoutPrintingThem() throws Exception {
+  void wrongS3KeysNameTheKeyFlagsWithoutPrintingThemAndTheSnapshotIsSavedLocally()
+      throws Exception {
     List<String> flags = s3.flags(BUCKET, null);
     flags.set(flags.indexOf(S3Fixture.SECRET_KEY), "wrong-secret");
 
     Cli.Run run = run(withS3(saveTo(etcd()), flags));
 
-    assertThat(run.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
     assertThat(run.err()).contains("--s3-access-key and --s3-secret-key");
-    assertNothingLeft();
+    assertSavedLocallyOnly(run);
   }
 
   @Test
@@ -188,9 +207,56 @@ class BadInputIT {
     flags.set(flags.indexOf(s3.endpoint()), "127.0.0.1:" + Processes.freePort());
     Cli.Run run = run(withS3(saveTo(etcd(), "--s3-timeout", "3s"), flags));
 
-    assertThat(run.exitCode()).isNotZero();
     assertThat(run.err()).contains("cannot reach S3").contains("--s3-endpoint");
+    assertSavedLocallyOnly(run);
+  }
+
+  @Test
+  void theRootDirAndSystemDirsAreRefusedAsSnapshotDirs() throws Exception {
+    for (String system : List.of("/", "/etc", "/etc/k3s-snapshots", "/usr/lib", "/proc")) {
+      Cli.Run run = run(Cli.args(List.of("save", "--dir", system, "--node-name", "server-1"),
+          "--endpoints", etcd().endpoint()));
+      assertThat(run.exitCode()).as(system).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
+      assertThat(run.err()).as(system).contains("--dir ").contains("is / or a system dir")
+          .contains("point --dir at a dir of their own");
+    }
+    assertThat(Path.of("/etc/k3s-snapshots")).doesNotExist();
+  }
+
+  @Test
+  void zeroAndNegativeDurationsAreRefusedNamingTheFlag() throws Exception {
+    for (String[] bad : new String[][] {{"--etcd-timeout", "0s"}, {"--etcd-timeout", "-5s"},
+        {"--s3-timeout", "0m"}, {"--s3-timeout", "-1m"}}) {
+      List<String> args = bad[0].equals("--s3-timeout")
+          ? withS3(saveTo(etcd(), bad), s3.flags(BUCKET, null)) : saveTo(etcd(), bad);
+      Cli.Run run = run(args);
+      assertThat(run.exitCode()).as(String.join(" ", bad))
+          .isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
+      assertThat(run.err()).as(String.join(" ", bad)).contains(bad[0] + " '" + bad[1]
+          + "' is not a positive duration");
+    }
     assertNothingLeft();
+  }
+
+  @Test
+  void tooLittleFreeSpaceIsRefusedBeforeAByteIsWritten() throws Exception {
+    // a 32 MiB file system: less than any save's margin (64 MiB)
+    Path small = Files.createDirectories(work.resolve("small"));
+    Processes.run(List.of("mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", small.toString()),
+        java.util.Map.of(), null).requireSuccess(List.of("mount tmpfs"));
+    try {
+      Cli.Run run = run(Cli.args(List.of("save", "--dir", small.resolve("snapshots").toString(),
+          "--node-name", "server-1"), "--endpoints", etcd().endpoint()));
+      assertThat(run.exitCode()).as(run.all()).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
+      assertThat(run.err()).contains("--dir " + small.resolve("snapshots") + " has ")
+          .contains("MiB free, but this save needs").contains("etcd's db is")
+          .contains("nothing was written");
+      try (Stream<Path> files = Files.list(small.resolve("snapshots"))) {
+        assertThat(files).isEmpty();
+      }
+    } finally {
+      Processes.run(List.of("umount", small.toString()), java.util.Map.of(), null);
+    }
   }
 
   @Test

@@ -52,10 +52,8 @@ public final class Cli {
     CliContext context = new CliContext(clock, Map.copyOf(env),
         r -> GrpcEtcdMember.connect(r.etcd(), r.etcdTimeout()), false,
         dev.k3sbackup.restore.RestoreContext.system());
-    var cli = EtcdSnapshotCommand.commandLine(context);
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    int code = cli.execute(args.toArray(String[]::new));
+    int code = EtcdSnapshotCommand.execute(context, args.toArray(String[]::new),
+        new PrintWriter(out, true), new PrintWriter(err, true));
     return new Run(code, out.toString(), err.toString());
   }
 

@@ -1,6 +1,7 @@
 package dev.k3sbackup.testing;
 
 import dev.k3sbackup.restore.NodeHost;
+import dev.k3sbackup.restore.NodeHost.ResetFailed;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -51,6 +52,36 @@ public final class EtcdBackedHost implements NodeHost {
     this.afterStart = afterStart;
   }
 
+  /** Faults a test can inject, as a real host could show them. */
+  public enum Fault {
+    /** K3s's reset dies after it moved the data aside (k3s killed mid-reset). */
+    RESET_DIES_AFTER_MOVE,
+    /** K3s's reset refuses before touching anything (e.g. a server URL in config.yaml). */
+    RESET_REFUSED,
+    /** Moving server/db aside fails. */
+    WIPE_FAILS,
+    /** Stopping K3s fails (the service manager errs). */
+    STOP_FAILS
+  }
+
+  private final java.util.Set<Fault> faults = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final AtomicInteger starts = new AtomicInteger();
+
+  /** Makes {@code fault} happen from now on. */
+  public EtcdBackedHost inject(Fault fault) {
+    faults.add(fault);
+    return this;
+  }
+
+  public int starts() {
+    return starts.get();
+  }
+
+  /** Whether this node's etcd runs now. */
+  public boolean etcdRuns() {
+    return etcd.running();
+  }
+
   public int resets() {
     return resets.get();
   }
@@ -61,6 +92,10 @@ public final class EtcdBackedHost implements NodeHost {
 
   @Override
   public void stopK3s() {
+    if (faults.contains(Fault.STOP_FAILS)) {
+      throw new dev.k3sbackup.restore.RestoreException("systemctl stop k3s exited 1: "
+          + "(injected fault)");
+    }
     stops.incrementAndGet();
     k3sStopped = true;
     etcd.stop();
@@ -69,6 +104,10 @@ public final class EtcdBackedHost implements NodeHost {
 
   @Override
   public void startK3s() {
+    starts.incrementAndGet();
+    if (etcd.running()) {
+      return; // systemctl start of a running service
+    }
     EtcdProcess through = joinThrough.get();
     if (through != null && !Files.exists(etcd.dataDir())) {
       etcd.rejoin(through); // a wiped K3s server joins the server it is configured with
@@ -89,6 +128,10 @@ public final class EtcdBackedHost implements NodeHost {
 
   @Override
   public Path clusterReset(Path snapshot) {
+    if (faults.contains(Fault.RESET_REFUSED)) {
+      throw new ResetFailed("k3s server --cluster-reset exited 1: cannot perform cluster-reset "
+          + "while server URL is set (injected fault)", null);
+    }
     resets.incrementAndGet();
     Path data = etcd.dataDir();
     Path old = data.resolveSibling("etcd-old-" + resets.get());
@@ -96,6 +139,14 @@ public final class EtcdBackedHost implements NodeHost {
       Files.move(data, old);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+    if (faults.contains(Fault.RESET_DIES_AFTER_MOVE)) {
+      try {
+        Files.createDirectories(data.resolve("member")); // what a killed restore leaves
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      throw new ResetFailed("k3s server --cluster-reset was killed (injected fault)", old);
     }
     List<String> cmd = new ArrayList<>(List.of("etcdctl", "snapshot", "restore",
         snapshot.toString()));
@@ -105,7 +156,27 @@ public final class EtcdBackedHost implements NodeHost {
   }
 
   @Override
+  public void undoReset(Path movedAside) {
+    if (movedAside == null) {
+      return;
+    }
+    Path data = etcd.dataDir();
+    try {
+      if (Files.exists(data)) {
+        Files.move(data, data.resolveSibling("etcd-failed-reset-" + resets.get()));
+      }
+      Files.move(movedAside, data);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
   public Path moveDbAside() {
+    if (faults.contains(Fault.WIPE_FAILS)) {
+      throw new dev.k3sbackup.restore.RestoreException("cannot move server/db aside: "
+          + "Device or resource busy (injected fault)");
+    }
     Path data = etcd.dataDir();
     Path aside = data.resolveSibling(data.getFileName() + "-aside");
     try {

@@ -77,7 +77,8 @@ public final class OperatorHarness implements AutoCloseable {
         Main.run(args.toArray(String[]::new), new CliContext(clock, env,
             r -> GrpcEtcdMember.connect(r.etcd(), r.etcdTimeout()), false,
             // a node's K3s is its etcd process (a fake host: no systemd here)
-            new RestoreContext(clock, dataDir -> hosts.get(env.get("K3S_ETCD_BACKUP_ENDPOINT")))),
+            new RestoreContext(clock, node -> hosts.get(env.get("K3S_ETCD_BACKUP_ENDPOINT")),
+                env)),
             out, err));
     kubelet.kubeletRuns(node -> {
       EtcdBackedHost host = host(node);
@@ -85,7 +86,11 @@ public final class OperatorHarness implements AutoCloseable {
     });
     this.settings = OperatorSettings.defaults("k3s-etcd-backup:test").withClock(clock)
         .withRetries(2, Duration.ofMillis(300)).withRecheck(Duration.ofMillis(500))
-        .withHome(NAMESPACE).withRestoreAgentPort(Processes.freePort());
+        .withHome(NAMESPACE).withRestoreAgentPort(Processes.freePort())
+        // one test's K3s runs with --data-dir /srv/k3s and --etcd-snapshot-dir /srv/k3s-snapshots
+        .withAllowed(new dev.k3sbackup.validation.AllowList(java.util.List.of(
+            Path.of("/var/lib/rancher/k3s"), Path.of("/srv/k3s")),
+            java.util.List.of(Path.of("/srv/k3s-snapshots")), java.util.List.of()));
   }
 
   public KubernetesClient client() {
@@ -109,6 +114,8 @@ public final class OperatorHarness implements AutoCloseable {
    * Adds a K3s server node with embedded etcd: a fake node whose root holds K3s's data dir
    * layout, and whose host points the agent at {@code etcd}.
    */
+  private final java.util.Set<String> annotatedMembers = new java.util.HashSet<>();
+
   public FakeKubelet.FakeNode addEtcdNode(String name, Path root, EtcdProcess etcd)
       throws IOException {
     etcdByEndpoint.put(etcd.endpoint(), etcd);
@@ -120,13 +127,24 @@ public final class OperatorHarness implements AutoCloseable {
     Files.createDirectories(server.resolve("tls/etcd"));
     // the servers of one cluster share its token
     Files.writeString(server.resolve("token"), "K10abcdef::server:cluster-token\n");
-    return kubelet.addNode(new FakeKubelet.FakeNode(name, root,
+    FakeKubelet.FakeNode node = kubelet.addNode(new FakeKubelet.FakeNode(name, root,
         Map.of(Labels.ETCD_NODE_ROLE, "true", "node-role.kubernetes.io/control-plane", "true"),
         Map.of("K3S_ETCD_BACKUP_ENDPOINT", etcd.endpoint(),
             // what a Pod's service account token gives a real agent: the API
             "KUBERNETES_MASTER", apiClient.getMasterUrl().toString()),
         // each node its own loopback address, as its InternalIP
         "127.0.0." + (11 + endpointByNode.size())));
+    // as K3s annotates a server: the name of its etcd member (a member is one node's: where
+    // several fake nodes share one etcd process, the first of them has it)
+    if (!annotatedMembers.contains(etcd.name())) {
+      annotatedMembers.add(etcd.name());
+      client.nodes().withName(name).edit(n -> {
+        n.getMetadata().getAnnotations().put(dev.k3sbackup.api.Annotations.ETCD_MEMBER_NAME,
+            etcd.name());
+        return n;
+      });
+    }
+    return node;
   }
 
   /**

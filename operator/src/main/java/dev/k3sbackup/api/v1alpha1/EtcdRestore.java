@@ -18,6 +18,9 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural("etcdrestores")
 @Singular("etcdrestore")
 @ShortNames({"erestore"})
+@ValidationRule(value = "self.metadata.name.size() <= 63", message = "metadata.name must be at "
+    + "most 63 characters: the operator puts it in label values (which Kubernetes limits to 63) "
+    + "and derives its Jobs' names from it; use a shorter name")
 @ValidationRule(value = "!has(oldSelf.spec) || self.spec == oldSelf.spec",
     message = "spec is immutable: create a new EtcdRestore instead")
 @AdditionalPrinterColumn(name = "Snapshot", jsonPath = ".spec.snapshot")

@@ -21,6 +21,9 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural("etcdsnapshots")
 @Singular("etcdsnapshot")
 @ShortNames({"esnap", "etcdsnap"})
+@ValidationRule(value = "self.metadata.name.size() <= 63", message = "metadata.name must be at "
+    + "most 63 characters: the operator puts it in label values (which Kubernetes limits to 63) "
+    + "and derives its Jobs' names from it; use a shorter name")
 @ValidationRule(value = "!has(oldSelf.spec) || self.spec == oldSelf.spec",
     message = "spec is immutable: create a new EtcdSnapshot instead")
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase")

@@ -1,6 +1,7 @@
 package dev.k3sbackup.api.v1alpha1;
 
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -17,6 +18,9 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural("etcdsnapshotschedules")
 @Singular("etcdsnapshotschedule")
 @ShortNames({"esched", "etcdsched"})
+@ValidationRule(value = "self.metadata.name.size() <= 63", message = "metadata.name must be at "
+    + "most 63 characters: the operator puts it in label values (which Kubernetes limits to 63) "
+    + "and derives its Jobs' names from it; use a shorter name")
 @AdditionalPrinterColumn(name = "Schedule", jsonPath = ".spec.schedule")
 @AdditionalPrinterColumn(name = "Suspend", jsonPath = ".spec.suspend",
     type = AdditionalPrinterColumn.Type.BOOLEAN)

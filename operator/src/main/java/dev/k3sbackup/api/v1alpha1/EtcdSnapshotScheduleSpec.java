@@ -3,7 +3,9 @@ package dev.k3sbackup.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 
 /** K3s's scheduled snapshots: --etcd-snapshot-schedule-cron, -retention, --etcd-disable-snapshots. */
@@ -12,9 +14,12 @@ public class EtcdSnapshotScheduleSpec {
 
   public static final String DEFAULT_SCHEDULE = "0 */12 * * *";
   public static final int DEFAULT_RETENTION = 5;
+  /** More snapshots than this is a typo, not a plan (each holds all of etcd). */
+  public static final int MAX_RETENTION = 1000;
 
   @JsonPropertyDescription("Cron schedule, 5 fields (K3s's --etcd-snapshot-schedule-cron).")
   @Default(DEFAULT_SCHEDULE)
+  @Size(max = 256)
   @ValidationRule(value = "self.split(' ').size() == 5",
       message = "schedule must have 5 fields, e.g. '0 */12 * * *'")
   public String schedule;
@@ -31,6 +36,7 @@ public class EtcdSnapshotScheduleSpec {
       + "(K3s's --etcd-snapshot-retention). The newest successful one is never deleted.")
   @Default("5")
   @Min(1)
+  @Max(MAX_RETENTION)
   public Integer retention;
 
   @JsonPropertyDescription("AnyOne: one etcd server node per run; Every: every etcd server "

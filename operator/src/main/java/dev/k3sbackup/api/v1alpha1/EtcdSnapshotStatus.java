@@ -40,9 +40,6 @@ public class EtcdSnapshotStatus {
   @JsonPropertyDescription("The etcd member it was streamed from (hex id).")
   public String etcdMemberId;
 
-  @JsonPropertyDescription("K3s's server token hash recorded with it.")
-  public String tokenHash;
-
   @JsonPropertyDescription("Stored as K3s's .zip.")
   public Boolean compressed;
 

@@ -26,10 +26,6 @@ public class RestorePlan {
       + "not there (an S3 location).")
   public String fetchFrom;
 
-  @JsonPropertyDescription("The server token hash the snapshot was taken with, when known; "
-      + "preflight checks it against the server node's token.")
-  public String tokenHash;
-
   @JsonPropertyDescription("Each node's restore agent status address (host network), by which "
       + "the agents follow each other while the API server is down.")
   public java.util.Map<String, String> agents = new java.util.TreeMap<>();
@@ -39,6 +35,10 @@ public class RestorePlan {
 
   @JsonPropertyDescription("The etcd revision the cluster goes back to.")
   public Long etcdRevision;
+
+  @JsonPropertyDescription("etcd's revision read in preflight: the restored revision is bumped "
+      + "past it (and marked compacted), so that every client that watched before relists.")
+  public Long revisionBefore;
 
   @JsonPropertyDescription("The steps, in order, per role.")
   public List<String> steps = new ArrayList<>();

@@ -91,7 +91,12 @@ public final class FakeProcessKubelet implements AutoCloseable {
 
   /** How a node looks to the cluster. */
   public record NodeSpec(String name, Map<String, String> labels,
-      Map<String, String> annotations) {}
+      Map<String, String> annotations, List<String> extraInternalIPs) {
+
+    public NodeSpec(String name, Map<String, String> labels, Map<String, String> annotations) {
+      this(name, labels, annotations, List.of());
+    }
+  }
 
   private final KubernetesClient client;
   private final NodeSpec node;
@@ -283,9 +288,14 @@ public final class FakeProcessKubelet implements AutoCloseable {
       status.setConditions(conditions);
       status.setCapacity(capacity);
       status.setAllocatable(capacity);
-      status.setAddresses(List.of(
-          new io.fabric8.kubernetes.api.model.NodeAddress(nodeEndpoint.address(), "InternalIP"),
-          new io.fabric8.kubernetes.api.model.NodeAddress(node.name(), "Hostname")));
+      List<io.fabric8.kubernetes.api.model.NodeAddress> addresses = new ArrayList<>();
+      for (String ip : node.extraInternalIPs()) {
+        addresses.add(new io.fabric8.kubernetes.api.model.NodeAddress(ip, "InternalIP"));
+      }
+      addresses.add(new io.fabric8.kubernetes.api.model.NodeAddress(nodeEndpoint.address(),
+          "InternalIP"));
+      addresses.add(new io.fabric8.kubernetes.api.model.NodeAddress(node.name(), "Hostname"));
+      status.setAddresses(addresses);
       status.setNodeInfo(new io.fabric8.kubernetes.api.model.NodeSystemInfoBuilder()
           .withArchitecture("amd64").withOperatingSystem("linux")
           .withKubeletVersion("v1.34.4+fake").withKubeProxyVersion("")

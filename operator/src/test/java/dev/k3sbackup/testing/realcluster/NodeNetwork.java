@@ -21,6 +21,7 @@ public final class NodeNetwork implements AutoCloseable {
   private final int subnet;
   private final String bridge;
   private final List<String> namespaces = new ArrayList<>();
+  private final Map<String, String> vethOf = new java.util.HashMap<>();
   private int nextNode = 10;
   private int nextPod = 100;
 
@@ -64,9 +65,15 @@ public final class NodeNetwork implements AutoCloseable {
 
   /** Removes a Pod's namespace (its veth goes with it). */
   public void remove(Endpoint endpoint) {
-    ip(List.of("netns", "del", endpoint.namespace()));
+    String veth;
     synchronized (this) {
       namespaces.remove(endpoint.namespace());
+      veth = vethOf.remove(endpoint.namespace());
+    }
+    ip(List.of("netns", "del", endpoint.namespace()));
+    if (veth != null) {
+      // the pair goes with the namespace only once its last process has left it: not waited for
+      ip(List.of("link", "del", veth));
     }
   }
 
@@ -84,8 +91,12 @@ public final class NodeNetwork implements AutoCloseable {
     }
     String address = "10.213." + subnet + "." + host;
     String outside = "k3sv" + subnet + "x" + host;
+    // one left by a run that died on this subnet (ours is the only live bridge on it)
+    ip(List.of("link", "del", outside));
+    ip(List.of("netns", "del", namespace));
     ipOrFail("netns", "add", namespace);
     namespaces.add(namespace);
+    vethOf.put(namespace, outside);
     ipOrFail("link", "add", outside, "type", "veth", "peer", "name", "eth0", "netns", namespace);
     ipOrFail("link", "set", outside, "master", bridge);
     ipOrFail("link", "set", outside, "up");
@@ -100,6 +111,10 @@ public final class NodeNetwork implements AutoCloseable {
   public synchronized void close() {
     for (String ns : List.copyOf(namespaces)) {
       ip(List.of("netns", "del", ns));
+      String veth = vethOf.remove(ns);
+      if (veth != null) {
+        ip(List.of("link", "del", veth));
+      }
     }
     namespaces.clear();
     ip(List.of("link", "del", bridge));

@@ -52,6 +52,27 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
   private org.gaul.s3proxy.S3Proxy s3;
   private URI s3Uri;
   private final List<String> failures = new ArrayList<>();
+  private final String node;
+  private final List<String> extraInternalIPs;
+
+  /** A cluster whose server node is {@value #NODE}. */
+  public RealCluster() {
+    this(NODE, List.of());
+  }
+
+  /**
+   * A cluster whose server node is called {@code node} and reports {@code extraInternalIPs}
+   * as InternalIPs before its own (as a dual-stack node whose first address is IPv6 does).
+   */
+  public RealCluster(String node, List<String> extraInternalIPs) {
+    this.node = node;
+    this.extraInternalIPs = List.copyOf(extraInternalIPs);
+  }
+
+  /** The server node's name. */
+  public String nodeName() {
+    return node;
+  }
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
@@ -77,18 +98,18 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
     long started = System.nanoTime();
     network = NodeNetwork.create();
     K3sPki pki = K3sPki.createCluster(work.resolve("pki"));
-    server = ServerNode.startFirst(NODE, work.resolve("nodes").resolve(NODE), network, pki, bin);
+    server = ServerNode.startFirst(node, work.resolve("nodes").resolve(node), network, pki, bin);
     kubeconfig = work.resolve("admin.kubeconfig");
     K3sPki.adminKubeconfig(kubeconfig, server.dataDir(), server.address());
     client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(
         Files.readString(kubeconfig))).build();
     ImageStore images = ImageStore.load(image, work.resolve("image"));
-    kubelet = new FakeProcessKubelet(client, new FakeProcessKubelet.NodeSpec(NODE,
-        k3sServerLabels(NODE), k3sServerAnnotations(server.memberName(), NODE,
-        server.address())), network,
+    kubelet = new FakeProcessKubelet(client, new FakeProcessKubelet.NodeSpec(node,
+        k3sServerLabels(node), k3sServerAnnotations(server.memberName(), node,
+        server.address()), extraInternalIPs), network,
         server.endpoint(), server.root(), work.resolve("kubelet"), images).start();
-    await("node " + NODE + " Ready and schedulable", Duration.ofSeconds(60), () -> {
-      var n = client.nodes().withName(NODE).get();
+    await("node " + node + " Ready and schedulable", Duration.ofSeconds(60), () -> {
+      var n = client.nodes().withName(node).get();
       return n != null && n.getSpec().getTaints() == null || n != null
           && n.getSpec().getTaints().isEmpty();
     });
@@ -96,7 +117,7 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
         () -> client.serviceAccounts().inNamespace("default").withName("default").get() != null);
     startS3();
     System.err.printf("real cluster up in %.1f s (node %s at %s, S3 at %s)%n",
-        (System.nanoTime() - started) / 1e9, NODE, server.address(), s3Uri);
+        (System.nanoTime() - started) / 1e9, node, server.address(), s3Uri);
   }
 
   /** The directory of the control plane's binaries, or null when it is not built. */
@@ -112,9 +133,9 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
     if (script == null) {
       return null;
     }
-    String text = Files.readString(script);
-    String k8s = variable(text, "K8S_VERSION");
-    String etcd = variable(text, "ETCD_VERSION");
+    String k8s = variable(Files.readString(script), "K8S_VERSION");
+    String etcd = variable(Files.readString(script.resolveSibling("etcd-binaries.sh")),
+        "ETCD_VERSION");
     String cacheHome = System.getenv("XDG_CACHE_HOME") != null ? System.getenv("XDG_CACHE_HOME")
         : System.getProperty("user.home") + "/.cache";
     Path dir = Path.of(cacheHome, "k3s-etcd-backup", "control-plane-" + k8s + "-etcd-" + etcd);
@@ -125,7 +146,7 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
     var m = java.util.regex.Pattern.compile(name + "=\\$\\{" + name + ":-([^}]+)}")
         .matcher(script);
     if (!m.find()) {
-      throw new IllegalStateException("scripts/real-control-plane.sh sets no " + name);
+      throw new IllegalStateException("scripts/ sets no default " + name);
     }
     return m.group(1);
   }

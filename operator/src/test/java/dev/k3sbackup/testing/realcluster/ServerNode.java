@@ -102,8 +102,13 @@ public final class ServerNode implements AutoCloseable {
     return dataDir.resolve("server/tls").resolve(file);
   }
 
+  /** K3s's etcd data dir on this node, {@code server/db/etcd}. */
+  public Path etcdDataDir() {
+    return dataDir.resolve("server/db/etcd");
+  }
+
   private void startEtcd() {
-    Path db = dataDir.resolve("server/db/etcd");
+    Path db = etcdDataDir();
     String ip = endpoint.address();
     start("etcd", List.of(bin.get("etcd").toString(),
         "--name", memberName,
@@ -138,7 +143,59 @@ public final class ServerNode implements AutoCloseable {
     return Processes.run(cmd, Map.of("ETCDCTL_API", "3"), null);
   }
 
+  /**
+   * Stops what K3s runs in its one server process, as {@code systemctl stop k3s} does: the
+   * scheduler, the controller manager, the API server and etcd (each SIGTERM, SIGKILL after
+   * 10 s). The data dir stays.
+   */
+  public void stopK3s() {
+    for (String component : List.of("kube-scheduler", "kube-controller-manager",
+        "kube-apiserver", "etcd")) {
+      stop(component);
+    }
+  }
+
+  /**
+   * Starts them again, as {@code systemctl start k3s} does: etcd on its data dir, then the API
+   * server (returns once it is ready), the controller manager and the scheduler.
+   */
+  public void startK3s() {
+    startEtcd();
+    startControlPlane();
+  }
+
+  /**
+   * Restores {@code snapshot} into etcd's data dir as K3s's {@code --cluster-reset-restore-path}
+   * does, with etcd v3.6's etcdutl (hash check on, no revision bump, not marked compacted): the
+   * data dir is moved aside to {@code server/db/etcd-old-<unix>} and the snapshot restored as this
+   * node's member. K3s must be stopped first ({@link #stopK3s()}).
+   *
+   * @return where the old data dir went
+   */
+  public Path restoreEtcd(Path snapshot) {
+    if (processes.containsKey("etcd")) {
+      throw new IllegalStateException("stop K3s on " + name + " before restoring etcd's data");
+    }
+    Path aside = etcdDataDir().resolveSibling("etcd-old-" + System.nanoTime());
+    try {
+      Files.move(etcdDataDir(), aside);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    String peer = "https://" + endpoint.address() + ":2380";
+    Processes.run(List.of(bin.get("etcdutl").toString(), "snapshot", "restore",
+        snapshot.toString(), "--name", memberName, "--data-dir", etcdDataDir().toString(),
+        "--initial-cluster", memberName + "=" + peer, "--initial-advertise-peer-urls", peer),
+        Map.of(), null).requireSuccess(List.of("etcdutl snapshot restore " + snapshot));
+    return aside;
+  }
+
   private void startControlPlane() {
+    startApiServer();
+    startControllers();
+  }
+
+  private void startApiServer() {
     String ip = endpoint.address();
     start("kube-apiserver", List.of(bin.get("kube-apiserver").toString(),
         "--advertise-address", ip, "--bind-address", "0.0.0.0", "--secure-port", "6443",
@@ -171,6 +228,9 @@ public final class ServerNode implements AutoCloseable {
     Path admin = dataDir.resolve("server/cred/admin.kubeconfig");
     awaitTrue("kube-apiserver on " + name, Duration.ofSeconds(90), () -> kubectl(admin,
         "get", "--raw", "/readyz").exitCode() == 0);
+  }
+
+  private void startControllers() {
     Path controller = dataDir.resolve("server/cred/controller.kubeconfig");
     start("kube-controller-manager", List.of(bin.get("kube-controller-manager").toString(),
         "--kubeconfig", controller.toString(),
@@ -215,6 +275,22 @@ public final class ServerNode implements AutoCloseable {
 
   private Path logFile(String component) {
     return root.resolve("log").resolve(component + ".log");
+  }
+
+  private void stop(String component) {
+    Process p = processes.remove(component);
+    if (p == null) {
+      return;
+    }
+    p.destroy();
+    try {
+      if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void start(String component, List<String> command) {
