@@ -52,7 +52,8 @@ public final class RestoreLease {
         if (uid.equals(holder)) {
           return Optional.empty();
         }
-        Optional<EtcdRestore> running = holder == null ? Optional.empty() : activeRestore(holder);
+        Optional<EtcdRestore> running = holder == null ? Optional.empty()
+            : activeRestore(lease, holder);
         if (running.isPresent()) {
           return Optional.of(running.get().getMetadata().getNamespace() + "/"
               + running.get().getMetadata().getName());
@@ -93,11 +94,35 @@ public final class RestoreLease {
   /** The annotation naming the holder as "namespace/name", for messages. */
   static final String HOLDER_NAME = "k3sbackup.dev/restore";
 
-  private Optional<EtcdRestore> activeRestore(String uid) {
-    return client.resources(EtcdRestore.class).inAnyNamespace().list().getItems().stream()
+  /**
+   * The restore that holds the Lease, while it is still under way. It is read by the name the
+   * Lease records, not listed across namespaces: the operator may read EtcdRestores only in the
+   * namespaces it watches. A holder it may not read is taken as running: one restore at a time
+   * is kept even when an operator of a narrower scope cannot see the other's.
+   */
+  private Optional<EtcdRestore> activeRestore(Lease lease, String uid) {
+    String holderName = lease.getMetadata().getAnnotations() == null ? null
+        : lease.getMetadata().getAnnotations().get(HOLDER_NAME);
+    int slash = holderName == null ? -1 : holderName.indexOf('/');
+    if (slash <= 0) {
+      return Optional.empty(); // not written by us: stale
+    }
+    EtcdRestore held;
+    try {
+      held = client.resources(EtcdRestore.class).inNamespace(holderName.substring(0, slash))
+          .withName(holderName.substring(slash + 1)).get();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 403) {
+        throw e;
+      }
+      EtcdRestore unseen = new EtcdRestore();
+      unseen.getMetadata().setNamespace(holderName.substring(0, slash));
+      unseen.getMetadata().setName(holderName.substring(slash + 1));
+      return Optional.of(unseen);
+    }
+    return Optional.ofNullable(held)
         .filter(r -> uid.equals(r.getMetadata().getUid()))
-        .filter(r -> r.getStatus() == null || !r.getStatus().phaseOrPending().terminal())
-        .findFirst();
+        .filter(r -> r.getStatus() == null || !r.getStatus().phaseOrPending().terminal());
   }
 
   private ZonedDateTime now() {

@@ -122,7 +122,7 @@ class HelmInstallRealClusterIT {
     JsonNode status = last.get().path("status");
     assertThat(status.path("node").asText()).isEqualTo(RealCluster.NODE);
     String localPath = status.path("localPath").asText();
-    assertThat(localPath).startsWith("/var/lib/rancher/k3s/server/db/snapshots/on-demand-"
+    assertThat(localPath).startsWith("/var/lib/rancher/k3s/server/db/snapshots/k3sbackup-on-demand-"
         + RealCluster.NODE + "-");
     Path file = cluster.server().root().resolve(localPath.substring(1));
     assertThat(Hashes.sha256(file)).isEqualTo(status.path("sha256").asText());

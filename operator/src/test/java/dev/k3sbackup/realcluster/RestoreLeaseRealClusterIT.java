@@ -127,6 +127,28 @@ class RestoreLeaseRealClusterIT {
     two.shutdown();
 
     List<String> phases = new ArrayList<>();
+    try {
+      awaitOneRefusedOneProceeding(phases);
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "\nphases: " + phases + "\n"
+          + cluster.kubelet().allLogs(), e);
+    }
+    try {
+      String refused = phases.stream().filter(p -> p.startsWith("Failed")).findFirst()
+          .orElseThrow();
+      String winner = phases.stream().filter(p -> !p.startsWith("Failed")).findFirst()
+          .orElseThrow();
+      assertThat(refused).contains("one restore at a time").contains(NS + "/");
+      assertThat(winner).as("past the preflight: members listed and all covered")
+          .contains("preflight passed").doesNotContain("MembersNotCovered");
+      assertThat(phases).filteredOn(p -> p.startsWith("Failed")).hasSize(1);
+    } finally {
+      cluster.kubectl("-n", NS, "delete", "etcdrestore", "first", "second", "--wait=false");
+      cluster.kubelet().pause(false);
+    }
+  }
+
+  private static void awaitOneRefusedOneProceeding(List<String> phases) throws Exception {
     RealCluster.await("one restore refused, the other past its preflight",
         Duration.ofSeconds(150), () -> {
           phases.clear();
@@ -141,18 +163,5 @@ class RestoreLeaseRealClusterIT {
               && phases.stream().anyMatch(p -> p.startsWith("SafetySnapshot")
                   || p.startsWith("Restoring"));
         });
-    try {
-      String refused = phases.stream().filter(p -> p.startsWith("Failed")).findFirst()
-          .orElseThrow();
-      String winner = phases.stream().filter(p -> !p.startsWith("Failed")).findFirst()
-          .orElseThrow();
-      assertThat(refused).contains("one restore at a time").contains(NS + "/");
-      assertThat(winner).as("past the preflight: members listed and all covered")
-          .contains("preflight passed").doesNotContain("MembersNotCovered");
-      assertThat(phases).filteredOn(p -> p.startsWith("Failed")).hasSize(1);
-    } finally {
-      cluster.kubectl("-n", NS, "delete", "etcdrestore", "first", "second", "--wait=false");
-      cluster.kubelet().pause(false);
-    }
   }
 }

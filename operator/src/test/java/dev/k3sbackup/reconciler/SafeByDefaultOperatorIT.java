@@ -154,13 +154,16 @@ class SafeByDefaultOperatorIT {
       assertThat(c.getMessage()).contains("the file " + done.getStatus().localPath
           + " on node server-1 is gone");
     });
-    assertThat(events("kept")).anySatisfy(e -> {
-      assertThat(e.getReason()).isEqualTo("SnapshotMissing");
-      assertThat(e.getType()).isEqualTo("Warning");
+    // the status is written first, then the event is posted and the gauge read: wait for both
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      assertThat(events("kept")).anySatisfy(e -> {
+        assertThat(e.getReason()).isEqualTo("SnapshotMissing");
+        assertThat(e.getType()).isEqualTo("Warning");
+      });
+      PrometheusText metrics = PrometheusText.parse(cluster.operator().scrape());
+      assertThat(metrics.value("k3s_etcd_backup_snapshots_missing",
+          Map.of("namespace", NS, "schedule", ""))).hasValue(1.0);
     });
-    PrometheusText metrics = PrometheusText.parse(cluster.operator().scrape());
-    assertThat(metrics.value("k3s_etcd_backup_snapshots_missing",
-        Map.of("namespace", NS, "schedule", ""))).hasValue(1.0);
 
     EtcdRestore restore = new EtcdRestore();
     restore.getMetadata().setName("back");
