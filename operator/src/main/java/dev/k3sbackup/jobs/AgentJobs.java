@@ -318,6 +318,7 @@ public final class AgentJobs {
     if (ownerKind != null) {
       labels.put(Labels.OWNER_KIND, ownerKind);
     }
+    mounts.scratch();
     return new JobBuilder()
         .withNewMetadata()
           .withName(name)
@@ -406,6 +407,19 @@ public final class AgentJobs {
   private static final class Mounts {
     private final List<Volume> volumes = new ArrayList<>();
     private final List<VolumeMount> mounts = new ArrayList<>();
+
+    /**
+     * A small writable {@code /tmp} under the read-only root: netty unpacks BoringSSL's library
+     * there, without which the TLS to etcd falls back to the JDK's, slower, decryption.
+     */
+    void scratch() {
+      if (mounts.stream().noneMatch(m -> m.getMountPath().equals("/tmp"))) {
+        volumes.add(new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("tmp")
+            .withNewEmptyDir().withSizeLimit(new Quantity("64Mi")).endEmptyDir().build());
+        mounts.add(new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("tmp")
+            .withMountPath("/tmp").build());
+      }
+    }
 
     /** The snapshot dir and its {@code .metadata} sidecar dir, created when missing. */
     Mounts snapshots(K3sLayout k3s) {

@@ -311,9 +311,15 @@ class RestoreStepsTest {
     assertThat(jobs.args("back-peer-s2")).containsSubsequence("--data-dir", "/srv/k3s",
         "peer", "--server", "http://10.0.0.1:9791/");
     assertThat(jobs.jobs.get("back-server").getSpec().getTemplate().getSpec().getVolumes())
+        .filteredOn(v -> v.getHostPath() != null)
         .extracting(v -> v.getHostPath().getPath())
         .as("the data dir, the snapshot dir outside it, and K3s's config (read-only)")
         .containsExactly("/srv/k3s", "/mnt/snapshots", "/etc/rancher/k3s");
+    assertThat(jobs.jobs.get("back-server").getSpec().getTemplate().getSpec().getVolumes())
+        .as("and a small scratch /tmp under the read-only root, nothing of the host's")
+        .filteredOn(v -> v.getHostPath() == null)
+        .singleElement().satisfies(v -> assertThat(v.getEmptyDir().getSizeLimit())
+            .hasToString("64Mi"));
     var agent = jobs.jobs.get("back-server").getSpec().getTemplate().getSpec().getContainers()
         .get(0);
     assertThat(agent.getEnv()).singleElement().satisfies(e -> {
