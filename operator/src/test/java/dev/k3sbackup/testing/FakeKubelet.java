@@ -251,6 +251,8 @@ public final class FakeKubelet implements AutoCloseable {
         for (var e : s.getData().entrySet()) {
           Files.write(real.resolve(e.getKey()), Base64.getDecoder().decode(e.getValue()));
         }
+      } else if (v.getEmptyDir() != null) {
+        real = Files.createDirectories(podDir.resolve("volume-" + v.getName()));
       } else if (v.getConfigMap() != null) {
         real = podDir.resolve("volume-" + v.getName());
         Files.createDirectories(real);
