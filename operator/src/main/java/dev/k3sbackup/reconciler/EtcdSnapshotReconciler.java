@@ -66,7 +66,9 @@ import org.slf4j.MDC;
  * <p>Every Job runs in the operator's namespace, whichever namespace the snapshot is in, and
  * the Secrets and ConfigMaps its spec names are read there.
  */
-@ControllerConfiguration(name = "etcdsnapshot", finalizerName = EtcdSnapshotReconciler.FINALIZER)
+// not generation-aware: a drill is asked for by an annotation, which changes no generation
+@ControllerConfiguration(name = "etcdsnapshot", finalizerName = EtcdSnapshotReconciler.FINALIZER,
+    generationAwareEventProcessing = false)
 public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner<EtcdSnapshot> {
 
   public static final String FINALIZER = "k3sbackup.dev/snapshot-files";
@@ -86,6 +88,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   private final EtcdNodes nodes;
   private final SnapshotSpecCheck specCheck;
   private final S3Access s3;
+  private final SnapshotDrillStep drills;
 
   public EtcdSnapshotReconciler(KubernetesClient client, OperatorSettings settings) {
     this(Collaborators.of(client, settings));
@@ -100,6 +103,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     this.nodes = with.nodes();
     this.specCheck = new SnapshotSpecCheck(client, settings.allowed());
     this.s3 = with.s3();
+    this.drills = new SnapshotDrillStep(client, settings, jobs, agentJobs, events, nodes);
   }
 
   @Override
@@ -136,6 +140,14 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
         snapshot.setStatus(new EtcdSnapshotStatus());
       }
       EtcdSnapshotStatus status = snapshot.getStatus();
+      boolean saved = status.phaseOrPending() == SnapshotPhase.Succeeded
+          || (adopted(snapshot) || Boolean.TRUE.equals(status.adopted))
+          && status.snapshotName != null;
+      if (saved && SnapshotDrillStep.wanted(snapshot)) {
+        return drills.step(snapshot).map(after -> UpdateControl.<EtcdSnapshot>noUpdate()
+            .rescheduleAfter(after.isZero() ? Duration.ofMillis(100) : after))
+            .orElse(UpdateControl.noUpdate());
+      }
       if (adopted(snapshot) || Boolean.TRUE.equals(status.adopted) || status.phaseOrPending().terminal()) {
         return UpdateControl.noUpdate();
       }

@@ -144,6 +144,7 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     CronSchedule cron = parsed.schedule();
     warnIfFrequent(schedule, cron, now);
     pruner.prune(schedule, children);
+    ScheduleDrills.pick(spec, children).ifPresent(c -> askForDrill(schedule, c));
 
     if (spec.suspended()) {
       status.nextScheduleTime = null;
@@ -379,6 +380,27 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
           status.lastSuccessfulSnapshot = c.getMetadata().getName();
           status.lastSuccessfulTime = c.getStatus().completionTime;
         });
+    ScheduleDrills.summarize(status, children);
+  }
+
+  /** Sets the drill annotation on {@code child}, as {@code drill.every} asks. */
+  private void askForDrill(EtcdSnapshotSchedule schedule, EtcdSnapshot child) {
+    try {
+      client.resource(child).edit(c -> {
+        if (c.getMetadata().getAnnotations() == null) {
+          c.getMetadata().setAnnotations(new java.util.HashMap<>());
+        }
+        c.getMetadata().getAnnotations().putIfAbsent(Annotations.DRILL,
+            Annotations.DRILL_BY_SCHEDULE);
+        return c;
+      });
+      LOG.info("schedule {}: drilling {} (drill.every {})", schedule.getMetadata().getName(),
+          child.getMetadata().getName(), schedule.getSpec().drill.everyOrDefault());
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+    }
   }
 
   private UpdateControl<EtcdSnapshotSchedule> refuse(EtcdSnapshotSchedule schedule,
