@@ -197,6 +197,36 @@ class DrillRetentionRealClusterIT {
             + "daily " + day);
   }
 
+  @Test
+  @Order(4)
+  void aScheduleDrillingEverySnapshotShowsTheNewestProvenRestorable() throws Exception {
+    apply("""
+        apiVersion: k3sbackup.dev/v1alpha1
+        kind: EtcdSnapshotSchedule
+        metadata: {name: drilled, namespace: %s}
+        spec:
+          schedule: "* * * * *"
+          retention: 2
+          drill: {every: 1, alertAfter: 1h}
+        """.formatted(NS));
+
+    JsonNode status = awaitSchedule("drilled", s -> !s.path("lastRestorableTime").asText()
+        .isEmpty(), Duration.ofMinutes(4));
+
+    JsonNode proven = status.path("lastRestorable");
+    assertThat(proven.path("phase").asText()).isEqualTo("Passed");
+    assertThat(proven.path("revision").asLong()).isPositive();
+    assertThat(proven.path("keys").asLong()).isPositive();
+    JsonNode child = cluster.getJson(NS, "etcdsnapshot/" + proven.path("snapshot").asText());
+    assertThat(child.path("metadata").path("annotations").path("k3sbackup.dev/drill").asText())
+        .isEqualTo("schedule");
+    assertThat(child.path("status").path("drill").path("completionTime").asText())
+        .isEqualTo(status.path("lastRestorableTime").asText());
+    assertThat(status.path("lastDrill").path("snapshot").asText()).isNotEmpty();
+    cluster.kubectlOk("-n", NS, "patch", "etcdsnapshotschedule", "drilled", "--type=merge",
+        "-p", "{\"spec\": {\"suspend\": true}}");
+  }
+
   /** A schedule's run made beforehand: its file on the node and its resource, as adopted. */
   private static void premade(String schedule, Instant t) throws Exception {
     String file = "k3sbackup-scheduled-" + RealCluster.NODE + "-" + t.getEpochSecond();
@@ -256,9 +286,14 @@ class DrillRetentionRealClusterIT {
   }
 
   private static JsonNode awaitSchedule(String name, java.util.function.Predicate<JsonNode> ok) {
+    return awaitSchedule(name, ok, Duration.ofSeconds(120));
+  }
+
+  private static JsonNode awaitSchedule(String name, java.util.function.Predicate<JsonNode> ok,
+      Duration timeout) {
     AtomicReference<JsonNode> last = new AtomicReference<>();
     try {
-      RealCluster.await("EtcdSnapshotSchedule " + name, Duration.ofSeconds(120), () -> {
+      RealCluster.await("EtcdSnapshotSchedule " + name, timeout, () -> {
         JsonNode s = cluster.getJson(NS, "etcdsnapshotschedule/" + name);
         last.set(s == null ? null : s.path("status"));
         return s != null && ok.test(s.path("status"));
