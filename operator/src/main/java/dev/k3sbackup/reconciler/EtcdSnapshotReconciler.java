@@ -183,7 +183,8 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     String why = snapshot.getMetadata().getAnnotations().get(Annotations.PRUNE_LOCAL);
     if (nodes.find(status.node).isEmpty()) {
       status.localPath = null; // the node went, and the file with it
-      return UpdateControl.patchStatus(snapshot);
+      StatusWriter.replaceNow(client, snapshot); // a field removed: the whole status
+      return UpdateControl.noUpdate();
     }
     String jobName = agentJobs.jobName(snapshot, "-prune-local");
     Job job = jobs.get(settings.home(), jobName).orElse(null);
@@ -207,7 +208,8 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
         + status.node + " (retention: " + why + "); the S3 copy " + status.s3.location
         + " stays");
     status.localPath = null;
-    return UpdateControl.patchStatus(snapshot);
+    StatusWriter.replaceNow(client, snapshot); // a field removed: the whole status
+    return UpdateControl.noUpdate();
   }
 
   /** Made by the adopter for a file found on a node: nothing to take. */
