@@ -19,6 +19,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,6 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
 class RestoreDrillIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  @RegisterExtension
+  static final org.gaul.s3proxy.junit.S3ProxyExtension S3_SERVER =
+      dev.k3sbackup.testing.S3Fixture.server();
   private static final String NAME = "on-demand-n1-1700000000";
 
   @TempDir
@@ -62,6 +67,14 @@ class RestoreDrillIT {
       etcd.etcdctlOk("snapshot", "save", snapshots.resolve(NAME).toString());
     }
     sha256 = Hashes.sha256(snapshots.resolve(NAME));
+  }
+
+  private dev.k3sbackup.testing.S3Fixture s3;
+
+  /** A bucket in each test's S3 server (whose clean-up expects its dir to exist). */
+  @org.junit.jupiter.api.BeforeEach
+  void bucket() throws Exception {
+    s3 = new dev.k3sbackup.testing.S3Fixture(S3_SERVER.getUri()).bucket("drills");
   }
 
   private Cli.Run drill(String name, String... more) {
@@ -127,6 +140,25 @@ class RestoreDrillIT {
     } finally {
       Files.delete(zip);
     }
+  }
+
+  @Test
+  void anS3CopyIsFetchedIntoTheWorkDirAndDrilledWithItsK3sMetadata() throws Exception {
+    String name = "etcd-snapshot-n1-1700000003";
+    s3.putAsK3s("drills", "cluster-a/" + name, snapshots.resolve(NAME), "n1");
+    List<String> args = new java.util.ArrayList<>(List.of("drill", name, "--from", "s3",
+        "--dir", work.resolve("no-local-dir").toString(), "--etcd-bin-dir", bin.toString(),
+        "--work-dir", work.toString(), "--sha256", sha256, "-o", "json"));
+    args.addAll(s3.flags("drills", "cluster-a"));
+
+    Cli.Run run = new Cli().run(args);
+
+    assertThat(run.exitCode()).as(run.all()).isZero();
+    JsonNode r = JSON.readTree(run.out());
+    assertThat(r.path("source").asText()).startsWith("s3://drills/cluster-a/" + name);
+    assertThat(r.path("revision").asLong()).isEqualTo(revision);
+    assertThat(r.path("keys").asLong()).isEqualTo(13);
+    assertThat(list(work)).as("the fetched copy is gone too").isEmpty();
   }
 
   @Test
