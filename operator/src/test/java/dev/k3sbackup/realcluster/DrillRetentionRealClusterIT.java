@@ -109,6 +109,9 @@ class DrillRetentionRealClusterIT {
     assertThat(d.path("resourceTypes").asInt()).isGreaterThan(10);
     assertThat(d.path("keys").asLong()).isGreaterThan(counts.values().stream()
         .mapToLong(Long::longValue).sum());
+    Processes.Result described = plugin("describe", "to-drill", "-n", NS);
+    assertThat(described.output()).containsPattern("Drill: +Passed at ")
+        .containsPattern("Drill read back: +revision " + d.path("revision").asLong() + ", ");
     String request = cluster.kubectlOk("-n", NS, "get", "etcdsnapshot", "to-drill", "-o",
         "jsonpath={.metadata.annotations.k3sbackup\\.dev/drill}").strip();
     assertThat(d.path("request").asText()).isEqualTo(request);
