@@ -22,7 +22,7 @@ import java.nio.file.Path;
     description = "Save, list, delete, prune and verify K3s etcd snapshots.",
     mixinStandardHelpOptions = true,
     subcommands = {SaveCommand.class, ListCommand.class, DeleteCommand.class,
-        PruneCommand.class, VerifyCommand.class, PrepareRestoreCommand.class,
+        PruneCommand.class, VerifyCommand.class, DrillCommand.class, PrepareRestoreCommand.class,
         ScanCommand.class})
 public final class EtcdSnapshotCommand {
 

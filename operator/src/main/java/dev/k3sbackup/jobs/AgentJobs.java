@@ -132,6 +132,42 @@ public final class AgentJobs {
     return job(snapshot, jobName, node, "delete", args, List.of(), new Mounts().snapshots(k3s));
   }
 
+  /** Where a drill Job restores the snapshot: an emptyDir, removed with the Pod. */
+  public static final String DRILL_WORK_DIR = "/var/lib/k3s-etcd-backup-drill";
+
+  /**
+   * The Job that restore-drills {@code snapshot} on {@code node} ({@code etcd-snapshot drill}):
+   * its file is read from K3s's snapshot dir, read-only, or with {@code fromS3} its S3 copy is
+   * fetched; etcdutl and etcd v3.6 (the image's) restore and serve it in an emptyDir on
+   * 127.0.0.1, on ports the kernel hands out. Nothing of K3s's is written, and no etcd TLS or
+   * token is mounted: the drill never talks to the cluster's etcd.
+   */
+  public Job drill(EtcdSnapshot snapshot, String jobName, String node, boolean fromS3) {
+    K3sLayout k3s = snapshot.getSpec().localOrDefault().layout();
+    var status = snapshot.getStatus();
+    List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
+        TERMINATION_LOG, "drill", status.snapshotName, "-o", "json", "--from",
+        fromS3 ? "s3" : "local", "--work-dir", DRILL_WORK_DIR, "--node-name", node));
+    add(args, "--sha256", status.sha256);
+    Mounts mounts = new Mounts();
+    List<EnvVar> env = new ArrayList<>();
+    if (fromS3) {
+      args.addAll(s3(snapshot.getSpec().s3, mounts, env));
+    } else {
+      args.addAll(List.of("--dir", k3s.snapshotDir().toString()));
+      mounts.hostPath("snapshots", k3s.snapshotDir(), "Directory", true);
+    }
+    mounts.volumes.add(new VolumeBuilder().withName("drill-work").withNewEmptyDir()
+        .endEmptyDir().build());
+    mounts.mounts.add(new VolumeMountBuilder().withName("drill-work")
+        .withMountPath(DRILL_WORK_DIR).build());
+    Job job = job(snapshot, jobName, node, "drill", args, env, mounts);
+    // etcd serving the restored copy maps its database: room beyond the agent's own heap
+    job.getSpec().getTemplate().getSpec().getContainers().get(0).getResources().getLimits()
+        .put("memory", new Quantity("2Gi"));
+    return job;
+  }
+
   /**
    * What every node's restore Job is told when it starts, so that it can carry its steps
    * through while the API server is down.

@@ -46,6 +46,19 @@ final class Describer {
     f.add("Adopted:", Boolean.TRUE.equals(st.adopted) ? "yes: found without a resource (made by "
         + "K3s itself, or before the operator ran)" : null);
     f.add("Requested:", requested(s.getSpec()));
+    f.add("Pinned:", dev.k3sbackup.api.Annotations.pinned(s) ? "yes (k3sbackup.dev/keep): no "
+        + "retention deletes it" : null);
+    var d = st.drill;
+    if (d != null) {
+      f.add("Drill:", d.phaseOrPending() + (d.completionTime == null ? ""
+          : " at " + d.completionTime) + (d.node == null ? "" : " on " + d.node)
+          + " (request " + d.request + ")");
+      f.add("Drill result:", d.message);
+      f.add("Drill read back:", d.revision == null ? null : "revision " + d.revision + ", "
+          + d.keys + " keys in " + d.resourceTypes + " resource types: " + d.keyCounts.stream()
+              .map(c -> c.resource + " " + c.count)
+              .collect(java.util.stream.Collectors.joining(", ")));
+    }
     StringBuilder out = new StringBuilder(f.render());
     conditions(out, st.conditions);
     return out.toString();

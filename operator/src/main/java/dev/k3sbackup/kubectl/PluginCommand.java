@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
     description = {"K3s's etcd-snapshot verbs on the cluster's EtcdSnapshot and EtcdRestore "
         + "resources: the k3s-etcd-backup operator does the work."},
     subcommands = {SaveVerb.class, ListVerb.class, DeleteVerb.class, PruneVerb.class,
-        RestoreVerb.class, DescribeVerb.class},
+        DrillVerb.class, RestoreVerb.class, DescribeVerb.class},
     footer = {"", "Exit codes: 0 done; 1 failed (the message says why); 2 refused bad input "
         + "(nothing was created or deleted)."})
 public final class PluginCommand implements Callable<Integer> {

@@ -41,6 +41,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *       while suspended or invalid.
  *   <li>{@value #DURATION}, {@value #SIZE}: how long the newest successful snapshot took (first
  *       attempt's start to completion) and its size.
+ *   <li>{@value #LAST_DRILL}: when the schedule's newest snapshot proven restorable passed its
+ *       restore drill (unix seconds); absent until one has. {@value #DRILL_MAX_AGE}: the
+ *       schedule's {@code drill.alertAfter} in seconds, present when it drills; the alert rule
+ *       compares the two.
  *   <li>{@value #SUSPENDED}, {@value #READY}: 1 when suspended / when its Ready condition is True.
  *   <li>{@value #FAILURES}: counter of snapshots seen turning Failed; {@code schedule} is empty
  *       for one-off snapshots.
@@ -61,6 +65,8 @@ public final class BackupMetrics {
   static final String SIZE = "k3s_etcd_backup_schedule_last_snapshot_size_bytes";
   static final String SUSPENDED = "k3s_etcd_backup_schedule_suspended";
   static final String READY = "k3s_etcd_backup_schedule_ready";
+  static final String LAST_DRILL = "k3s_etcd_backup_schedule_last_drill_success_timestamp_seconds";
+  static final String DRILL_MAX_AGE = "k3s_etcd_backup_schedule_drill_max_age_seconds";
   static final String FAILURES = "k3s_etcd_backup_snapshot_failures_total";
   static final String RESTORE_PHASE = "k3s_etcd_backup_restore_phase";
   static final String LEADER = "k3s_etcd_backup_leader";
@@ -68,6 +74,8 @@ public final class BackupMetrics {
 
   private final MeterRegistry registry;
   private final MultiGauge lastSuccess;
+  private final MultiGauge lastDrill;
+  private final MultiGauge drillMaxAge;
   private final MultiGauge created;
   private final MultiGauge interval;
   private final MultiGauge duration;
@@ -83,6 +91,10 @@ public final class BackupMetrics {
     this.registry = registry;
     this.lastSuccess = gauge(LAST_SUCCESS, "When the schedule's newest successful snapshot "
         + "completed (unix seconds)");
+    this.lastDrill = gauge(LAST_DRILL, "When the schedule's newest snapshot proven restorable "
+        + "passed its drill (unix seconds; status.lastRestorableTime)");
+    this.drillMaxAge = gauge(DRILL_MAX_AGE, "How long the schedule may go without a passed "
+        + "drill (spec.drill.alertAfter, seconds); absent without spec.drill");
     this.created = gauge(CREATED, "When the schedule was created (unix seconds)");
     this.interval = gauge(INTERVAL, "Seconds between the schedule's current and next run");
     this.duration = gauge(DURATION, "How long the newest successful snapshot took (seconds)");
@@ -170,6 +182,8 @@ public final class BackupMetrics {
     List<MultiGauge.Row<?>> sizeRows = new ArrayList<>();
     List<MultiGauge.Row<?>> suspendedRows = new ArrayList<>();
     List<MultiGauge.Row<?>> readyRows = new ArrayList<>();
+    List<MultiGauge.Row<?>> drillRows = new ArrayList<>();
+    List<MultiGauge.Row<?>> drillAgeRows = new ArrayList<>();
     for (EtcdSnapshotSchedule schedule : schedules) {
       Tags tags = scheduleTags(schedule.getMetadata().getNamespace(),
           schedule.getMetadata().getName());
@@ -182,6 +196,18 @@ public final class BackupMetrics {
       if (!isSuspended && schedule.getSpec() != null) {
         intervalOf(schedule, now).ifPresent(d ->
             intervalRows.add(MultiGauge.Row.of(tags, d.toSeconds())));
+      }
+      if (schedule.getSpec() != null && schedule.getSpec().drill != null) {
+        try {
+          drillAgeRows.add(MultiGauge.Row.of(tags,
+              schedule.getSpec().drill.alertAfterOrDefault().toSeconds()));
+        } catch (RuntimeException e) {
+          // refused in the schedule's Ready condition; no threshold to show
+        }
+      }
+      if (schedule.getStatus() != null) {
+        instant(schedule.getStatus().lastRestorableTime)
+            .ifPresent(t -> drillRows.add(MultiGauge.Row.of(tags, seconds(t))));
       }
       EtcdSnapshot last = newest.get(tags);
       if (last != null) {
@@ -202,6 +228,8 @@ public final class BackupMetrics {
     size.register(sizeRows, true);
     suspended.register(suspendedRows, true);
     ready.register(readyRows, true);
+    lastDrill.register(drillRows, true);
+    drillMaxAge.register(drillAgeRows, true);
 
     List<MultiGauge.Row<?>> phaseRows = new ArrayList<>();
     for (EtcdRestore restore : restores) {

@@ -66,7 +66,9 @@ import org.slf4j.MDC;
  * <p>Every Job runs in the operator's namespace, whichever namespace the snapshot is in, and
  * the Secrets and ConfigMaps its spec names are read there.
  */
-@ControllerConfiguration(name = "etcdsnapshot", finalizerName = EtcdSnapshotReconciler.FINALIZER)
+// not generation-aware: a drill is asked for by an annotation, which changes no generation
+@ControllerConfiguration(name = "etcdsnapshot", finalizerName = EtcdSnapshotReconciler.FINALIZER,
+    generationAwareEventProcessing = false)
 public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner<EtcdSnapshot> {
 
   public static final String FINALIZER = "k3sbackup.dev/snapshot-files";
@@ -86,6 +88,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   private final EtcdNodes nodes;
   private final SnapshotSpecCheck specCheck;
   private final S3Access s3;
+  private final SnapshotDrillStep drills;
 
   public EtcdSnapshotReconciler(KubernetesClient client, OperatorSettings settings) {
     this(Collaborators.of(client, settings));
@@ -100,6 +103,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     this.nodes = with.nodes();
     this.specCheck = new SnapshotSpecCheck(client, settings.allowed());
     this.s3 = with.s3();
+    this.drills = new SnapshotDrillStep(client, settings, jobs, agentJobs, events, nodes);
   }
 
   @Override
@@ -136,6 +140,17 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
         snapshot.setStatus(new EtcdSnapshotStatus());
       }
       EtcdSnapshotStatus status = snapshot.getStatus();
+      boolean saved = status.phaseOrPending() == SnapshotPhase.Succeeded
+          || (adopted(snapshot) || Boolean.TRUE.equals(status.adopted))
+          && status.snapshotName != null;
+      if (saved && localCopyToPrune(snapshot)) {
+        return pruneLocalCopy(snapshot);
+      }
+      if (saved && SnapshotDrillStep.wanted(snapshot)) {
+        return drills.step(snapshot).map(after -> UpdateControl.<EtcdSnapshot>noUpdate()
+            .rescheduleAfter(after.isZero() ? Duration.ofMillis(100) : after))
+            .orElse(UpdateControl.noUpdate());
+      }
       if (adopted(snapshot) || Boolean.TRUE.equals(status.adopted) || status.phaseOrPending().terminal()) {
         return UpdateControl.noUpdate();
       }
@@ -146,6 +161,55 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     } finally {
       MDC.remove("resource");
     }
+  }
+
+  /**
+   * Whether the schedule's retention asked for this snapshot's local file to go (its S3 copy
+   * stays): the {@link Annotations#PRUNE_LOCAL} annotation, while status still shows the file.
+   */
+  private static boolean localCopyToPrune(EtcdSnapshot s) {
+    var a = s.getMetadata().getAnnotations();
+    return a != null && a.containsKey(Annotations.PRUNE_LOCAL)
+        && s.getStatus().localPath != null && s.getStatus().node != null
+        && s.getStatus().s3 != null;
+  }
+
+  /**
+   * Deletes the local file through a Job on its node; once done, status no longer shows it
+   * (the S3 copy is what is left, and what a restore or drill then reads).
+   */
+  private UpdateControl<EtcdSnapshot> pruneLocalCopy(EtcdSnapshot snapshot) {
+    EtcdSnapshotStatus status = snapshot.getStatus();
+    String why = snapshot.getMetadata().getAnnotations().get(Annotations.PRUNE_LOCAL);
+    if (nodes.find(status.node).isEmpty()) {
+      status.localPath = null; // the node went, and the file with it
+      StatusWriter.replaceNow(client, snapshot); // a field removed: the whole status
+      return UpdateControl.noUpdate();
+    }
+    String jobName = agentJobs.jobName(snapshot, "-prune-local");
+    Job job = jobs.get(settings.home(), jobName).orElse(null);
+    if (job == null) {
+      jobs.create(agentJobs.deleteLocal(snapshot, jobName, status.node, status.snapshotName));
+      return UpdateControl.<EtcdSnapshot>noUpdate().rescheduleAfter(recheck());
+    }
+    if (!JobState.finished(job)) {
+      return UpdateControl.<EtcdSnapshot>noUpdate().rescheduleAfter(recheck());
+    }
+    Optional<AgentResult<Object>> outcome = outcomeOf(job, DELETED);
+    if (outcome.isEmpty() || !outcome.get().ok()) {
+      String message = "deleting the local file " + status.localPath + " on node " + status.node
+          + " (retention: " + why + ") failed: " + outcome.map(AgentResult::message)
+          .orElse("no result") + "; retried at the next recheck";
+      events.warning(snapshot, "LocalCopyPruneFailed", message);
+      jobs.delete(job);
+      return UpdateControl.<EtcdSnapshot>noUpdate().rescheduleAfter(settings.recheck());
+    }
+    events.normal(snapshot, "LocalCopyPruned", "deleted " + status.localPath + " on node "
+        + status.node + " (retention: " + why + "); the S3 copy " + status.s3.location
+        + " stays");
+    status.localPath = null;
+    StatusWriter.replaceNow(client, snapshot); // a field removed: the whole status
+    return UpdateControl.noUpdate();
   }
 
   /** Made by the adopter for a file found on a node: nothing to take. */

@@ -132,9 +132,8 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
 
     CronSchedule.Result parsed = CronSchedule.parse(spec.scheduleOrDefault(), spec.timeZone, now);
     Optional<SpecProblem> problem = Optional.ofNullable(parsed.problem());
-    if (problem.isEmpty() && spec.retentionOrDefault() < 1) {
-      problem = Optional.of(new SpecProblem("InvalidRetention", "spec.retention "
-          + spec.retention + " would delete every snapshot: give 1 or more (K3s's default is 5)"));
+    if (problem.isEmpty()) {
+      problem = retentionProblem(spec);
     }
     if (problem.isEmpty()) {
       problem = specCheck.check(spec.snapshotTemplate == null ? new EtcdSnapshotSpec()
@@ -147,7 +146,8 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     }
     CronSchedule cron = parsed.schedule();
     warnIfFrequent(schedule, cron, now);
-    pruner.prune(schedule, children, spec.retentionOrDefault());
+    pruner.prune(schedule, children);
+    ScheduleDrills.pick(spec, children).ifPresent(c -> askForDrill(schedule, c));
 
     if (spec.suspended()) {
       status.nextScheduleTime = null;
@@ -175,6 +175,30 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     Duration wait = Duration.between(now, next);
     return UpdateControl.patchStatus(schedule).rescheduleAfter(settings.pollEvery(
         wait.plusSeconds(1)));
+  }
+
+  /**
+   * What the API server's schema refuses, refused again where none enforces it: a retention
+   * below 1, a bad maxAge or drill.alertAfter.
+   */
+  static Optional<SpecProblem> retentionProblem(EtcdSnapshotScheduleSpec spec) {
+    if (spec.retentionOrDefault() < 1) {
+      return Optional.of(new SpecProblem("InvalidRetention", "spec.retention "
+          + spec.retention + " would delete every snapshot: give 1 or more (K3s's default is 5)"));
+    }
+    try {
+      spec.maxAgeOrNull();
+    } catch (dev.k3sbackup.base.SnapshotException e) {
+      return Optional.of(new SpecProblem("InvalidMaxAge", e.getMessage()));
+    }
+    if (spec.drill != null) {
+      try {
+        spec.drill.alertAfterOrDefault();
+      } catch (dev.k3sbackup.base.SnapshotException e) {
+        return Optional.of(new SpecProblem("InvalidDrill", e.getMessage()));
+      }
+    }
+    return Optional.empty();
   }
 
   /** The prefix this schedule's snapshots are named with. */
@@ -359,6 +383,27 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
           status.lastSuccessfulSnapshot = c.getMetadata().getName();
           status.lastSuccessfulTime = c.getStatus().completionTime;
         });
+    ScheduleDrills.summarize(status, children);
+  }
+
+  /** Sets the drill annotation on {@code child}, as {@code drill.every} asks. */
+  private void askForDrill(EtcdSnapshotSchedule schedule, EtcdSnapshot child) {
+    try {
+      client.resource(child).edit(c -> {
+        if (c.getMetadata().getAnnotations() == null) {
+          c.getMetadata().setAnnotations(new java.util.HashMap<>());
+        }
+        c.getMetadata().getAnnotations().putIfAbsent(Annotations.DRILL,
+            Annotations.DRILL_BY_SCHEDULE);
+        return c;
+      });
+      LOG.info("schedule {}: drilling {} (drill.every {})", schedule.getMetadata().getName(),
+          child.getMetadata().getName(), schedule.getSpec().drill.everyOrDefault());
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+    }
   }
 
   private UpdateControl<EtcdSnapshotSchedule> refuse(EtcdSnapshotSchedule schedule,

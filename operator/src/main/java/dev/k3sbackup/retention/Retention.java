@@ -11,9 +11,9 @@ import java.util.function.Predicate;
 /**
  * The one retention engine, used by the CLI's {@code prune}, the plugin's {@code prune} and a
  * schedule's pruning: copies are grouped by store (a node's dir, an S3 folder), sorted newest
- * first by the time in their name, and kept or deleted by the policy's rules; in each store
- * that loses copies, the newest good one (one that verifies, say) is never deleted. Pure: it
- * decides, the callers delete.
+ * first by the time in their name, and kept when any of the policy's rules keeps them (each
+ * decision names every rule that does); in each store that loses copies, the newest good one
+ * (one that verifies, say) is never deleted. Pure: it decides, the callers delete.
  */
 public final class Retention {
 
@@ -43,12 +43,27 @@ public final class Retention {
         stores.computeIfAbsent(c.store(), k -> new ArrayList<>()).add(c);
       }
     }
+    List<KeepRule> rules = policy.rules();
     List<Decision<S>> all = new ArrayList<>();
     for (List<Copy<S>> store : stores.values()) {
       store.sort(NEWEST_FIRST);
+      List<Map<Integer, String>> kept = new ArrayList<>();
+      for (KeepRule rule : rules) {
+        kept.add(rule.keeps(store, now));
+      }
       List<Decision<S>> decided = new ArrayList<>();
       for (int i = 0; i < store.size(); i++) {
-        decided.add(new Decision<>(store.get(i), reason(policy, store, i, now)));
+        List<Reason> reasons = new ArrayList<>();
+        List<String> why = new ArrayList<>();
+        for (int r = 0; r < rules.size(); r++) {
+          String said = kept.get(r).get(i);
+          if (said != null) {
+            reasons.add(rules.get(r).reason());
+            why.add(said);
+          }
+        }
+        decided.add(reasons.isEmpty() ? policy.deleted(store.get(i), i, now)
+            : new Decision<>(store.get(i), reasons, String.join(", ", why)));
       }
       if (decided.stream().anyMatch(d -> !d.kept())) {
         spareNewestGood(decided, good);
@@ -58,24 +73,14 @@ public final class Retention {
     return new Decisions<>(all, policy);
   }
 
-  private static <S> Reason reason(RetentionPolicy policy, List<Copy<S>> newestFirst, int index,
-      Instant now) {
-    for (KeepRule rule : policy.rules()) {
-      var kept = rule.keeps(newestFirst, index, now);
-      if (kept.isPresent()) {
-        return kept.get();
-      }
-    }
-    return Reason.BEYOND_RETENTION;
-  }
-
   /** The newest good copy of a store stays, whatever the rules say. */
   private static <S> void spareNewestGood(List<Decision<S>> newestFirst, Predicate<S> good) {
     for (int i = 0; i < newestFirst.size(); i++) {
       Decision<S> d = newestFirst.get(i);
       if (good.test(d.copy().snapshot())) {
         if (!d.kept()) {
-          newestFirst.set(i, new Decision<>(d.copy(), Reason.NEWEST_GOOD));
+          newestFirst.set(i, new Decision<>(d.copy(), Reason.NEWEST_GOOD,
+              "the newest good one in " + d.copy().store().describe() + " (" + d.why() + ")"));
         }
         return;
       }

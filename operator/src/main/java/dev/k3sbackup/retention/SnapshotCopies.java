@@ -1,5 +1,7 @@
 package dev.k3sbackup.retention;
 
+import dev.k3sbackup.api.Annotations;
+import dev.k3sbackup.api.v1alpha1.DrillPhase;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
 import dev.k3sbackup.base.SnapshotName;
@@ -17,8 +19,11 @@ public final class SnapshotCopies {
   public static List<Copy<EtcdSnapshot>> of(EtcdSnapshot snapshot) {
     EtcdSnapshotStatus st = snapshot.getStatus() == null ? new EtcdSnapshotStatus()
         : snapshot.getStatus();
+    boolean restorable = st.drill != null && st.drill.phase == DrillPhase.Passed;
     return of(snapshot, st.snapshotName, st.node, st.localPath,
-        st.s3 == null ? null : st.s3.location, takenAt(snapshot));
+        st.s3 == null ? null : st.s3.location, takenAt(snapshot)).stream()
+        .map(c -> new Copy<>(c.snapshot(), c.store(), c.name(), c.takenAt(), c.location(),
+            Annotations.pinned(snapshot), restorable)).toList();
   }
 
   /**

@@ -37,6 +37,15 @@ public final class SnapshotVerifier {
   /** Verifies a stored snapshot read from {@code in}; a {@code .zip} name is read as K3s's zip. */
   public static Verdict verify(String name, InputStream in, ProgressListener progress)
       throws IOException {
+    return verify(name, in, progress, null);
+  }
+
+  /**
+   * The same, also writing etcd's raw snapshot stream (the zip's entry when compressed) to
+   * {@code raw} as it goes by, when not null (a drill's copy of an S3 or zipped snapshot).
+   */
+  public static Verdict verify(String name, InputStream in, ProgressListener progress,
+      java.io.OutputStream raw) throws IOException {
     MessageDigest stored = TrailerCheck.sha256();
     CountingInput counted = new CountingInput(in, progress);
     DigestInputStream digesting = new DigestInputStream(counted, stored);
@@ -50,7 +59,7 @@ public final class SnapshotVerifier {
         if (entry == null) {
           problem = "is not a K3s compressed snapshot: the zip holds no entry";
         } else {
-          copy(zip, check, buffer);
+          copy(zip, check, buffer, raw);
           if (zip.getNextEntry() != null) {
             problem = "is not a K3s compressed snapshot: the zip holds more than one entry";
           }
@@ -59,7 +68,7 @@ public final class SnapshotVerifier {
         problem = "is not a readable zip (" + e.getMessage() + ")";
       }
     } else {
-      copy(digesting, check, buffer);
+      copy(digesting, check, buffer, raw);
     }
     while (digesting.read(buffer) >= 0) {
       // the rest of the zip (its directory) still counts towards the file's sha256
@@ -73,10 +82,14 @@ public final class SnapshotVerifier {
         result.size(), problem);
   }
 
-  private static void copy(InputStream in, TrailerCheck check, byte[] buffer) throws IOException {
+  private static void copy(InputStream in, TrailerCheck check, byte[] buffer,
+      java.io.OutputStream raw) throws IOException {
     int n;
     while ((n = in.read(buffer)) >= 0) {
       check.update(buffer, 0, n);
+      if (raw != null) {
+        raw.write(buffer, 0, n);
+      }
     }
   }
 

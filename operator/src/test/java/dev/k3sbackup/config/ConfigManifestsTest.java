@@ -215,6 +215,9 @@ class ConfigManifestsTest {
     schedule.getMetadata().setNamespace("ns");
     schedule.getMetadata().setCreationTimestamp("2026-01-01T00:00:00Z");
     schedule.setSpec(new EtcdSnapshotScheduleSpec());
+    schedule.getSpec().drill = new dev.k3sbackup.api.v1alpha1.DrillPolicy();
+    schedule.setStatus(new dev.k3sbackup.api.v1alpha1.EtcdSnapshotScheduleStatus());
+    schedule.getStatus().lastRestorableTime = "2026-01-01T12:10:00Z";
     EtcdSnapshot child = new EtcdSnapshot();
     child.getMetadata().setName("s-1");
     child.getMetadata().setNamespace("ns");

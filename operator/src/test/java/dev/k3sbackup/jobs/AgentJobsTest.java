@@ -42,6 +42,31 @@ class AgentJobsTest {
   }
 
   @Test
+  void aDrillJobReadsTheSnapshotDirReadOnlyRestoresIntoAnEmptyDirAndCannotReachEtcd() {
+    EtcdSnapshot s = snapshot("k3s-etcd-backup", "nightly");
+    s.setStatus(new dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus());
+    s.getStatus().snapshotName = "k3sbackup-on-demand-server-1-1700000000";
+    s.getStatus().sha256 = "ab".repeat(32);
+    var job = jobs.drill(s, "nightly-drill-1", "server-1", false);
+    var pod = job.getSpec().getTemplate().getSpec();
+    var agent = pod.getContainers().get(0);
+    assertThat(job.getMetadata().getLabels()).containsEntry(Labels.OPERATION, "drill");
+    assertThat(pod.getNodeName()).isEqualTo("server-1");
+    assertThat(agent.getArgs()).containsSequence("drill",
+        "k3sbackup-on-demand-server-1-1700000000").containsSequence("--from", "local")
+        .containsSequence("--sha256", "ab".repeat(32))
+        .containsSequence("--work-dir", AgentJobs.DRILL_WORK_DIR)
+        .containsSequence("--dir", "/var/lib/rancher/k3s/server/db/snapshots")
+        .doesNotContain("--cacert", "--token-file", "--endpoints");
+    assertThat(agent.getVolumeMounts()).allSatisfy(m -> assertThat(Boolean.TRUE.equals(m.getReadOnly())
+        || m.getMountPath().equals(AgentJobs.DRILL_WORK_DIR)).as(m.getMountPath()).isTrue());
+    assertThat(pod.getVolumes()).extracting(v -> v.getName()).containsExactlyInAnyOrder(
+        "snapshots", "drill-work");
+    assertThat(pod.getVolumes().stream().filter(v -> v.getName().equals("drill-work"))
+        .findFirst().orElseThrow().getEmptyDir()).isNotNull();
+  }
+
+  @Test
   void aResourceElsewhereGetsAJobInTheOperatorsNamespaceFoundByLabelsNeverSharingAName() {
     EtcdSnapshot elsewhere = snapshot("team-a", "nightly");
     EtcdSnapshot home = snapshot("k3s-etcd-backup", "team-a-nightly");

@@ -158,6 +158,21 @@ class ApiValidationRealClusterIT {
             + "  snapshotTemplate: {timeout: 0m0s}\n", "spec.snapshotTemplate.timeout"),
         new Bad("absurd retention", sched.formatted("c10") + "  retention: 100000\n",
             "spec.retention"),
+        // issue 14: retention policies and drills
+        new Bad("keepDaily -1", sched.formatted("c11") + "  keepDaily: -1\n", "spec.keepDaily"),
+        new Bad("keepMonthly 100000", sched.formatted("c12") + "  keepMonthly: 100000\n",
+            "spec.keepMonthly"),
+        new Bad("s3Retention 0", sched.formatted("c13") + "  s3Retention: 0\n"
+            + "  snapshotTemplate: {s3: {bucket: b}}\n", "spec.s3Retention"),
+        new Bad("s3Retention without S3", sched.formatted("c14") + "  s3Retention: 3\n",
+            "s3Retention counts the S3 copies"),
+        new Bad("maxAge 0d", sched.formatted("c15") + "  maxAge: 0d\n",
+            "maxAge must be longer than 0"),
+        new Bad("maxAge in years", sched.formatted("c16") + "  maxAge: 1y\n", "spec.maxAge"),
+        new Bad("drill every 0", sched.formatted("c17") + "  drill: {every: 0}\n",
+            "spec.drill.every"),
+        new Bad("drill alertAfter 0h", sched.formatted("c18") + "  drill: {alertAfter: 0h}\n",
+            "alertAfter must be longer than 0"),
         new Bad("an S3 endpoint with a scheme", snap.formatted("b22")
             + s3.formatted("endpoint: \"https://minio.example.com:9000\""),
             "endpoint must be host[:port] without scheme or path"),

@@ -157,6 +157,41 @@ class EtcdSnapshotScheduleOperatorIT {
   }
 
   @Test
+  void s3IsCountedApartAndLocalFilesBeyondRetentionGoWhileTheirS3CopiesStay() throws Exception {
+    EtcdSnapshotScheduleSpec spec = new EtcdSnapshotScheduleSpec();
+    spec.schedule = "*/10 * * * *";
+    spec.retention = 1;
+    spec.s3Retention = 3;
+    spec.snapshotTemplate = s3Template();
+    create("k3s-default", spec);
+
+    for (int run = 1; run <= 4; run++) {
+      nextRunSucceeds(run);
+    }
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      assertThat(children("k3s-default")).hasSize(3);
+      assertThat(localFiles()).hasSize(1);
+      assertThat(s3.keys("backups").stream().filter(k -> !k.contains(".metadata")))
+          .hasSize(3);
+      assertThat(children("k3s-default").stream().filter(c -> c.getStatus().localPath != null))
+          .hasSize(1);
+    });
+    EtcdSnapshot newest = children("k3s-default").stream()
+        .filter(c -> c.getStatus().localPath != null).findFirst().orElseThrow();
+    assertThat(localFiles()).containsExactly(newest.getStatus().snapshotName);
+    var retention = schedule("k3s-default").getStatus().retention;
+    assertThat(retention.keptCount).isEqualTo(3);
+    assertThat(retention.kept.get(0).snapshot).isEqualTo(newest.getMetadata().getName());
+    assertThat(retention.kept.get(0).local).isEqualTo("newest 1 of 1");
+    assertThat(retention.kept.get(0).s3).isEqualTo("newest 1 of 3");
+    assertThat(retention.kept.get(2).local).isNull();
+    assertThat(retention.kept.get(2).s3).isEqualTo("newest 3 of 3");
+    assertThat(cluster.client().v1().events().inNamespace(NS).list().getItems())
+        .extracting(e -> e.getReason()).contains("LocalCopyPruned", "SnapshotPruned");
+  }
+
+  @Test
   void everyNodeTakesItsOwnSnapshotAndMissedRunsAreTakenOnce() throws Exception {
     EtcdProcess etcd2 = EtcdProcess.start(work.resolve("second"));
     try {

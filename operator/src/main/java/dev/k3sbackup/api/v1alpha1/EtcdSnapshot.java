@@ -34,6 +34,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Path", jsonPath = ".status.localPath", priority = 1)
 @AdditionalPrinterColumn(name = "Revision", jsonPath = ".status.etcdRevision",
     type = AdditionalPrinterColumn.Type.INTEGER, priority = 1)
+@AdditionalPrinterColumn(name = "Drill", jsonPath = ".status.drill.phase", priority = 1)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp",
     type = AdditionalPrinterColumn.Type.DATE)
 public class EtcdSnapshot extends CustomResource<EtcdSnapshotSpec, EtcdSnapshotStatus>

@@ -29,6 +29,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Last Success", jsonPath = ".status.lastSuccessfulTime",
     type = AdditionalPrinterColumn.Type.DATE)
 @AdditionalPrinterColumn(name = "Next Run", jsonPath = ".status.nextScheduleTime")
+@AdditionalPrinterColumn(name = "Restorable", jsonPath = ".status.lastRestorableTime",
+    type = AdditionalPrinterColumn.Type.DATE, priority = 1)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp",
     type = AdditionalPrinterColumn.Type.DATE)
 public class EtcdSnapshotSchedule

@@ -19,6 +19,20 @@ public class EtcdSnapshotScheduleStatus {
   @JsonPropertyDescription("The last successful EtcdSnapshot.")
   public String lastSuccessfulSnapshot;
 
+  @JsonPropertyDescription("The newest snapshot proven restorable: taken by this schedule, "
+      + "restored into a throwaway etcd and read back.")
+  public DrillSummary lastRestorable;
+
+  @JsonPropertyDescription("When the newest snapshot proven restorable passed its drill "
+      + "(RFC 3339): the alert on drill.alertAfter counts from here.")
+  public String lastRestorableTime;
+
+  @JsonPropertyDescription("The schedule's newest drill, passed or not.")
+  public DrillSummary lastDrill;
+
+  @JsonPropertyDescription("What retention keeps and why.")
+  public RetentionStatus retention;
+
   @JsonPropertyDescription("The next run (RFC 3339); empty when suspended or invalid.")
   public String nextScheduleTime;
 

@@ -62,10 +62,16 @@ public class EtcdSnapshotStatus {
       + "itself or before the operator ran).")
   public Boolean adopted;
 
+  @JsonPropertyDescription("The last restore drill: the snapshot restored into a throwaway "
+      + "etcd, started and read back (asked for by the k3sbackup.dev/drill annotation or the "
+      + "schedule's drill.every).")
+  public SnapshotDrill drill;
+
   @JsonPropertyDescription("The spec generation this status describes.")
   public Long observedGeneration;
 
-  @JsonPropertyDescription("Ready, Progressing and Failed conditions, Kubernetes style.")
+  @JsonPropertyDescription("Ready, Failed, Uploaded, Available and Restorable conditions, Kubernetes "
+      + "style.")
   public List<Condition> conditions = new ArrayList<>();
 
   public SnapshotPhase phaseOrPending() {
