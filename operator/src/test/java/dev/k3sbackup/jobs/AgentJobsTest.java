@@ -71,4 +71,46 @@ class AgentJobsTest {
         .containsSubsequence("--status-address", "fd00:10::1")
         .containsSubsequence("--peer", "http://[fd00:10::2]:9791/");
   }
+
+  @Test
+  void ageKeysReachTheAgentAsFilesMountedFromTheirSecretsNeverAsArgumentsOrEnvironment() {
+    EtcdSnapshot s = snapshot("k3s-etcd-backup", "sealed");
+    s.getSpec().encryption = new dev.k3sbackup.api.v1alpha1.SnapshotEncryption();
+    s.getSpec().encryption.recipientsSecret = "backup-recipients";
+    var save = jobs.save(s, "sealed-save-1", "server-1", false, Duration.ofMinutes(30));
+    var pod = save.getSpec().getTemplate().getSpec();
+    assertThat(pod.getContainers().get(0).getArgs()).containsSubsequence(
+        "--encrypt-recipients-file", AgentJobs.AGE_RECIPIENTS_FILE);
+    var volume = pod.getVolumes().stream().filter(v -> v.getName().equals("age-recipients"))
+        .findFirst().orElseThrow();
+    assertThat(volume.getSecret().getSecretName()).isEqualTo("backup-recipients");
+    assertThat(volume.getSecret().getItems().get(0).getKey()).isEqualTo("recipients");
+    assertThat(pod.getContainers().get(0).getVolumeMounts()).anySatisfy(m -> {
+      assertThat(m.getName()).isEqualTo("age-recipients");
+      assertThat(m.getReadOnly()).isTrue();
+    });
+
+    s.setStatus(new dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus());
+    s.getStatus().snapshotName = "k3sbackup-on-demand-server-1-7.age";
+    EtcdRestore r = new EtcdRestore();
+    r.getMetadata().setNamespace("k3s-etcd-backup");
+    r.getMetadata().setName("back");
+    var decryption = new dev.k3sbackup.api.v1alpha1.SnapshotDecryption();
+    decryption.identitySecret = "backup-identity";
+    decryption.identityKey = "key.txt";
+    var preflight = jobs.prepareRestore(r, "back-preflight", "server-1", s, false, decryption);
+    var container = preflight.getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(container.getArgs()).containsSubsequence("--decrypt-identity-file",
+        AgentJobs.AGE_IDENTITY_FILE);
+    assertThat(String.join(" ", container.getArgs())).contains("spec.decryption.identitySecret");
+    assertThat(container.getEnv()).noneMatch(e -> e.getValueFrom() != null
+        && e.getValueFrom().getSecretKeyRef() != null
+        && e.getValueFrom().getSecretKeyRef().getName().equals("backup-identity"));
+    var identity = preflight.getSpec().getTemplate().getSpec().getVolumes().stream()
+        .filter(v -> v.getName().equals("age-identity")).findFirst().orElseThrow();
+    assertThat(identity.getSecret().getSecretName()).isEqualTo("backup-identity");
+    assertThat(identity.getSecret().getItems().get(0).getKey()).isEqualTo("key.txt");
+    assertThat(identity.getSecret().getItems().get(0).getPath()).isEqualTo("identity");
+    assertThat(identity.getSecret().getDefaultMode()).isEqualTo(0400);
+  }
 }
