@@ -189,8 +189,11 @@ final class RestoreSteps {
     }
     plan.revisionBefore = prepared.etcdRevision();
     if (prepared.decryptedPath() != null) {
-      // the reset reads the file the preflight decrypted, checked against its own sha256
-      plan.snapshotPath = prepared.decryptedPath();
+      // the reset reads the file the preflight decrypted next to the snapshot, checked against
+      // its own sha256 (the path as the host names it, not as the agent's container did)
+      java.nio.file.Path file = java.nio.file.Path.of(plan.snapshotPath);
+      plan.snapshotPath = file.resolveSibling(dev.k3sbackup.base.SnapshotName
+          .decryptedFileName(file.getFileName().toString())).toString();
       plan.sha256 = prepared.decryptedSha256();
     }
     String checked = checked(prepared);
@@ -260,7 +263,7 @@ final class RestoreSteps {
       text += ", fetched from S3";
     }
     if (prepared != null && prepared.decryptedPath() != null) {
-      text += ", decrypted to " + prepared.decryptedPath();
+      text += ", decrypted next to it (sha256 " + prepared.decryptedSha256() + ")";
     } else if (prepared != null && prepared.fetched()) {
       text += " to " + prepared.path();
     }

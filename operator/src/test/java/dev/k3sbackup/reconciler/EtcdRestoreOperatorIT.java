@@ -280,6 +280,130 @@ class EtcdRestoreOperatorIT {
     });
   }
 
+  /** A Secret in the operator's namespace holding {@code key} = {@code value}. */
+  private void secret(String name, String key, String value) {
+    cluster.client().secrets().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model
+        .SecretBuilder().withNewMetadata().withName(name).endMetadata()
+        .addToData(key, java.util.Base64.getEncoder().encodeToString(
+            value.getBytes(java.nio.charset.StandardCharsets.UTF_8))).build()).create();
+  }
+
+  /** A new age identity file's text, made by age-keygen as an admin makes it. */
+  private String ageKeygen(String name) throws Exception {
+    Path file = work.resolve(name);
+    dev.k3sbackup.testing.Processes.run("age-keygen", "-o", file.toString())
+        .requireSuccess(java.util.List.of("age-keygen"));
+    return java.nio.file.Files.readString(file);
+  }
+
+  private static String publicKeyOf(String identity) {
+    return identity.lines().filter(l -> l.startsWith("# public key: ")).findFirst()
+        .orElseThrow().substring("# public key: ".length());
+  }
+
+  @Test
+  void anEncryptedS3SnapshotIsDecryptedInPreflightAndRestoredAndAWrongOrMissingKeyIsRefused()
+      throws Exception {
+    S3Fixture.createKeySecret(cluster.client(), NS, "s3-keys");
+    String identity = ageKeygen("identity.txt");
+    String other = ageKeygen("other.txt");
+    secret("age-recipients", "recipients", "# admins\n" + publicKeyOf(identity) + "\n");
+    secret("age-identity", "identity", identity);
+    secret("age-other", "identity", other);
+    EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
+    spec.node = "server-1";
+    spec.namePrefix = "sealed";
+    spec.s3 = s3.storage("backups", "k3s", "s3-keys");
+    spec.encryption = new dev.k3sbackup.api.v1alpha1.SnapshotEncryption();
+    spec.encryption.recipientsSecret = "age-recipients";
+    EtcdSnapshot s = new EtcdSnapshot();
+    s.getMetadata().setName("sealed");
+    s.getMetadata().setNamespace(NS);
+    s.setSpec(spec);
+    cluster.client().resource(s).create();
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      EtcdSnapshot g = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
+          .withName("sealed").get();
+      return g.getStatus() != null && g.getStatus().phase == SnapshotPhase.Succeeded;
+    });
+    EtcdSnapshot sealed = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
+        .withName("sealed").get();
+    String file = sealed.getStatus().snapshotName;
+    assertThat(file).endsWith(".age");
+    assertThat(sealed.getStatus().encrypted).isTrue();
+    Path object = s3.download("backups", "k3s/" + file, work.resolve("object.age"));
+    assertThat(dev.k3sbackup.testing.Hashes.sha256(object)).isEqualTo(sealed.getStatus().sha256);
+    assertThat(java.nio.file.Files.readString(object, java.nio.charset.StandardCharsets
+        .ISO_8859_1)).startsWith("age-encryption.org/v1");
+    // only the S3 copy is left: the server node fetches and decrypts it
+    java.nio.file.Files.delete(fileOnNode("server-1", "sealed"));
+    sealed.getStatus().localPath = null;
+    sealed.getStatus().node = null;
+    cluster.client().resource(sealed).updateStatus();
+    etcd.put("/registry/after", "written after the snapshot");
+    Path snapshots = work.resolve("node-server-1/var/lib/rancher/k3s/server/db/snapshots");
+
+    // no identity: refused through the API, naming the field
+    create("no-key", "sealed", true, null, java.util.List.of());
+    EtcdRestore noKey = awaitPhase("no-key", RestorePhase.Failed);
+    assertThat(noKey.getStatus().message).contains("spec.decryption.identitySecret")
+        .contains("encrypted with age").contains("nothing was touched");
+
+    // a Secret that is not there: refused before any Job, naming the field and the fix
+    EtcdRestore absent = restoreWithIdentity("absent-key", "no-such-secret");
+    cluster.client().resource(absent).create();
+    absent = awaitPhase("absent-key", RestorePhase.Failed);
+    assertThat(absent.getStatus().message).contains("spec.decryption.identitySecret")
+        .contains("no-such-secret").contains("kubectl create secret generic");
+
+    // the wrong identity: refused by the node's preflight, nothing stopped, no plaintext left
+    cluster.client().resource(restoreWithIdentity("wrong-key", "age-other")).create();
+    EtcdRestore wrong = awaitPhase("wrong-key", RestorePhase.Failed);
+    assertThat(wrong.getStatus().message).contains("preflight refused the restore")
+        .contains("nothing was touched").contains("spec.decryption.identitySecret")
+        .contains("matches none of the recipients")
+        .doesNotContain(other.lines().filter(l -> l.startsWith("AGE-SECRET-KEY")).findFirst()
+            .orElseThrow());
+    assertThat(etcd.all()).containsKey("/registry/after");
+    try (var files = java.nio.file.Files.list(snapshots)) {
+      assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(
+          ".decrypted"));
+    }
+
+    // the right identity: decrypted into the snapshot dir in preflight, then restored from it
+    cluster.client().resource(restoreWithIdentity("unsealed", "age-identity")).create();
+    EtcdRestore r = awaitPhase("unsealed", RestorePhase.Succeeded);
+    String decrypted = file.substring(0, file.length() - ".age".length()) + ".decrypted";
+    assertThat(r.getStatus().plan.snapshotPath).endsWith("/" + decrypted);
+    assertThat(r.getStatus().history.get(2).message).contains("fetched from S3")
+        .contains("decrypted next to it");
+    Path plain = snapshots.resolve(decrypted);
+    assertThat(dev.k3sbackup.testing.Hashes.sha256(plain)).isEqualTo(r.getStatus().plan.sha256);
+    assertThat(java.nio.file.Files.size(plain) % 512).isEqualTo(32);
+    assertThat(etcd.all()).containsKey("/registry/a").doesNotContainKey("/registry/after");
+    // the identity never reaches status or events
+    String key = identity.lines().filter(l -> l.startsWith("AGE-SECRET-KEY")).findFirst()
+        .orElseThrow();
+    assertThat(cluster.client().resources(EtcdRestore.class).inNamespace(NS).list().getItems()
+        .toString()).doesNotContain(key);
+    assertThat(cluster.client().v1().events().inNamespace(NS).list().getItems().toString())
+        .doesNotContain(key);
+  }
+
+  private static EtcdRestore restoreWithIdentity(String name, String secret) {
+    EtcdRestore r = new EtcdRestore();
+    r.getMetadata().setName(name);
+    r.getMetadata().setNamespace(NS);
+    r.setSpec(new EtcdRestoreSpec());
+    r.getSpec().snapshot = "sealed";
+    r.getSpec().confirm = true;
+    r.getSpec().peers = java.util.List.of();
+    r.getSpec().safetySnapshot = false;
+    r.getSpec().decryption = new dev.k3sbackup.api.v1alpha1.SnapshotDecryption();
+    r.getSpec().decryption.identitySecret = secret;
+    return r;
+  }
+
   @Test
   void whenTheRollbackRemovesTheRestoreItsOutcomeIsShownOnARecreatedOne() throws Exception {
     etcd.put("/registry/after", "written after the snapshot");

@@ -248,8 +248,20 @@ public final class FakeKubelet implements AutoCloseable {
         Files.createDirectories(real);
         Secret s = client.secrets().inNamespace(namespace).withName(v.getSecret().getSecretName())
             .require();
+        var items = v.getSecret().getItems();
         for (var e : s.getData().entrySet()) {
-          Files.write(real.resolve(e.getKey()), Base64.getDecoder().decode(e.getValue()));
+          if (items == null || items.isEmpty()) {
+            Files.write(real.resolve(e.getKey()), Base64.getDecoder().decode(e.getValue()));
+          }
+        }
+        for (var item : items == null ? List.<io.fabric8.kubernetes.api.model.KeyToPath>of()
+            : items) {
+          String value = s.getData().get(item.getKey());
+          if (value == null) {
+            throw new IOException("secret " + v.getSecret().getSecretName() + " has no key "
+                + item.getKey());
+          }
+          Files.write(real.resolve(item.getPath()), Base64.getDecoder().decode(value));
         }
       } else if (v.getConfigMap() != null) {
         real = podDir.resolve("volume-" + v.getName());
