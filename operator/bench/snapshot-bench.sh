@@ -2,10 +2,11 @@
 # Snapshot benchmark: fills a real etcd to SIZE MiB, then alternates, RUNS times each,
 #   A) etcdctl snapshot save   vs  B) our save
 #   B) our save                vs  C) our save --s3 (to a local S3Proxy server)
+#   B) our save                vs  D) our save --encrypt-recipients-file (age, one X25519 recipient)
 # and prints each command's median wall time, the ratios, and our process's peak RSS.
 #
 # usage: operator/bench/snapshot-bench.sh [SIZE_MIB=1024] [RUNS=5]
-# Needs Java 17 and Maven; installs etcd, etcdctl and GNU time from Debian when missing.
+# Needs Java 17 and Maven; installs etcd, etcdctl, GNU time and age from Debian when missing.
 set -euo pipefail
 size=${1:-1024}
 runs=${2:-5}
@@ -16,6 +17,7 @@ missing=()
 command -v etcd >/dev/null || missing+=(etcd-server)
 command -v etcdctl >/dev/null || missing+=(etcd-client)
 [ -x /usr/bin/time ] || missing+=(time)
+command -v age-keygen >/dev/null || missing+=(age)
 if ((${#missing[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -83,12 +85,16 @@ time_it() {
 }
 # The CLI exactly as the README runs it: plain `java -jar`, default JVM settings.
 ours=(java -jar "$jar" etcd-snapshot save --endpoints "$endpoint" --dir "$out" --node-name bench)
+age-keygen -o "$work/age-identity.txt" 2>/dev/null
+age-keygen -y "$work/age-identity.txt" >"$work/age-recipients.txt"
+age=(--encrypt-recipients-file "$work/age-recipients.txt")
 s3=(--s3 --s3-endpoint "127.0.0.1:$s3port" --s3-insecure --s3-bucket bench
   --s3-access-key bench-access --s3-secret-key bench-secret)
 
 echo "warm-up ..."
 time_it warmup "${ours[@]}"
 time_it warmup "${ours[@]}" "${s3[@]}"
+time_it warmup "${ours[@]}" "${age[@]}"
 rm -rf "$work/s3/bench"/*
 ETCDCTL_API=3 etcdctl snapshot status -w table "$(ls -d "$out"/* | head -1)" 2>/dev/null || true
 for i in $(seq "$runs"); do
@@ -98,15 +104,18 @@ for i in $(seq "$runs"); do
   time_it save_s3 "${ours[@]}" "${s3[@]}"
   sleep 1
   time_it save2 "${ours[@]}"
+  sleep 1
+  time_it save_age "${ours[@]}" "${age[@]}"
   rm -rf "$work/s3/bench"/*
   echo "run $i/$runs done"
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 col() { awk "{print \$$2}" "$work/$1.txt" | median; }
-m_etcdctl=$(col etcdctl 1); m_save=$(col save 1); m_s3=$(col save_s3 1); m_save2=$(col save2 1)
+m_etcdctl=$(col etcdctl 1); m_save=$(col save 1); m_s3=$(col save_s3 1); m_save2=$(col save2 1); m_age=$(col save_age 1)
 rss_save=$(awk '{print $2}' "$work/save.txt" "$work/save2.txt" | sort -n | tail -1)
 rss_s3=$(awk '{print $2}' "$work/save_s3.txt" | sort -n | tail -1)
+rss_age=$(awk '{print $2}' "$work/save_age.txt" | sort -n | tail -1)
 
 db=$(ls -l "$(ls -d "$out"/* | head -1)" | awk '{print $5}')
 echo
@@ -116,10 +125,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 printf '  save                      %6.2f s   (ratio to etcdctl: %s, target <= 1.05)\n' "$m_save" "$(ratio "$m_save" "$m_etcdctl")"
 printf '  save (second series)      %6.2f s\n' "$m_save2"
 printf '  save --s3                 %6.2f s   (ratio to save: %s, target <= 1.2)\n' "$m_s3" "$(ratio "$m_s3" "$(awk -v a="$m_save" -v b="$m_save2" 'BEGIN { print (a + b) / 2 }')")"
+printf '  save --encrypt-recipients-file %6.2f s   (ratio to save: %s)\n' "$m_age" "$(ratio "$m_age" "$(awk -v a="$m_save" -v b="$m_save2" 'BEGIN { print (a + b) / 2 }')")"
 printf '  peak RSS save             %6d MiB  (target <= 256)\n' "$((rss_save / 1024))"
 printf '  peak RSS save --s3        %6d MiB\n' "$((rss_s3 / 1024))"
+printf '  peak RSS save (age)       %6d MiB\n' "$((rss_age / 1024))"
 echo "CPU seconds per run (medians; 2 cores are shared by etcd, our process and the S3 server):"
-for label in etcdctl save save_s3; do
+for label in etcdctl save save_s3 save_age; do
   printf '  %-9s client %5.2f s   etcd %5.2f s   S3 server %5.2f s\n' "$label" "$(col "$label" 3)" \
     "$(awk -v v="$(col "$label" 4)" 'BEGIN { print v / 1000 }')" "$(awk -v v="$(col "$label" 5)" 'BEGIN { print v / 1000 }')"
 done

@@ -206,26 +206,7 @@ public final class SnapshotCatalog implements AutoCloseable {
     progress.start("fetching " + s.location(), s.size());
     try (LocalSnapshotDir.PendingFile file = local.create(s.name());
         InputStream in = s3.open(s.name())) {
-      OutputStream out = file.out();
-      InputStream copying = new java.io.FilterInputStream(in) {
-        @Override
-        public int read() throws IOException {
-          int b = super.read();
-          if (b >= 0) {
-            out.write(b);
-          }
-          return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-          int n = super.read(b, off, len);
-          if (n > 0) {
-            out.write(b, off, n);
-          }
-          return n;
-        }
-      };
+      InputStream copying = new SnapshotVerifier.CopyingInput(in, file.out());
       SnapshotVerifier.Verdict v = SnapshotVerifier.verify(s.name(), copying, progress);
       if (v.ok()) {
         file.commit();

@@ -159,7 +159,7 @@ public final class SnapshotVerifier {
   }
 
   /** Writes what is read to {@code copy} as well. */
-  private static final class CopyingInput extends java.io.FilterInputStream {
+  static final class CopyingInput extends java.io.FilterInputStream {
     private final OutputStream copy;
 
     CopyingInput(InputStream in, OutputStream copy) {

@@ -3,6 +3,7 @@ package dev.k3sbackup.realcluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.k3sbackup.testing.AgeKeys;
 import dev.k3sbackup.testing.Hashes;
 import dev.k3sbackup.testing.Processes;
 import dev.k3sbackup.testing.S3Fixture;
@@ -58,20 +59,15 @@ class EncryptionRealClusterIT {
   }
 
   private static Path keygen(String name) {
-    Path file = cluster.work().resolve(name);
-    Processes.run("age-keygen", "-o", file.toString()).requireSuccess(List.of("age-keygen"));
-    return file;
+    return AgeKeys.keygen(cluster.work().resolve(name));
   }
 
   private static String publicKey(Path identity) {
-    Processes.Result r = Processes.run("age-keygen", "-y", identity.toString());
-    r.requireSuccess(List.of("age-keygen -y"));
-    return r.output().strip();
+    return AgeKeys.publicKey(identity);
   }
 
-  private static String secretKey(Path identity) throws Exception {
-    return Files.readString(identity).lines().filter(l -> l.startsWith("AGE-SECRET-KEY-"))
-        .findFirst().orElseThrow();
+  private static String secretKey(Path identity) {
+    return AgeKeys.secretKey(identity);
   }
 
   @Test
@@ -213,22 +209,6 @@ class EncryptionRealClusterIT {
   }
 
   private static JsonNode awaitSucceeded(String name) {
-    AtomicReference<JsonNode> last = new AtomicReference<>();
-    try {
-      RealCluster.await("EtcdSnapshot " + name + " Succeeded", Duration.ofSeconds(180), () -> {
-        JsonNode s = cluster.getJson(NS, "etcdsnapshot/" + name);
-        last.set(s);
-        String phase = s == null ? "" : s.path("status").path("phase").asText();
-        if (phase.equals("Failed")) {
-          throw new AssertionError("EtcdSnapshot " + name + " Failed: " + s.path("status"));
-        }
-        return phase.equals("Succeeded");
-      });
-    } catch (AssertionError e) {
-      throw new AssertionError(e.getMessage() + "\nlast status: "
-          + (last.get() == null ? null : last.get().path("status")) + "\n"
-          + cluster.kubelet().allLogs(), e);
-    }
-    return last.get().path("status");
+    return cluster.awaitSnapshotSucceeded(NS, name);
   }
 }

@@ -11,6 +11,7 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
 import dev.k3sbackup.api.v1alpha1.PhaseTransition;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
+import dev.k3sbackup.testing.AgeKeys;
 import dev.k3sbackup.testing.EtcdProcess;
 import dev.k3sbackup.testing.MutableClock;
 import dev.k3sbackup.testing.OperatorHarness;
@@ -288,28 +289,16 @@ class EtcdRestoreOperatorIT {
             value.getBytes(java.nio.charset.StandardCharsets.UTF_8))).build()).create();
   }
 
-  /** A new age identity file's text, made by age-keygen as an admin makes it. */
-  private String ageKeygen(String name) throws Exception {
-    Path file = work.resolve(name);
-    dev.k3sbackup.testing.Processes.run("age-keygen", "-o", file.toString())
-        .requireSuccess(java.util.List.of("age-keygen"));
-    return java.nio.file.Files.readString(file);
-  }
-
-  private static String publicKeyOf(String identity) {
-    return identity.lines().filter(l -> l.startsWith("# public key: ")).findFirst()
-        .orElseThrow().substring("# public key: ".length());
-  }
-
   @Test
   void anEncryptedS3SnapshotIsDecryptedInPreflightAndRestoredAndAWrongOrMissingKeyIsRefused()
       throws Exception {
     S3Fixture.createKeySecret(cluster.client(), NS, "s3-keys");
-    String identity = ageKeygen("identity.txt");
-    String other = ageKeygen("other.txt");
-    secret("age-recipients", "recipients", "# admins\n" + publicKeyOf(identity) + "\n");
-    secret("age-identity", "identity", identity);
-    secret("age-other", "identity", other);
+    Path identityFile = AgeKeys.keygen(work.resolve("identity.txt"));
+    Path otherFile = AgeKeys.keygen(work.resolve("other.txt"));
+    secret("age-recipients", "recipients", "# admins\n" + AgeKeys.publicKey(identityFile)
+        + "\n");
+    secret("age-identity", "identity", java.nio.file.Files.readString(identityFile));
+    secret("age-other", "identity", java.nio.file.Files.readString(otherFile));
     EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
     spec.node = "server-1";
     spec.namePrefix = "sealed";
@@ -362,8 +351,7 @@ class EtcdRestoreOperatorIT {
     assertThat(wrong.getStatus().message).contains("preflight refused the restore")
         .contains("nothing was touched").contains("spec.decryption.identitySecret")
         .contains("matches none of the recipients")
-        .doesNotContain(other.lines().filter(l -> l.startsWith("AGE-SECRET-KEY")).findFirst()
-            .orElseThrow());
+        .doesNotContain(AgeKeys.secretKey(otherFile));
     assertThat(etcd.all()).containsKey("/registry/after");
     try (var files = java.nio.file.Files.list(snapshots)) {
       assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(
@@ -382,8 +370,7 @@ class EtcdRestoreOperatorIT {
     assertThat(java.nio.file.Files.size(plain) % 512).isEqualTo(32);
     assertThat(etcd.all()).containsKey("/registry/a").doesNotContainKey("/registry/after");
     // the identity never reaches status or events
-    String key = identity.lines().filter(l -> l.startsWith("AGE-SECRET-KEY")).findFirst()
-        .orElseThrow();
+    String key = AgeKeys.secretKey(identityFile);
     assertThat(cluster.client().resources(EtcdRestore.class).inNamespace(NS).list().getItems()
         .toString()).doesNotContain(key);
     assertThat(cluster.client().v1().events().inNamespace(NS).list().getItems().toString())

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.k3sbackup.testing.AgeKeys;
 import dev.k3sbackup.testing.Cli;
 import dev.k3sbackup.testing.EtcdV36;
 import dev.k3sbackup.testing.Hashes;
@@ -68,15 +69,11 @@ class EncryptedSaveIT {
 
   /** A new X25519 identity made by age-keygen, the tool an admin uses. */
   private Path keygen(String name) {
-    Path file = work.resolve(name);
-    Processes.run("age-keygen", "-o", file.toString()).requireSuccess(List.of("age-keygen"));
-    return file;
+    return AgeKeys.keygen(work.resolve(name));
   }
 
   private static String publicKey(Path identity) {
-    Processes.Result r = Processes.run("age-keygen", "-y", identity.toString());
-    r.requireSuccess(List.of("age-keygen -y"));
-    return r.output().strip();
+    return AgeKeys.publicKey(identity);
   }
 
   private Map<String, String> writeKeys(int n) {
@@ -184,8 +181,7 @@ class EncryptedSaveIT {
     assertThat(wrong.exitCode()).isNotZero();
     assertThat(wrong.all()).contains("cannot be decrypted")
         .contains("matches none of the recipients").contains("nothing was touched")
-        .doesNotContain(Files.readString(otherIdentity).lines()
-            .filter(l -> l.startsWith("AGE-SECRET-KEY")).findFirst().orElseThrow());
+        .doesNotContain(AgeKeys.secretKey(otherIdentity));
     assertThat(listing(dir)).isEmpty();
 
     Cli.Run missing = prepare(dir, name, sha256, s3Flags);
