@@ -83,6 +83,11 @@ public record SnapshotName(String prefix, String node, long unixSeconds, boolean
         : plain + DECRYPTED_INFIX;
   }
 
+  /** Whether {@code fileName} is a decrypted copy ({@link #decryptedFileName}). */
+  public static boolean isDecryptedCopy(String fileName) {
+    return fileName.endsWith(DECRYPTED_INFIX) || fileName.endsWith(DECRYPTED_INFIX + ZIP_SUFFIX);
+  }
+
   /** Whether {@code fileName} is an age-encrypted snapshot's name. */
   public static boolean isEncrypted(String fileName) {
     return fileName != null && fileName.endsWith(AGE_SUFFIX);

@@ -50,6 +50,8 @@ class SnapshotNameTest {
     assertThat(SnapshotName.decryptedFileName("a-s1-7.age")).isEqualTo("a-s1-7.decrypted");
     assertThat(SnapshotName.parse("a-s1-7.decrypted.zip")).isEmpty();
     assertThat(SnapshotName.parse("a-s1-7.decrypted")).isEmpty();
+    assertThat(SnapshotName.isDecryptedCopy("a-s1-7.decrypted.zip")).isTrue();
+    assertThat(SnapshotName.isDecryptedCopy("a-s1-7.zip")).isFalse();
   }
 
   @Test
