@@ -41,11 +41,8 @@ public final class AgeIdentities {
    * @param source where the text came from, for messages
    */
   public static AgeIdentities parse(String text, String source) {
-    List<String> keys = AgeKeyFile.lines(text);
-    if (keys.isEmpty()) {
-      throw SnapshotException.badInput(source + " holds no age identity: give the X25519 "
-          + "secret key (AGE-SECRET-KEY-1..., as age-keygen writes it)");
-    }
+    List<String> keys = AgeKeyFile.requireKeys(text, source, "age identity: give the X25519 "
+        + "secret key (AGE-SECRET-KEY-1..., as age-keygen writes it)");
     List<RecipientStanzaReader> readers = new ArrayList<>();
     int line = 0;
     for (String key : keys) {

@@ -22,6 +22,20 @@ final class AgeKeyFile {
     }
   }
 
+  /**
+   * The keys in {@code text}; refuses a text without any.
+   *
+   * @param source where the text came from, for messages
+   * @param what what a key is, e.g. "age recipient: give ..."
+   */
+  static List<String> requireKeys(String text, String source, String what) {
+    List<String> keys = lines(text);
+    if (keys.isEmpty()) {
+      throw SnapshotException.badInput(source + " holds no " + what);
+    }
+    return keys;
+  }
+
   static List<String> lines(String text) {
     List<String> keys = new ArrayList<>();
     for (String line : text.split("\\R")) {

@@ -40,12 +40,8 @@ public record AgeRecipients(List<String> recipients) {
    * @param source where the text came from, for messages
    */
   public static AgeRecipients parse(String text, String source) {
-    List<String> keys = AgeKeyFile.lines(text);
-    if (keys.isEmpty()) {
-      throw SnapshotException.badInput(source + " holds no age recipient: give one or more "
-          + "X25519 public keys (age1..., as age-keygen prints them), one a line");
-    }
-    AgeRecipients r = new AgeRecipients(keys);
+    AgeRecipients r = new AgeRecipients(AgeKeyFile.requireKeys(text, source, "age recipient: "
+        + "give one or more X25519 public keys (age1..., as age-keygen prints them), one a line"));
     r.writers(source);
     return r;
   }

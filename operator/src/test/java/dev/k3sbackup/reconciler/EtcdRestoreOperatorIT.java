@@ -71,6 +71,32 @@ class EtcdRestoreOperatorIT {
     etcd.close();
   }
 
+  /** Creates EtcdSnapshot {@code name} with {@code spec} and waits until it Succeeded. */
+  private EtcdSnapshot takeSnapshot(String name, EtcdSnapshotSpec spec) {
+    EtcdSnapshot s = new EtcdSnapshot();
+    s.getMetadata().setName(name);
+    s.getMetadata().setNamespace(NS);
+    s.setSpec(spec);
+    cluster.client().resource(s).create();
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      EtcdSnapshot g = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
+          .withName(name).get();
+      return g.getStatus() != null && g.getStatus().phase == SnapshotPhase.Succeeded;
+    });
+    return cluster.client().resources(EtcdSnapshot.class).inNamespace(NS).withName(name).get();
+  }
+
+  /**
+   * Only the S3 copy of {@code snapshot} is left (the node's file is gone, as after a node's
+   * disk was replaced): the server node, the one with the etcd member, fetches it.
+   */
+  private void leaveOnlyTheS3Copy(EtcdSnapshot snapshot) throws Exception {
+    java.nio.file.Files.delete(fileOnNode("server-1", snapshot.getMetadata().getName()));
+    snapshot.getStatus().localPath = null;
+    snapshot.getStatus().node = null;
+    cluster.client().resource(snapshot).updateStatus();
+  }
+
   private void create(String name, String snapshot, Boolean confirm, Boolean dryRun) {
     create(name, snapshot, confirm, dryRun, null);
   }
@@ -244,25 +270,9 @@ class EtcdRestoreOperatorIT {
     spec.node = "server-1";
     spec.namePrefix = "offsite";
     spec.s3 = s3.storage("backups", "k3s", "s3-keys");
-    EtcdSnapshot s = new EtcdSnapshot();
-    s.getMetadata().setName("offsite");
-    s.getMetadata().setNamespace(NS);
-    s.setSpec(spec);
-    cluster.client().resource(s).create();
-    await().atMost(Duration.ofSeconds(30)).until(() -> {
-      EtcdSnapshot g = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
-          .withName("offsite").get();
-      return g.getStatus() != null && g.getStatus().phase == SnapshotPhase.Succeeded;
-    });
-    EtcdSnapshot offsite = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
-        .withName("offsite").get();
+    EtcdSnapshot offsite = takeSnapshot("offsite", spec);
     String file = offsite.getStatus().snapshotName;
-    // only the S3 copy is left (the node's file is gone, as after a node's disk was replaced):
-    // the server node, the one with the etcd member, fetches it
-    java.nio.file.Files.delete(fileOnNode("server-1", "offsite"));
-    offsite.getStatus().localPath = null;
-    offsite.getStatus().node = null;
-    cluster.client().resource(offsite).updateStatus();
+    leaveOnlyTheS3Copy(offsite);
     etcd.put("/registry/after", "written after the snapshot");
 
     create("from-s3", "offsite", true, null, java.util.List.of());
@@ -305,18 +315,7 @@ class EtcdRestoreOperatorIT {
     spec.s3 = s3.storage("backups", "k3s", "s3-keys");
     spec.encryption = new dev.k3sbackup.api.v1alpha1.SnapshotEncryption();
     spec.encryption.recipientsSecret = "age-recipients";
-    EtcdSnapshot s = new EtcdSnapshot();
-    s.getMetadata().setName("sealed");
-    s.getMetadata().setNamespace(NS);
-    s.setSpec(spec);
-    cluster.client().resource(s).create();
-    await().atMost(Duration.ofSeconds(30)).until(() -> {
-      EtcdSnapshot g = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
-          .withName("sealed").get();
-      return g.getStatus() != null && g.getStatus().phase == SnapshotPhase.Succeeded;
-    });
-    EtcdSnapshot sealed = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
-        .withName("sealed").get();
+    EtcdSnapshot sealed = takeSnapshot("sealed", spec);
     String file = sealed.getStatus().snapshotName;
     assertThat(file).endsWith(".age");
     assertThat(sealed.getStatus().encrypted).isTrue();
@@ -324,11 +323,7 @@ class EtcdRestoreOperatorIT {
     assertThat(dev.k3sbackup.testing.Hashes.sha256(object)).isEqualTo(sealed.getStatus().sha256);
     assertThat(java.nio.file.Files.readString(object, java.nio.charset.StandardCharsets
         .ISO_8859_1)).startsWith("age-encryption.org/v1");
-    // only the S3 copy is left: the server node fetches and decrypts it
-    java.nio.file.Files.delete(fileOnNode("server-1", "sealed"));
-    sealed.getStatus().localPath = null;
-    sealed.getStatus().node = null;
-    cluster.client().resource(sealed).updateStatus();
+    leaveOnlyTheS3Copy(sealed); // the server node fetches and decrypts it
     etcd.put("/registry/after", "written after the snapshot");
     Path snapshots = work.resolve("node-server-1/var/lib/rancher/k3s/server/db/snapshots");
 
