@@ -248,20 +248,29 @@ public final class FakeKubelet implements AutoCloseable {
         Files.createDirectories(real);
         Secret s = client.secrets().inNamespace(namespace).withName(v.getSecret().getSecretName())
             .require();
+        // the API server turns stringData into data; the mock API server keeps it apart
+        Map<String, byte[]> values = new java.util.LinkedHashMap<>();
+        if (s.getData() != null) {
+          s.getData().forEach((k, val) -> values.put(k, Base64.getDecoder().decode(val)));
+        }
+        if (s.getStringData() != null) {
+          s.getStringData().forEach((k, val) -> values.put(k,
+              val.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
         var items = v.getSecret().getItems();
-        for (var e : s.getData().entrySet()) {
-          if (items == null || items.isEmpty()) {
-            Files.write(real.resolve(e.getKey()), Base64.getDecoder().decode(e.getValue()));
+        if (items == null || items.isEmpty()) {
+          for (var e : values.entrySet()) {
+            Files.write(real.resolve(e.getKey()), e.getValue());
           }
         }
         for (var item : items == null ? List.<io.fabric8.kubernetes.api.model.KeyToPath>of()
             : items) {
-          String value = s.getData().get(item.getKey());
+          byte[] value = values.get(item.getKey());
           if (value == null) {
             throw new IOException("secret " + v.getSecret().getSecretName() + " has no key "
                 + item.getKey());
           }
-          Files.write(real.resolve(item.getPath()), Base64.getDecoder().decode(value));
+          Files.write(real.resolve(item.getPath()), value);
         }
       } else if (v.getConfigMap() != null) {
         real = podDir.resolve("volume-" + v.getName());
