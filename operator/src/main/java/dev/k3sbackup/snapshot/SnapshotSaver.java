@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * Takes one snapshot the way K3s does, and checks it better: etcd's stream goes, in one pass and
  * never held in memory, through etcd's sha256 trailer check (then K3s's zip, then age's
  * encryption, when asked) into {@code <dir>/<name>.part} and, at the same time, into an S3
- * multipart upload; the sha256 and size recorded are those of the bytes stored. Only a verified stream is renamed into place and
- * completed in S3; on any failure the part file and the upload are removed.
+ * multipart upload; the sha256 and size recorded are those of the bytes stored. Only a verified
+ * stream is renamed into place and completed in S3; on any failure the part file and the upload
+ * are removed.
  */
 public final class SnapshotSaver {
 

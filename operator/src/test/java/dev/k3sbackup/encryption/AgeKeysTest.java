@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class AgeKeysTest {
 
-  /** An X25519 key pair as age-keygen prints it: {@code age1...} and {@code AGE-SECRET-KEY-1...}. */
+  /** An X25519 key pair as age-keygen prints it: {@code age1...}, {@code AGE-SECRET-KEY-1...}. */
   private static String[] keyPair() throws Exception {
     KeyPair pair = new X25519KeyPairGenerator().generateKeyPair();
     return new String[] {pair.getPublic().toString(), pair.getPrivate().toString()};
