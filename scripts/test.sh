@@ -7,7 +7,7 @@
 # minutes cold), and so is Helm (scripts/build-helm.sh, about 5 minutes cold). Installs from
 # Debian what is missing of: etcd, etcdctl, openssl, shellcheck (it checks scripts/), busybox (the
 # shell of the e2e's K3s container, for K3sSupervisorIT) and promtool (Debian's prometheus
-# package: it judges the alert rules in config/prometheus). kubectl (it renders config/ for the
+# package: it judges the alert rules in config/prometheus), age (Debian's, the judge of encrypted snapshots). kubectl (it renders config/ for the
 # deploy/ manifest check, the chart comparison and the install script's overlays) is on the
 # machine image.
 set -euo pipefail
@@ -20,6 +20,7 @@ command -v openssl >/dev/null || missing+=(openssl)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
 command -v busybox >/dev/null || missing+=(busybox)
 command -v promtool >/dev/null || missing+=(prometheus)
+command -v age >/dev/null || missing+=(age)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo

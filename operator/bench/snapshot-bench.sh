@@ -10,6 +10,7 @@
 #   B  our save                                                  (local file only)
 #   C  K3s's way: etcdctl snapshot save, then `aws s3 cp` of the file (one after the other)
 #   D  our save --s3                                             (file and upload in one pass)
+#   F  our save --encrypt-recipients-file (age, one X25519 recipient; against S3Proxy's round only)
 # Our CLI runs through target/k3s-etcd-backup, the launcher with the JVM flags the image's
 # entrypoint has too. Every command is timed as a whole process with GNU time; the etcd and S3
 # server processes' CPU is read from /proc around each run. Medians are quoted; each ratio is
@@ -17,8 +18,8 @@
 # by grpc-java (operator/bench/grpc-java, stubs generated from etcd's rpc.proto).
 #
 # Needs Java 17, Maven, Go (etcd is built once by scripts/real-control-plane.sh), npm (s3rver is
-# installed once under the same cache); installs GNU time, openssl and awscli from Debian when
-# missing. About 12 minutes at 1 GiB and 5 runs on 2 cores; `128 3` for a quick look.
+# installed once under the same cache); installs GNU time, openssl, awscli and age from Debian
+# when missing. About 12 minutes at 1 GiB and 5 runs on 2 cores; `128 3` for a quick look.
 set -euo pipefail
 size=1024
 runs=5
@@ -41,6 +42,7 @@ missing=()
 [ -x /usr/bin/time ] || missing+=(time)
 command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/bin/aws ] || missing+=(awscli)
+command -v age-keygen >/dev/null || missing+=(age)
 if ((${#missing[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -163,6 +165,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 ours=("$launcher" etcd-snapshot save --endpoints "$endpoint" "${tlsflags[@]}" --dir "$out" --node-name bench)
 etcdctl=("$bin/etcdctl" --endpoints "$endpoint" "${tlsflags[@]}" snapshot save "$out/etcd-snapshot-bench")
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+age-keygen -o "$work/age-identity.txt" 2>/dev/null
+age-keygen -y "$work/age-identity.txt" >"$work/age-recipients.txt"
+encrypt=(--encrypt-recipients-file "$work/age-recipients.txt")
 echo "load average before: $(loadavg)"
 
 for server in s3proxy s3rver; do
@@ -184,6 +189,7 @@ for server in s3proxy s3rver; do
     time_it "k3sway_$server" "$s3pid" "${k3s_way[@]}"
     empty_bucket
     time_it "saves3_$server" "$s3pid" "${ours[@]}" "${s3[@]}"
+    [ "$server" = s3proxy ] && time_it "saveage" "$s3pid" "${ours[@]}" "${encrypt[@]}"
     empty_bucket
     if $grpc_java && [ "$server" = s3proxy ]; then
       time_it grpcjava "$s3pid" java -XX:+UseSerialGC -Xms16m -Xmx192m -cp "$grpc_cp" \
@@ -216,6 +222,11 @@ for server in s3proxy s3rver; do
   echo "  our upload's CPU per GiB:       $upload CPU-s   target <= 1.0 (client CPU of save --s3 minus save)"
   echo "  peak RSS save / save --s3:      $(( $(maxcol "save_$server" 2) / 1024 )) / $(( $(maxcol "saves3_$server" 2) / 1024 )) MiB   target <= 256"
 done
+echo
+echo "-- encryption (age, one X25519 recipient), in the s3proxy runs:"
+printf '  save --encrypt-recipients-file wall %6.2f   client cpu %5.2f   peak RSS %4d MiB\n' "$(col saveage 1)" "$(col saveage 3)" "$(( $(maxcol saveage 2) / 1024 ))"
+echo "  encrypted save / save (wall):   $(ratio "$(col saveage 1)" "$(col save_s3proxy 1)")"
+echo "  encryption's CPU per GiB:       $(awk -v a="$(col saveage 3)" -v b="$(col save_s3proxy 3)" -v g="$gib" 'BEGIN { printf "%.2f", (a - b) / g }') CPU-s"
 if $grpc_java; then
   echo
   echo "-- grpc-java (grpc-netty-shaded, BoringSSL) for the same save, in the s3proxy runs:"

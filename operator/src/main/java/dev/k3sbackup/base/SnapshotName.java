@@ -7,11 +7,20 @@ import java.util.regex.Pattern;
 
 /**
  * K3s's snapshot file name: {@code <prefix>-<node>-<unix seconds>}, plus {@code .zip} when
- * compressed. Made by K3s or by us, the same name means the same thing.
+ * compressed, plus (ours only) {@code .age} when encrypted. Made by K3s or by us, the same name
+ * means the same thing.
  */
-public record SnapshotName(String prefix, String node, long unixSeconds, boolean compressed) {
+public record SnapshotName(String prefix, String node, long unixSeconds, boolean compressed,
+    boolean encrypted) {
 
   public static final String ZIP_SUFFIX = ".zip";
+  /** An age-encrypted snapshot's suffix, after {@code .zip}: {@code age -d} gives the rest. */
+  public static final String AGE_SUFFIX = ".age";
+  /**
+   * The plaintext a restore's preflight decrypts next to an encrypted snapshot:
+   * {@code <base>.decrypted[.zip]}, a name K3s's and our listings do not take for a snapshot.
+   */
+  public static final String DECRYPTED_INFIX = ".decrypted";
   /**
    * K3s's prefix for its own scheduled snapshots ({@code --etcd-snapshot-name}). K3s's retention
    * deletes, beyond the newest N, every file (and object in the S3 folder) whose name merely
@@ -36,7 +45,7 @@ public record SnapshotName(String prefix, String node, long unixSeconds, boolean
     return ours.startsWith(k3s) || (k3s + "-").startsWith(ours + "-");
   }
 
-  private static final Pattern FILE = Pattern.compile("(.+)-(\\d{1,12})(\\.zip)?");
+  private static final Pattern FILE = Pattern.compile("(.+)-(\\d{1,12})(\\.zip)?(\\.age)?");
 
   public SnapshotName {
     requireSafeComponent("--name", prefix);
@@ -44,17 +53,44 @@ public record SnapshotName(String prefix, String node, long unixSeconds, boolean
   }
 
   public static SnapshotName of(String prefix, String node, Instant at, boolean compressed) {
-    return new SnapshotName(prefix, node, at.getEpochSecond(), compressed);
+    return of(prefix, node, at, compressed, false);
   }
 
-  /** The name without {@code .zip}: also the name of the entry inside the zip. */
+  public static SnapshotName of(String prefix, String node, Instant at, boolean compressed,
+      boolean encrypted) {
+    return new SnapshotName(prefix, node, at.getEpochSecond(), compressed, encrypted);
+  }
+
+  /** The name without {@code .zip} and {@code .age}: also the name of the entry in the zip. */
   public String baseName() {
     return prefix + "-" + node + "-" + unixSeconds;
   }
 
   /** The file (and S3 object) name. */
   public String fileName() {
-    return baseName() + (compressed ? ZIP_SUFFIX : "");
+    return baseName() + (compressed ? ZIP_SUFFIX : "") + (encrypted ? AGE_SUFFIX : "");
+  }
+
+  /**
+   * Where a restore's preflight decrypts the encrypted snapshot {@code fileName}:
+   * {@code <base>.decrypted} or {@code <base>.decrypted.zip}.
+   */
+  public static String decryptedFileName(String fileName) {
+    String plain = fileName.endsWith(AGE_SUFFIX)
+        ? fileName.substring(0, fileName.length() - AGE_SUFFIX.length()) : fileName;
+    return plain.endsWith(ZIP_SUFFIX)
+        ? plain.substring(0, plain.length() - ZIP_SUFFIX.length()) + DECRYPTED_INFIX + ZIP_SUFFIX
+        : plain + DECRYPTED_INFIX;
+  }
+
+  /** Whether {@code fileName} is a decrypted copy ({@link #decryptedFileName}). */
+  public static boolean isDecryptedCopy(String fileName) {
+    return fileName.endsWith(DECRYPTED_INFIX) || fileName.endsWith(DECRYPTED_INFIX + ZIP_SUFFIX);
+  }
+
+  /** Whether {@code fileName} is an age-encrypted snapshot's name. */
+  public static boolean isEncrypted(String fileName) {
+    return fileName != null && fileName.endsWith(AGE_SUFFIX);
   }
 
   public Instant createdAt() {
@@ -81,7 +117,7 @@ public record SnapshotName(String prefix, String node, long unixSeconds, boolean
    * What a file name found in a snapshot dir or S3 folder tells, when it follows K3s's naming.
    *
    * @param fileName the name as stored
-   * @param baseName without {@code .zip}
+   * @param baseName without {@code .zip} and {@code .age}
    * @param createdAt the time in the name
    * @param compressed whether the name ends in {@code .zip}
    */
@@ -90,6 +126,11 @@ public record SnapshotName(String prefix, String node, long unixSeconds, boolean
     /** True when this snapshot's name starts with {@code prefix-}, as K3s's retention counts. */
     public boolean hasPrefix(String prefix) {
       return baseName.startsWith(prefix + "-");
+    }
+
+    /** Whether the name ends in {@code .age}: the file is encrypted with age. */
+    public boolean encrypted() {
+      return fileName.endsWith(AGE_SUFFIX);
     }
   }
 
@@ -102,7 +143,9 @@ public record SnapshotName(String prefix, String node, long unixSeconds, boolean
     if (!m.matches()) {
       return Optional.empty();
     }
-    String base = m.group(3) == null ? fileName : fileName.substring(0, fileName.length() - 4);
+    String base = fileName.substring(0, fileName.length()
+        - (m.group(3) == null ? 0 : ZIP_SUFFIX.length())
+        - (m.group(4) == null ? 0 : AGE_SUFFIX.length()));
     return Optional.of(new Parsed(fileName, base, Instant.ofEpochSecond(Long.parseLong(m.group(2))),
         m.group(3) != null));
   }

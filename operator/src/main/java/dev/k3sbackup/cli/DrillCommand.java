@@ -3,6 +3,7 @@ package dev.k3sbackup.cli;
 import dev.k3sbackup.base.FailureKind;
 import dev.k3sbackup.base.GoDuration;
 import dev.k3sbackup.base.SnapshotException;
+import dev.k3sbackup.base.SnapshotName;
 import dev.k3sbackup.contract.AgentResult;
 import dev.k3sbackup.contract.DrillReport;
 import dev.k3sbackup.drill.RestoreDrill;
@@ -65,6 +66,9 @@ final class DrillCommand extends StoreCommand {
   @Mixin
   OutputOption output;
 
+  @Mixin
+  DecryptOptions decrypt;
+
   @Override
   Integer execute() {
     var timeLimit = GoDuration.parse("--drill-timeout", timeout);
@@ -85,11 +89,12 @@ final class DrillCommand extends StoreCommand {
       boolean local = chosen.storage() == StoredSnapshot.Storage.LOCAL;
       Path file = local ? store.local().find(name).orElse(null) : null;
       RestoreDrill.Source source = new RestoreDrill.Source(name, chosen.location(),
-          chosen.size(), local && !chosen.compressed() ? file : null,
+          chosen.size(), local && !chosen.compressed() && !SnapshotName.isEncrypted(name)
+              ? file : null,
           () -> catalog.open(chosen));
       String recorded = sha256 != null && !sha256.isBlank() ? sha256 : chosen.recordedSha256();
       result = new RestoreDrill(bin, work, timeLimit, parent.progress(spec.commandLine()))
-          .run(source, recorded);
+          .run(source, recorded, decrypt.identities());
     }
     PrintWriter out = out();
     DrillReport r = result.report();

@@ -39,6 +39,9 @@ final class PrepareRestoreCommand extends StoreCommand {
   @Mixin
   EtcdOptions etcd;
 
+  @Mixin
+  DecryptOptions decrypt;
+
   @Option(names = "--members", description = "Also list etcd's members (from this node's etcd, "
       + "as --endpoints says): a restore must cover every one")
   boolean members;
@@ -60,7 +63,16 @@ final class PrepareRestoreCommand extends StoreCommand {
     SnapshotVerifier.Verdict verdict;
     boolean fetched = false;
     String recorded = tokenHash;
-    try (SnapshotCatalog catalog = catalog()) {
+    java.nio.file.Path decrypted = null;
+    boolean encrypted = dev.k3sbackup.base.SnapshotName.isEncrypted(name);
+    dev.k3sbackup.encryption.AgeIdentities identities = decrypt.identities();
+    if (encrypted && identities == null) {
+      throw SnapshotException.badInput("snapshot " + name + " is encrypted with age, and no "
+          + "identity was given to decrypt it: nothing was touched; give the age identity "
+          + "(AGE-SECRET-KEY-1...) with --decrypt-identity-file (an EtcdRestore: "
+          + "spec.decryption.identitySecret, a Secret in the operator's namespace)");
+    }
+    try (SnapshotCatalog catalog = catalog().decryptingWith(identities)) {
       List<StoredSnapshot> copies = catalog.find(name);
       Optional<StoredSnapshot> local = copies.stream()
           .filter(c -> c.storage() == StoredSnapshot.Storage.LOCAL).findFirst();
@@ -69,7 +81,13 @@ final class PrepareRestoreCommand extends StoreCommand {
       if (recorded == null) {
         recorded = local.or(() -> remote).map(StoredSnapshot::recordedTokenHash).orElse(null);
       }
-      if (local.isPresent()) {
+      if (encrypted && (local.isPresent() || remote.isPresent())) {
+        // decrypted into the snapshot dir now, before anything stops: the reset reads that
+        SnapshotCatalog.Decrypted d = catalog.decrypt(local.or(() -> remote).orElseThrow());
+        verdict = d.verdict();
+        decrypted = d.file();
+        fetched = local.isEmpty() && verdict.ok();
+      } else if (local.isPresent()) {
         verdict = catalog.verify(local.get());
       } else if (remote.isPresent()) {
         verdict = catalog.fetch(remote.get());
@@ -82,7 +100,9 @@ final class PrepareRestoreCommand extends StoreCommand {
     }
     if (!verdict.ok()) {
       throw SnapshotException.badInput("snapshot " + name + " " + verdict.problem()
-          + ": it cannot be restored; nothing was touched; pick another snapshot");
+          + ": it cannot be restored; nothing was touched; " + (encrypted && verdict
+              .decryptedSha256() == null && verdict.snapshotSize() == 0
+              ? "give the identity of one of its recipients" : "pick another snapshot"));
     }
     if (sha256 != null && !sha256.equalsIgnoreCase(verdict.sha256())) {
       throw SnapshotException.badInput("snapshot " + name + " has sha256 " + verdict.sha256()
@@ -114,10 +134,13 @@ final class PrepareRestoreCommand extends StoreCommand {
             .filter(p -> pastRestoresOf == null
                 || pastRestoresOf.equals(p.namespace() + "/" + p.name())).toList();
     PreparedRestore r = new PreparedRestore(store.snapshotDir().resolve(name).toString(),
-        verdict.sha256(), verdict.size(), fetched, tokenChecked, memberList, past, revisionNow);
+        verdict.sha256(), verdict.size(), fetched, tokenChecked, memberList, past, revisionNow,
+        decrypted == null ? null : decrypted.toString(), verdict.decryptedSha256());
     PrintWriter out = out();
-    out.printf("OK %s: %s%d bytes, sha256 %s%s%n", name, fetched ? "fetched from S3, " : "",
-        verdict.size(), verdict.sha256(), tokenChecked ? ", taken with this node's server token"
+    out.printf("OK %s: %s%d bytes, sha256 %s%s%s%n", name, fetched ? "fetched from S3, " : "",
+        verdict.size(), verdict.sha256(), decrypted == null ? "" : ", decrypted to " + decrypted
+            + " (sha256 " + verdict.decryptedSha256() + ")",
+        tokenChecked ? ", taken with this node's server token"
             : ", server token not checked (no hash recorded with the snapshot, or no token)");
     out.flush();
     result(r);

@@ -7,6 +7,7 @@ import dev.k3sbackup.base.FailureKind;
 import dev.k3sbackup.base.SnapshotException;
 import dev.k3sbackup.contract.AgentResult;
 import dev.k3sbackup.contract.SnapshotRecord;
+import dev.k3sbackup.encryption.AgeRecipients;
 import dev.k3sbackup.snapshot.SnapshotSaver;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -32,6 +33,13 @@ final class SaveCommand extends StoreCommand {
       + "(the kube-system namespace UID)")
   String clusterId;
 
+  @Option(names = "--encrypt-recipients-file", paramLabel = "FILE",
+      description = "Encrypt the snapshot with age while it streams, before it is written or "
+          + "uploaded, to the X25519 recipients in FILE (age1... public keys, one a line, as "
+          + "age -R reads them); the file is named <name>[.zip].age and 'age -d -i KEY' "
+          + "decrypts it. Not a K3s flag.")
+  Path encryptRecipientsFile;
+
   @Mixin
   OutputOption output;
 
@@ -40,7 +48,10 @@ final class SaveCommand extends StoreCommand {
     Map<String, String> env = parent.context.env();
     SaveRequest request = new SaveRequest(etcd.endpoint(store.layout(), env), etcd.timeout(),
         store.snapshotDir(), store.name, store.nodeName(env), store.compress,
-        store.s3Config(env), store.tokenHash(tokenFile).orElse(null), clusterId);
+        store.s3Config(env), store.tokenHash(tokenFile).orElse(null), clusterId,
+        encryptRecipientsFile == null ? null
+            : AgeRecipients.read(encryptRecipientsFile,
+                "--encrypt-recipients-file " + encryptRecipientsFile));
     SnapshotRecord record;
     Optional<StatusProgressReporter> reporter =
         StatusProgressReporter.fromEnv(parent.context.env());

@@ -18,12 +18,15 @@ final class VerifyCommand extends StoreCommand {
   String target;
 
   @Mixin
+  DecryptOptions decrypt;
+
+  @Mixin
   OutputOption output;
 
   @Override
   Integer execute() {
     List<SnapshotVerifier.Verdict> verdicts;
-    try (SnapshotCatalog catalog = catalog()) {
+    try (SnapshotCatalog catalog = catalog().decryptingWith(decrypt.identities())) {
       verdicts = catalog.verify(target);
     }
     PrintWriter out = out();

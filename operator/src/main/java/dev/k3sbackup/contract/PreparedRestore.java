@@ -21,11 +21,21 @@ import java.util.List;
  * @param pastRestores the restores journaled on this node (null when not asked)
  * @param etcdRevision etcd's revision now (with the members; null when not asked): the restore
  *     bumps the restored revision past it
+ * @param decryptedPath for an encrypted snapshot, the decrypted file the preflight wrote next to
+ *     it (the file the reset reads); null otherwise
+ * @param decryptedSha256 that file's sha256
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PreparedRestore(String path, String sha256, long size, boolean fetched,
     boolean tokenChecked, List<EtcdMemberInfo> members, List<PastRestore> pastRestores,
-    Long etcdRevision) {
+    Long etcdRevision, String decryptedPath, String decryptedSha256) {
+
+  public PreparedRestore(String path, String sha256, long size, boolean fetched,
+      boolean tokenChecked, List<EtcdMemberInfo> members, List<PastRestore> pastRestores,
+      Long etcdRevision) {
+    this(path, sha256, size, fetched, tokenChecked, members, pastRestores, etcdRevision, null,
+        null);
+  }
 
   public PreparedRestore(String path, String sha256, long size, boolean fetched,
       boolean tokenChecked) {

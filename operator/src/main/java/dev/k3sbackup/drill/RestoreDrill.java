@@ -3,6 +3,7 @@ package dev.k3sbackup.drill;
 import dev.k3sbackup.base.SnapshotException;
 import dev.k3sbackup.base.SnapshotName;
 import dev.k3sbackup.contract.DrillReport;
+import dev.k3sbackup.encryption.AgeIdentities;
 import dev.k3sbackup.snapshot.ProgressListener;
 import dev.k3sbackup.snapshot.SnapshotVerifier;
 import java.io.BufferedOutputStream;
@@ -62,8 +63,8 @@ public final class RestoreDrill {
    * @param name its file name ({@code .zip} when K3s's compressed form)
    * @param location where it is, for messages and the report ({@code file://}, {@code s3://})
    * @param size bytes stored, for the space check (-1 when unknown)
-   * @param localFile the raw file itself, which etcdutl may read in place; null for an S3 copy
-   *     or a zip, which the drill writes out as etcd's raw stream first
+   * @param localFile the raw file itself, which etcdutl may read in place; null for an S3 copy,
+   *     a zip or an encrypted file, which the drill writes out as etcd's raw stream first
    * @param opener opens the stored bytes
    */
   public record Source(String name, String location, long size, Path localFile,
@@ -113,6 +114,16 @@ public final class RestoreDrill {
    * @throws SnapshotException when the drill itself cannot run (no etcd, no room, no work dir)
    */
   public Result run(Source source, String recordedSha256) {
+    return run(source, recordedSha256, null);
+  }
+
+  /**
+   * Drills {@code source}, decrypting an encrypted ({@code .age}) one with {@code identities}.
+   *
+   * @param identities what decrypts it, or null (an encrypted snapshot then fails the drill
+   *     with a message that says which identity to give)
+   */
+  public Result run(Source source, String recordedSha256, AgeIdentities identities) {
     long started = System.nanoTime();
     Path etcd = binDir.resolve("etcd");
     Path etcdutl = binDir.resolve("etcdutl");
@@ -134,7 +145,7 @@ public final class RestoreDrill {
     Timer timer = new Timer(started);
     Result result;
     try {
-      result = drill(source, recordedSha256, etcd, etcdutl, scratch, timer);
+      result = drill(source, recordedSha256, etcd, etcdutl, scratch, timer, identities);
     } finally {
       deleteTree(scratch);
     }
@@ -143,13 +154,12 @@ public final class RestoreDrill {
   }
 
   private Result drill(Source source, String recordedSha256, Path etcd, Path etcdutl,
-      Path scratch, Timer timer) {
+      Path scratch, Timer timer, AgeIdentities identities) {
     requireRoom(source, scratch);
     // 1. one read: the sha256 recorded, etcd's trailer; a raw copy when needed
-    String base = source.name().endsWith(SnapshotName.ZIP_SUFFIX) ? source.name().substring(0,
-        source.name().length() - SnapshotName.ZIP_SUFFIX.length()) : source.name();
+    String base = strip(strip(source.name(), SnapshotName.AGE_SUFFIX), SnapshotName.ZIP_SUFFIX);
     Path raw = source.localFile() != null ? source.localFile() : scratch.resolve(base);
-    SnapshotVerifier.Verdict verdict = check(source, raw);
+    SnapshotVerifier.Verdict verdict = check(source, raw, identities);
     timer.check = timer.lap();
     DrillReport checked = report(source, verdict.sha256(), verdict.size(), null, null, null,
         timer);
@@ -207,13 +217,17 @@ public final class RestoreDrill {
   }
 
   /** Reads the stored bytes once; writes the raw stream to {@code raw} unless it is the file. */
-  private SnapshotVerifier.Verdict check(Source source, Path raw) {
+  private static String strip(String name, String suffix) {
+    return name.endsWith(suffix) ? name.substring(0, name.length() - suffix.length()) : name;
+  }
+
+  private SnapshotVerifier.Verdict check(Source source, Path raw, AgeIdentities identities) {
     progress.start("checking " + source.name(), source.size());
     try (InputStream in = source.opener().open();
         OutputStream copy = source.localFile() != null ? null : new BufferedOutputStream(
             Files.newOutputStream(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
             1 << 20)) {
-      return SnapshotVerifier.verify(source.name(), in, progress, copy);
+      return SnapshotVerifier.verify(source.name(), in, progress, identities, null, copy);
     } catch (IOException e) {
       throw SnapshotException.failed("cannot read " + source.location() + " ("
           + e.getMessage() + ")", e);

@@ -4,6 +4,7 @@ import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
 import dev.k3sbackup.api.v1alpha1.S3Storage;
+import dev.k3sbackup.api.v1alpha1.SnapshotDecryption;
 import dev.k3sbackup.base.K3sLayout;
 import dev.k3sbackup.base.KubeNames;
 import dev.k3sbackup.contract.AgentSettings;
@@ -33,7 +34,8 @@ import java.util.Map;
  * termination message ({@link JobResults}). Host access is what K3s's layout
  * ({@link K3sLayout}) says the verb needs: the snapshot dir and its {@code .metadata} dir, and,
  * read-only, K3s's etcd client TLS dir and server token; the host network reaches etcd on
- * 127.0.0.1:2379. S3 keys come from the Secret as environment variables, never as arguments.
+ * 127.0.0.1:2379. S3 keys come from the Secret as environment variables, never as arguments;
+ * age's recipients and identity are mounted from their Secrets as files.
  */
 public final class AgentJobs {
 
@@ -41,6 +43,10 @@ public final class AgentJobs {
   /** The service account whose token lets the agent report progress (only that). */
   public static final String AGENT_SERVICE_ACCOUNT = "k3s-etcd-backup-agent";
   private static final String S3_CA_DIR = "/etc/k3s-etcd-backup/s3-ca";
+  /** Where the age recipients (public keys) are mounted from their Secret. */
+  static final String AGE_RECIPIENTS_FILE = "/etc/k3s-etcd-backup/age-recipients/recipients";
+  /** Where the age identity (a secret key) is mounted from its Secret. */
+  static final String AGE_IDENTITY_FILE = "/etc/k3s-etcd-backup/age-identity/identity";
   /** Where K3s's config.yaml and config.yaml.d live. */
   private static final String K3S_CONFIG_DIR = "/etc/rancher/k3s";
   /** Where K3s's install script puts k3s.service and k3s.service.env. */
@@ -109,6 +115,11 @@ public final class AgentJobs {
     if (spec.s3 != null) {
       args.addAll(s3(spec.s3, mounts, env));
     }
+    if (spec.encryption != null) {
+      mounts.secretFile("age-recipients", spec.encryption.recipientsSecret,
+          spec.encryption.recipientsKeyOrDefault(), AGE_RECIPIENTS_FILE);
+      args.addAll(List.of("--encrypt-recipients-file", AGE_RECIPIENTS_FILE));
+    }
     Job job = job(snapshot, jobName, node, "save", args, env, mounts);
     job.getSpec().setActiveDeadlineSeconds(Math.max(1L, timeout.toSeconds()));
     if (reportProgress) {
@@ -156,6 +167,16 @@ public final class AgentJobs {
     } else {
       args.addAll(List.of("--dir", k3s.snapshotDir().toString()));
       mounts.hostPath("snapshots", k3s.snapshotDir(), "Directory", true);
+    }
+    var encryption = snapshot.getSpec().encryption;
+    if (encryption != null && encryption.drillDecryption != null) {
+      SnapshotDecryption d = encryption.drillDecryption;
+      mounts.secretFile("age-identity", d.identitySecret, d.identityKeyOrDefault(),
+          AGE_IDENTITY_FILE);
+      args.addAll(List.of("--decrypt-identity-file", AGE_IDENTITY_FILE,
+          "--decrypt-identity-name", "spec.encryption.drillDecryption.identitySecret (Secret "
+              + d.identitySecret + " in namespace " + home + ", key "
+              + d.identityKeyOrDefault() + ")"));
     }
     mounts.volumes.add(new VolumeBuilder().withName("drill-work").withNewEmptyDir()
         .endEmptyDir().build());
@@ -267,6 +288,16 @@ public final class AgentJobs {
    */
   public Job prepareRestore(HasMetadata restore, String jobName, String node,
       EtcdSnapshot snapshot, boolean fromS3) {
+    return prepareRestore(restore, jobName, node, snapshot, fromS3, null);
+  }
+
+  /**
+   * {@link #prepareRestore(HasMetadata, String, String, EtcdSnapshot, boolean)}; with
+   * {@code decryption}, the age identity is mounted from its Secret and an encrypted snapshot is
+   * decrypted into the snapshot dir.
+   */
+  public Job prepareRestore(HasMetadata restore, String jobName, String node,
+      EtcdSnapshot snapshot, boolean fromS3, SnapshotDecryption decryption) {
     K3sLayout k3s = snapshot.getSpec().localOrDefault().layout();
     Mounts mounts = new Mounts().snapshots(k3s).etcdAccess(k3s)
         .hostPath("journals", k3s.journalDir(), "DirectoryOrCreate", true);
@@ -283,6 +314,15 @@ public final class AgentJobs {
     List<EnvVar> env = new ArrayList<>();
     if (fromS3) {
       args.addAll(s3(snapshot.getSpec().s3, mounts, env));
+    }
+    if (decryption != null) {
+      mounts.secretFile("age-identity", decryption.identitySecret,
+          decryption.identityKeyOrDefault(), AGE_IDENTITY_FILE);
+      // messages name the field and the Secret, never the key itself
+      args.addAll(List.of("--decrypt-identity-file", AGE_IDENTITY_FILE,
+          "--decrypt-identity-name", "spec.decryption.identitySecret (Secret "
+              + decryption.identitySecret + " in namespace " + home + ", key "
+              + decryption.identityKeyOrDefault() + ")"));
     }
     return job(restore, jobName, node, "restore-preflight", args, env, mounts);
   }
@@ -475,6 +515,16 @@ public final class AgentJobs {
       mounts.add(new VolumeMountBuilder().withName(name).withMountPath(path.toString())
           .withReadOnly(readOnly).build());
       return this;
+    }
+
+    /** One key of a Secret as a read-only file at {@code file} (mode 0400). */
+    void secretFile(String name, String secret, String key, String file) {
+      Path path = Path.of(file);
+      volumes.add(new VolumeBuilder().withName(name).withNewSecret().withSecretName(secret)
+          .withDefaultMode(0400).addNewItem().withKey(key)
+          .withPath(path.getFileName().toString()).endItem().endSecret().build());
+      mounts.add(new VolumeMountBuilder().withName(name)
+          .withMountPath(path.getParent().toString()).withReadOnly(true).build());
     }
 
     void s3Ca(S3Storage s3) {

@@ -52,6 +52,11 @@ final class RestoreVerb extends PluginVerb {
       description = "Do not take a snapshot of the current state first")
   boolean noSafetySnapshot;
 
+  @Option(names = "--decrypt-identity-secret", paramLabel = "SECRET",
+      description = "For an encrypted (age) snapshot: the Secret, in the operator's namespace, "
+          + "whose key 'identity' holds the age identity (spec.decryption.identitySecret)")
+  String decryptIdentitySecret;
+
   @Option(names = "--restore-name", paramLabel = "NAME",
       description = "Name of the EtcdRestore (default: restore-<unix seconds>)")
   String restoreName;
@@ -85,6 +90,10 @@ final class RestoreVerb extends PluginVerb {
     r.getSpec().confirm = yes && !dryRun ? true : null;
     r.getSpec().safetySnapshot = noSafetySnapshot ? false : null;
     r.getSpec().server = server;
+    if (decryptIdentitySecret != null) {
+      r.getSpec().decryption = new dev.k3sbackup.api.v1alpha1.SnapshotDecryption();
+      r.getSpec().decryption.identitySecret = decryptIdentitySecret;
+    }
     r.getSpec().peers = singleServer ? List.of()
         : peers == null ? null : peers.stream().filter(p -> !p.isBlank()).toList();
     EtcdRestore created = api.createUnique(r, restoreName != null ? restoreName

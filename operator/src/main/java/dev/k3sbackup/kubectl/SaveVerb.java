@@ -34,6 +34,7 @@ final class SaveVerb extends PluginVerb {
     FLAG_OF_FIELD.put("spec.local.dir", "--dir");
     FLAG_OF_FIELD.put("spec.namePrefix", "--name");
     FLAG_OF_FIELD.put("spec.s3.endpoint", "--s3-endpoint");
+    FLAG_OF_FIELD.put("spec.encryption.recipientsSecret", "--encrypt-recipients-secret");
   }
 
   @Option(names = {"--name", "--etcd-snapshot-name"},
@@ -60,6 +61,11 @@ final class SaveVerb extends PluginVerb {
 
   @Mixin
   S3Flags s3;
+
+  @Option(names = "--encrypt-recipients-secret", paramLabel = "SECRET",
+      description = "Encrypt the snapshot with age on the node, to the X25519 recipients in "
+          + "this Secret's key 'recipients' (spec.encryption.recipientsSecret)")
+  String encryptRecipientsSecret;
 
   @Option(names = "--resource-name", paramLabel = "NAME",
       description = "Name of the EtcdSnapshot (default: <prefix>-<unix seconds>, lowercased)")
@@ -149,6 +155,10 @@ final class SaveVerb extends PluginVerb {
       spec.local.dir = dir;
     }
     spec.s3 = s3.toStorage(namespace);
+    if (encryptRecipientsSecret != null) {
+      spec.encryption = new dev.k3sbackup.api.v1alpha1.SnapshotEncryption();
+      spec.encryption.recipientsSecret = encryptRecipientsSecret;
+    }
     return spec;
   }
 

@@ -70,6 +70,16 @@ interface RestoreCluster {
   default void delete(EtcdSnapshot snapshot) {}
 
   /**
+   * Which of the keys {@code key} of Secret {@code secret} in the operator's namespace lacks:
+   * empty when the Secret has it; the Secret's value is not read out.
+   *
+   * @return "the Secret does not exist", "the Secret has no key K", or empty
+   */
+  default Optional<String> secretKeyMissing(String secret, String key) {
+    return Optional.empty();
+  }
+
+  /**
    * The cluster through the API, where the operator acts ({@code watched}); the Lease, the
    * restores' Jobs and their token Secrets live in {@code home} (the operator's namespace).
    */
@@ -121,6 +131,11 @@ interface RestoreCluster {
             throw e; // 409: made meanwhile by this restore's previous reconcile
           }
         }
+      }
+
+      @Override
+      public Optional<String> secretKeyMissing(String secret, String key) {
+        return dev.k3sbackup.cluster.SecretKeys.missing(client, home, secret, key);
       }
 
       @Override

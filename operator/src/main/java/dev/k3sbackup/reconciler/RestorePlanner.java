@@ -127,6 +127,14 @@ final class RestorePlanner {
       return Planned.refused("SnapshotNotVerified", "spec.snapshot: EtcdSnapshot '"
           + spec.snapshot + "' has no recorded sha256");
     }
+    if (dev.k3sbackup.base.SnapshotName.isEncrypted(s.snapshotName) && spec.decryption == null) {
+      return Planned.refused("DecryptionKeyMissing", "spec.decryption.identitySecret: "
+          + "EtcdSnapshot '" + spec.snapshot + "' is encrypted with age (" + s.snapshotName
+          + "): name the Secret, in the operator's namespace, whose key '"
+          + dev.k3sbackup.api.v1alpha1.SnapshotDecryption.DEFAULT_IDENTITY_KEY + "' (or "
+          + "spec.decryption.identityKey) holds the age identity (AGE-SECRET-KEY-1...) of one "
+          + "of the recipients it was encrypted to");
+    }
     List<String> ready = cluster.readyEtcdNodes().stream().map(EtcdNode::name).toList();
     String server = spec.server != null ? spec.server
         : local && s.node != null ? s.node

@@ -147,9 +147,23 @@ final class RestoreSteps {
       }
     }
     RestorePlan plan = status.plan;
+    var decryption = restore.getSpec().decryption;
+    if (job.isEmpty() && decryption != null) {
+      Optional<String> missing = cluster.secretKeyMissing(decryption.identitySecret,
+          decryption.identityKeyOrDefault());
+      if (missing.isPresent()) {
+        phases.fail(restore, "SecretNotFound", "preflight refused the restore, nothing was "
+            + "touched: spec.decryption.identitySecret: " + missing.get() + ": create it with "
+            + "the age identity (AGE-SECRET-KEY-1...) under key "
+            + decryption.identityKeyOrDefault() + ", e.g. kubectl create secret generic "
+            + decryption.identitySecret + " -n " + agentJobs.namespace() + " --from-file="
+            + decryption.identityKeyOrDefault() + "=key.txt");
+        return Progress.DONE;
+      }
+    }
     if (job.isEmpty()) {
       jobs.create(agentJobs.prepareRestore(restore, jobName, plan.server,
-          snapshot.orElseThrow(), plan.fetchFrom != null));
+          snapshot.orElseThrow(), plan.fetchFrom != null, decryption));
       status.message = "checking the snapshot on " + plan.server + (plan.fetchFrom == null ? ""
           : " (fetching it from " + plan.fetchFrom + ")") + ", changing nothing (Job "
           + jobName + ")";
@@ -174,6 +188,14 @@ final class RestoreSteps {
       return Progress.DONE;
     }
     plan.revisionBefore = prepared.etcdRevision();
+    if (prepared.decryptedPath() != null) {
+      // the reset reads the file the preflight decrypted next to the snapshot, checked against
+      // its own sha256 (the path as the host names it, not as the agent's container did)
+      java.nio.file.Path file = java.nio.file.Path.of(plan.snapshotPath);
+      plan.snapshotPath = file.resolveSibling(dev.k3sbackup.base.SnapshotName
+          .decryptedFileName(file.getFileName().toString())).toString();
+      plan.sha256 = prepared.decryptedSha256();
+    }
     String checked = checked(prepared);
     if (Boolean.FALSE.equals(restore.getSpec().safetySnapshot)) {
       phases.enter(restore, RestorePhase.Restoring, "preflight passed (" + checked
@@ -238,7 +260,12 @@ final class RestoreSteps {
     String sha256 = prepared == null ? null : prepared.sha256();
     String text = "snapshot verified on the node, sha256 " + sha256;
     if (prepared != null && prepared.fetched()) {
-      text += ", fetched from S3 to " + prepared.path();
+      text += ", fetched from S3";
+    }
+    if (prepared != null && prepared.decryptedPath() != null) {
+      text += ", decrypted next to it (sha256 " + prepared.decryptedSha256() + ")";
+    } else if (prepared != null && prepared.fetched()) {
+      text += " to " + prepared.path();
     }
     return text;
   }

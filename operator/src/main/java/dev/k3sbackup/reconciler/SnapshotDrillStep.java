@@ -133,6 +133,16 @@ final class SnapshotDrillStep {
       StatusWriter.patchNow(client, snapshot);
       return Duration.ZERO;
     }
+    Optional<String> noKey = missingDrillKey(snapshot);
+    if (noKey.isPresent()) {
+      drill.phase = DrillPhase.Failed;
+      drill.completionTime = now.toString();
+      drill.message = noKey.get();
+      status.drill = drill;
+      StatusWriter.patchNow(client, snapshot);
+      events.warning(snapshot, "DrillFailed", drill.message);
+      return Duration.ZERO;
+    }
     if (node.isEmpty()) {
       drill.message = "waiting for " + (local ? "node " + status.node + ", which has the file, "
           + "to be Ready" : "a Ready etcd server node") + " to run the drill on";
@@ -151,6 +161,32 @@ final class SnapshotDrillStep {
     StatusWriter.patchNow(client, snapshot);
     launch(snapshot, now);
     return recheck();
+  }
+
+  /**
+   * Why an encrypted snapshot cannot be drilled (no identity named, or its Secret or key absent),
+   * said before a Job would wait on a Secret that is not there; empty when it can.
+   */
+  private Optional<String> missingDrillKey(EtcdSnapshot snapshot) {
+    boolean encrypted = Boolean.TRUE.equals(snapshot.getStatus().encrypted)
+        || dev.k3sbackup.base.SnapshotName.isEncrypted(snapshot.getStatus().snapshotName);
+    if (!encrypted) {
+      return Optional.empty();
+    }
+    var encryption = snapshot.getSpec().encryption;
+    var d = encryption == null ? null : encryption.drillDecryption;
+    if (d == null) {
+      return Optional.of("the snapshot is encrypted with age and a drill needs its plaintext: "
+          + "set spec.encryption.drillDecryption.identitySecret (on the schedule's "
+          + "snapshotTemplate for its drills) to a Secret in namespace " + agentJobs.namespace()
+          + " holding an identity of one of its recipients; nothing was run");
+    }
+    String home = agentJobs.namespace();
+    String key = d.identityKeyOrDefault();
+    return dev.k3sbackup.cluster.SecretKeys.missing(client, home, d.identitySecret, key)
+        .map(why -> "spec.encryption.drillDecryption.identitySecret: " + why + ": create it "
+            + "with kubectl create secret generic " + d.identitySecret + " -n " + home
+            + " --from-file=" + key + "=KEY_FILE; nothing was run");
   }
 
   private void launch(EtcdSnapshot snapshot, Instant now) {

@@ -126,6 +126,26 @@ public final class ServerRestore {
         return "every peer has rejoined";
       });
     }
+    removeDecryptedCopy(plan.snapshot());
+  }
+
+  /**
+   * The plaintext a preflight decrypted from an encrypted snapshot (all of etcd, every Secret)
+   * is not left on the node once K3s runs on the restored data; the encrypted snapshot stays.
+   */
+  private static void removeDecryptedCopy(Path snapshot) {
+    if (snapshot.getFileName() == null
+        || !dev.k3sbackup.base.SnapshotName.isDecryptedCopy(snapshot.getFileName().toString())) {
+      return;
+    }
+    try {
+      if (Files.deleteIfExists(snapshot)) {
+        LOG.info("removed the decrypted copy {}", snapshot);
+      }
+    } catch (IOException e) {
+      LOG.warn("could not remove the decrypted copy {} ({}): delete it by hand", snapshot,
+          e.getMessage());
+    }
   }
 
   /**

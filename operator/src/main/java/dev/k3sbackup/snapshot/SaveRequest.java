@@ -1,5 +1,6 @@
 package dev.k3sbackup.snapshot;
 
+import dev.k3sbackup.encryption.AgeRecipients;
 import dev.k3sbackup.etcd.EtcdEndpoint;
 import dev.k3sbackup.storage.S3Config;
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import java.time.Duration;
  * @param s3 where to upload as well, or null
  * @param tokenHash K3s's server token hash, or null
  * @param clusterId K3s's cluster id (kube-system namespace UID), or null
+ * @param encryptTo the age recipients to encrypt to while streaming, or null to store it plain
  */
 public record SaveRequest(
     EtcdEndpoint etcd,
@@ -27,4 +29,11 @@ public record SaveRequest(
     boolean compress,
     S3Config s3,
     String tokenHash,
-    String clusterId) {}
+    String clusterId,
+    AgeRecipients encryptTo) {
+
+  public SaveRequest(EtcdEndpoint etcd, Duration etcdTimeout, Path dir, String prefix,
+      String nodeName, boolean compress, S3Config s3, String tokenHash, String clusterId) {
+    this(etcd, etcdTimeout, dir, prefix, nodeName, compress, s3, tokenHash, clusterId, null);
+  }
+}

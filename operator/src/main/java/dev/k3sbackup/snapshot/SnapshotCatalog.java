@@ -2,6 +2,7 @@ package dev.k3sbackup.snapshot;
 
 import dev.k3sbackup.base.SnapshotException;
 import dev.k3sbackup.base.SnapshotName;
+import dev.k3sbackup.encryption.AgeIdentities;
 import dev.k3sbackup.retention.Copy;
 import dev.k3sbackup.retention.Decisions;
 import dev.k3sbackup.retention.Retention;
@@ -35,6 +36,7 @@ public final class SnapshotCatalog implements AutoCloseable {
   private final S3SnapshotStore s3;
   private final ProgressListener progress;
   private final Clock clock;
+  private AgeIdentities identities;
 
   /**
    * @param local the node's snapshot dir
@@ -48,6 +50,12 @@ public final class SnapshotCatalog implements AutoCloseable {
     this.s3 = s3;
     this.progress = progress;
     this.clock = clock;
+  }
+
+  /** Decrypts encrypted ({@code .age}) snapshots with {@code identities} when verifying them. */
+  public SnapshotCatalog decryptingWith(AgeIdentities identities) {
+    this.identities = identities;
+    return this;
   }
 
   /** Every snapshot in the dir and the folder, oldest first (then by name), as K3s sorts. */
@@ -159,7 +167,7 @@ public final class SnapshotCatalog implements AutoCloseable {
   public SnapshotVerifier.Verdict verify(StoredSnapshot s) {
     progress.start("verifying " + s.name(), s.size());
     try (InputStream in = open(s)) {
-      return SnapshotVerifier.verify(s.name(), in, progress);
+      return SnapshotVerifier.verify(s.name(), in, progress, identities, null);
     } catch (IOException e) {
       throw SnapshotException.failed("cannot read " + s.location() + " (" + e.getMessage() + ")",
           e);
@@ -180,7 +188,8 @@ public final class SnapshotCatalog implements AutoCloseable {
       }
       progress.start("verifying " + path, sizeOf(path));
       try (InputStream in = Files.newInputStream(path)) {
-        return List.of(SnapshotVerifier.verify(path.getFileName().toString(), in, progress));
+        return List.of(SnapshotVerifier.verify(path.getFileName().toString(), in, progress,
+            identities, null));
       } catch (IOException e) {
         throw SnapshotException.failed("cannot read " + path + " (" + e.getMessage() + ")", e);
       }
@@ -197,26 +206,7 @@ public final class SnapshotCatalog implements AutoCloseable {
     progress.start("fetching " + s.location(), s.size());
     try (LocalSnapshotDir.PendingFile file = local.create(s.name());
         InputStream in = s3.open(s.name())) {
-      OutputStream out = file.out();
-      InputStream copying = new java.io.FilterInputStream(in) {
-        @Override
-        public int read() throws IOException {
-          int b = super.read();
-          if (b >= 0) {
-            out.write(b);
-          }
-          return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-          int n = super.read(b, off, len);
-          if (n > 0) {
-            out.write(b, off, n);
-          }
-          return n;
-        }
-      };
+      InputStream copying = new SnapshotVerifier.CopyingInput(in, file.out());
       SnapshotVerifier.Verdict v = SnapshotVerifier.verify(s.name(), copying, progress);
       if (v.ok()) {
         file.commit();
@@ -227,6 +217,39 @@ public final class SnapshotCatalog implements AutoCloseable {
           + " (" + e.getMessage() + ")", e);
     }
   }
+
+  /**
+   * Decrypts the encrypted snapshot {@code s} (local or in S3) into the local dir as
+   * {@link SnapshotName#decryptedFileName}, verifying the stored bytes and the decrypted
+   * snapshot while they stream: the decrypted file gets its name only when everything verifies
+   * (replacing one left by an earlier preflight); otherwise it is removed and the verdict says
+   * why. The decrypted file is mode 0600, like every snapshot file.
+   *
+   * @return the verdict (sha256 of the stored bytes; {@link SnapshotVerifier.Verdict#
+   *     decryptedSha256()} of the decrypted file) and where the decrypted file is
+   */
+  public Decrypted decrypt(StoredSnapshot s) {
+    String target = SnapshotName.decryptedFileName(s.name());
+    progress.start("decrypting " + s.location(), s.size());
+    try {
+      local.delete(target); // an earlier preflight's; written again from the stored bytes
+      try (LocalSnapshotDir.PendingFile file = local.create(target);
+          InputStream in = open(s)) {
+        SnapshotVerifier.Verdict v = SnapshotVerifier.verify(s.name(), in, progress, identities,
+            file.out());
+        if (v.ok()) {
+          file.commit();
+        }
+        return new Decrypted(v, v.ok() ? file.target() : null);
+      }
+    } catch (IOException e) {
+      throw SnapshotException.failed("cannot decrypt " + s.location() + " into " + local.dir()
+          + " (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /** What {@link #decrypt} made: the verdict, and the decrypted file when it verified. */
+  public record Decrypted(SnapshotVerifier.Verdict verdict, Path file) {}
 
   /** The stored copies named {@code name}: local first, then S3. */
   public List<StoredSnapshot> find(String name) {

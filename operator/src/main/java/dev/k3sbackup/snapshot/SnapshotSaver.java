@@ -5,6 +5,7 @@ import dev.k3sbackup.base.SnapshotName;
 import dev.k3sbackup.base.TrailerCheck;
 import dev.k3sbackup.api.v1alpha1.S3Location;
 import dev.k3sbackup.contract.SnapshotRecord;
+import dev.k3sbackup.encryption.AgeRecipients;
 import dev.k3sbackup.etcd.EtcdMember;
 import dev.k3sbackup.etcd.MemberStatus;
 import dev.k3sbackup.storage.LocalSnapshotDir;
@@ -28,9 +29,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Takes one snapshot the way K3s does, and checks it better: etcd's stream goes, in one pass and
- * never held in memory, through etcd's sha256 trailer check into {@code <dir>/<name>.part} and,
- * at the same time, into an S3 multipart upload. Only a verified stream is renamed into place and
- * completed in S3; on any failure the part file and the upload are removed.
+ * never held in memory, through etcd's sha256 trailer check (then K3s's zip, then age's
+ * encryption, when asked) into {@code <dir>/<name>.part} and, at the same time, into an S3
+ * multipart upload; the sha256 and size recorded are those of the bytes stored. Only a verified
+ * stream is renamed into place and completed in S3; on any failure the part file and the upload
+ * are removed.
  */
 public final class SnapshotSaver {
 
@@ -54,7 +57,7 @@ public final class SnapshotSaver {
    */
   public SnapshotRecord save(SaveRequest request) {
     SnapshotName name = SnapshotName.of(request.prefix(), request.nodeName(),
-        clock.instant(), request.compress());
+        clock.instant(), request.compress(), request.encryptTo() != null);
     // Reaching etcd (TLS, gRPC start-up, first request) overlaps the local and S3 checks.
     CompletableFuture<Connected> etcd = CompletableFuture.supplyAsync(() -> connect(request),
         task -> {
@@ -142,7 +145,7 @@ public final class SnapshotSaver {
       GuardedUpload upload = s3 == null ? null
           : new GuardedUpload(s3.startUpload(name.fileName(), userMetadata, file));
       try {
-        Stored stored = writeVerified(name, etcd, file.out(), upload);
+        Stored stored = writeVerified(name, etcd, file.out(), upload, request.encryptTo());
         file.commit();
         SnapshotRecord record = new SnapshotRecord(name.fileName(), request.nodeName(),
             file.target().toString(), null, stored.size, stored.sha256, stored.rawSize,
@@ -169,18 +172,31 @@ public final class SnapshotSaver {
 
   private record Stored(long size, String sha256, long rawSize) {}
 
-  /** Streams etcd into {@code fileOut} (and the upload), verifying etcd's trailer on the way. */
+  /**
+   * Streams etcd into {@code fileOut} (and the upload), verifying etcd's trailer on the way:
+   * etcd, trailer check, zip (when compressed), age (when {@code encryptTo} is set), then the
+   * sha256 and count of what is stored.
+   */
   private Stored writeVerified(SnapshotName name, EtcdMember etcd, OutputStream fileOut,
-      GuardedUpload upload) throws IOException {
+      GuardedUpload upload, AgeRecipients encryptTo) throws IOException {
     OutputStream stored = upload == null ? fileOut : new Tee(fileOut, upload);
     TrailerCheck check = new TrailerCheck();
-    MessageDigest zipDigest = name.compressed() ? TrailerCheck.sha256() : null;
-    CountingStream zipBytes = null;
-    ZipOutputStream zip = null;
+    boolean transformed = name.compressed() || encryptTo != null;
+    MessageDigest storedDigest = transformed ? TrailerCheck.sha256() : null;
+    CountingStream storedBytes = null;
     OutputStream payload = stored;
+    OutputStream age = null;
+    ZipOutputStream zip = null;
+    if (transformed) {
+      storedBytes = new CountingStream(new DigestOutputStream(stored, storedDigest));
+      payload = storedBytes;
+    }
+    if (encryptTo != null) {
+      age = encryptTo.encrypting(payload);
+      payload = age;
+    }
     if (name.compressed()) {
-      zipBytes = new CountingStream(new DigestOutputStream(stored, zipDigest));
-      zip = new ZipOutputStream(zipBytes);
+      zip = new ZipOutputStream(payload);
       ZipEntry entry = new ZipEntry(name.baseName());
       entry.setMethod(ZipEntry.DEFLATED);
       entry.setTime(name.createdAt().toEpochMilli());
@@ -198,7 +214,12 @@ public final class SnapshotSaver {
     if (zip != null) {
       zip.closeEntry();
       zip.finish();
-      return new Stored(zipBytes.count, HexFormat.of().formatHex(zipDigest.digest()),
+    }
+    if (age != null) {
+      age.close(); // age's last chunk; the file and the upload stay open
+    }
+    if (transformed) {
+      return new Stored(storedBytes.count, HexFormat.of().formatHex(storedDigest.digest()),
           result.size());
     }
     return new Stored(result.size(), result.sha256(), result.size());

@@ -28,6 +28,7 @@ public final class SnapshotStatuses {
     status.etcdRevision = record.etcdRevision();
     status.etcdMemberId = record.etcdMemberId();
     status.compressed = record.compressed();
+    status.encrypted = dev.k3sbackup.base.SnapshotName.isEncrypted(record.name()) ? true : null;
     status.s3 = record.s3();
   }
 }

@@ -3,9 +3,11 @@ package dev.k3sbackup.validation;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
 import dev.k3sbackup.api.v1alpha1.KeyReference;
 import dev.k3sbackup.api.v1alpha1.S3Storage;
+import dev.k3sbackup.api.v1alpha1.SnapshotEncryption;
 import dev.k3sbackup.base.SnapshotException;
 import dev.k3sbackup.base.SnapshotName;
 import dev.k3sbackup.contract.S3Settings;
+import dev.k3sbackup.encryption.AgeRecipients;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -70,7 +72,55 @@ public final class SnapshotSpecCheck {
         return Optional.of(new SpecProblem("InvalidSpec", e.getMessage()));
       }
     }
-    return spec.s3 == null ? Optional.empty() : checkS3(spec.s3, field + ".s3", namespace);
+    if (spec.s3 != null) {
+      Optional<SpecProblem> s3 = checkS3(spec.s3, field + ".s3", namespace);
+      if (s3.isPresent()) {
+        return s3;
+      }
+    }
+    return spec.encryption == null ? Optional.empty()
+        : checkEncryption(spec.encryption, field + ".encryption", namespace);
+  }
+
+  /** The recipients Secret exists and holds age X25519 recipients (public keys). */
+  private Optional<SpecProblem> checkEncryption(SnapshotEncryption encryption, String field,
+      String namespace) {
+    String secretField = field + ".recipientsSecret";
+    String key = encryption.recipientsKeyOrDefault();
+    if (encryption.recipientsSecret == null || encryption.recipientsSecret.isBlank()) {
+      return Optional.of(new SpecProblem("InvalidSpec", secretField + " is required: name the "
+          + "Secret holding the age recipients"));
+    }
+    Secret secret = client.secrets().inNamespace(namespace)
+        .withName(encryption.recipientsSecret).get();
+    if (secret == null) {
+      return Optional.of(new SpecProblem("SecretNotFound", secretField + ": Secret '"
+          + encryption.recipientsSecret + "' not found in namespace " + namespace + ": create "
+          + "it with the age recipients (age1... public keys, one a line) under key " + key
+          + ", e.g. kubectl create secret generic " + encryption.recipientsSecret + " -n "
+          + namespace + " --from-literal=" + key + "=$(age-keygen -y key.txt)"));
+    }
+    String text = value(secret, key);
+    if (text == null) {
+      return Optional.of(new SpecProblem("SecretKeyNotFound", secretField + ": Secret '"
+          + encryption.recipientsSecret + "' has no key " + key + ": add it, or name the key "
+          + "in " + field + ".recipientsKey"));
+    }
+    try {
+      AgeRecipients.parse(text, secretField + " (Secret " + encryption.recipientsSecret
+          + ", key " + key + ")");
+    } catch (SnapshotException e) {
+      return Optional.of(new SpecProblem("InvalidRecipients", e.getMessage()));
+    }
+    return Optional.empty();
+  }
+
+  private static String value(Secret secret, String key) {
+    if (secret.getData() != null && secret.getData().containsKey(key)) {
+      return new String(java.util.Base64.getDecoder().decode(secret.getData().get(key)),
+          java.nio.charset.StandardCharsets.UTF_8);
+    }
+    return secret.getStringData() == null ? null : secret.getStringData().get(key);
   }
 
   private Optional<SpecProblem> checkS3(S3Storage s3, String field, String namespace) {

@@ -28,6 +28,33 @@ class SnapshotNameTest {
   }
 
   @Test
+  void encryptedNamesEndInAgeAfterZipAndParseBack() {
+    SnapshotName n = SnapshotName.of("k3sbackup-scheduled", "s1", Instant.ofEpochSecond(7), true,
+        true);
+    assertThat(n.fileName()).isEqualTo("k3sbackup-scheduled-s1-7.zip.age");
+    var p = SnapshotName.parse(n.fileName()).orElseThrow();
+    assertThat(p.encrypted()).isTrue();
+    assertThat(p.compressed()).isTrue();
+    assertThat(p.baseName()).isEqualTo("k3sbackup-scheduled-s1-7");
+    assertThat(p.createdAt()).isEqualTo(Instant.ofEpochSecond(7));
+    var plain = SnapshotName.parse("k3sbackup-scheduled-s1-7.age").orElseThrow();
+    assertThat(plain.encrypted()).isTrue();
+    assertThat(plain.compressed()).isFalse();
+    assertThat(SnapshotName.parse("k3sbackup-scheduled-s1-7").orElseThrow().encrypted())
+        .isFalse();
+  }
+
+  @Test
+  void decryptedCopiesAreNotTakenForSnapshots() {
+    assertThat(SnapshotName.decryptedFileName("a-s1-7.zip.age")).isEqualTo("a-s1-7.decrypted.zip");
+    assertThat(SnapshotName.decryptedFileName("a-s1-7.age")).isEqualTo("a-s1-7.decrypted");
+    assertThat(SnapshotName.parse("a-s1-7.decrypted.zip")).isEmpty();
+    assertThat(SnapshotName.parse("a-s1-7.decrypted")).isEmpty();
+    assertThat(SnapshotName.isDecryptedCopy("a-s1-7.decrypted.zip")).isTrue();
+    assertThat(SnapshotName.isDecryptedCopy("a-s1-7.zip")).isFalse();
+  }
+
+  @Test
   void ignoresPartFilesHiddenFilesAndOtherNames() {
     assertThat(SnapshotName.parse("on-demand-n-1700000000.part")).isEmpty();
     assertThat(SnapshotName.parse(".metadata")).isEmpty();

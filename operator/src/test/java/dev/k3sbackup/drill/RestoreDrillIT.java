@@ -120,6 +120,48 @@ class RestoreDrillIT {
   }
 
   @Test
+  void anEncryptedSnapshotIsDecryptedWithTheIdentityAndWithoutItTheDrillSaysWhatItNeeds()
+      throws Exception {
+    Path identity = dev.k3sbackup.testing.AgeKeys.keygen(work.resolve("identity.txt"));
+    Path other = dev.k3sbackup.testing.AgeKeys.keygen(work.resolve("other.txt"));
+    String encName = NAME + ".age";
+    Path enc = snapshots.resolve(encName);
+    var recipients = dev.k3sbackup.encryption.AgeRecipients.parse(
+        dev.k3sbackup.testing.AgeKeys.publicKey(identity), "test");
+    try (OutputStream out = recipients.encrypting(Files.newOutputStream(enc))) {
+      Files.copy(snapshots.resolve(NAME), out);
+    }
+    Path scratch = Files.createDirectories(work.resolve("scratch"));
+    try {
+      Cli.Run run = new Cli().run("drill", encName, "--dir", snapshots.toString(),
+          "--etcd-bin-dir", bin.toString(), "--work-dir", scratch.toString(), "--sha256",
+          Hashes.sha256(enc), "--decrypt-identity-file", identity.toString(), "-o", "json");
+      assertThat(run.exitCode()).as(run.all()).isZero();
+      JsonNode r = JSON.readTree(run.out());
+      assertThat(r.path("sha256").asText()).as("of the stored, encrypted bytes")
+          .isEqualTo(Hashes.sha256(enc));
+      assertThat(r.path("revision").asLong()).isEqualTo(revision);
+      assertThat(r.path("keys").asLong()).isEqualTo(13);
+      assertThat(list(scratch)).as("no plaintext left behind").isEmpty();
+
+      Cli.Run none = new Cli().run("drill", encName, "--dir", snapshots.toString(),
+          "--etcd-bin-dir", bin.toString(), "--work-dir", scratch.toString());
+      assertThat(none.exitCode()).as(none.all()).isNotZero();
+      assertThat(none.out()).contains("FAILED " + encName).contains("encrypted with age")
+          .contains("--decrypt-identity-file").contains("etcd was not started");
+
+      Cli.Run wrong = new Cli().run("drill", encName, "--dir", snapshots.toString(),
+          "--etcd-bin-dir", bin.toString(), "--work-dir", scratch.toString(),
+          "--decrypt-identity-file", other.toString());
+      assertThat(wrong.exitCode()).as(wrong.all()).isNotZero();
+      assertThat(wrong.out()).contains("cannot be decrypted").contains("etcd was not started");
+      assertThat(list(scratch)).isEmpty();
+    } finally {
+      Files.delete(enc);
+    }
+  }
+
+  @Test
   void k3sCompressedSnapshotIsDrilledFromItsOneEntry() throws Exception {
     String zipName = "etcd-snapshot-n1-1700000001.zip";
     Path zip = snapshots.resolve(zipName);

@@ -59,11 +59,33 @@ class AgentJobsTest {
         .containsSequence("--dir", "/var/lib/rancher/k3s/server/db/snapshots")
         .doesNotContain("--cacert", "--token-file", "--endpoints");
     assertThat(agent.getVolumeMounts()).allSatisfy(m -> assertThat(Boolean.TRUE.equals(m.getReadOnly())
-        || m.getMountPath().equals(AgentJobs.DRILL_WORK_DIR)).as(m.getMountPath()).isTrue());
+        || m.getMountPath().equals(AgentJobs.DRILL_WORK_DIR) || m.getMountPath().equals("/tmp"))
+        .as(m.getMountPath()).isTrue());
     assertThat(pod.getVolumes()).extracting(v -> v.getName()).containsExactlyInAnyOrder(
-        "snapshots", "drill-work");
+        "snapshots", "drill-work", "tmp");
     assertThat(pod.getVolumes().stream().filter(v -> v.getName().equals("drill-work"))
         .findFirst().orElseThrow().getEmptyDir()).isNotNull();
+    assertThat(agent.getArgs()).as("not encrypted: no identity").doesNotContain(
+        "--decrypt-identity-file");
+
+    // an encrypted snapshot's drill gets the identity named in spec.encryption.drillDecryption,
+    // as a file from its Secret, never as an argument or environment
+    s.getSpec().encryption = new dev.k3sbackup.api.v1alpha1.SnapshotEncryption();
+    s.getSpec().encryption.recipientsSecret = "backup-recipients";
+    s.getSpec().encryption.drillDecryption = new dev.k3sbackup.api.v1alpha1.SnapshotDecryption();
+    s.getSpec().encryption.drillDecryption.identitySecret = "backup-identity";
+    var encrypted = jobs.drill(s, "nightly-drill-2", "server-1", false).getSpec().getTemplate()
+        .getSpec();
+    assertThat(encrypted.getContainers().get(0).getArgs()).containsSequence(
+        "--decrypt-identity-file", AgentJobs.AGE_IDENTITY_FILE);
+    assertThat(encrypted.getVolumes()).filteredOn(v -> v.getSecret() != null).singleElement()
+        .satisfies(v -> {
+          assertThat(v.getSecret().getSecretName()).isEqualTo("backup-identity");
+          assertThat(v.getSecret().getItems()).singleElement()
+              .satisfies(i -> assertThat(i.getKey()).isEqualTo("identity"));
+        });
+    assertThat(encrypted.getContainers().get(0).getEnv()).noneMatch(e -> e.getValueFrom() != null
+        && e.getValueFrom().getSecretKeyRef() != null);
   }
 
   @Test
@@ -95,5 +117,47 @@ class AgentJobsTest {
     assertThat(server.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
         .containsSubsequence("--status-address", "fd00:10::1")
         .containsSubsequence("--peer", "http://[fd00:10::2]:9791/");
+  }
+
+  @Test
+  void ageKeysReachTheAgentAsFilesMountedFromTheirSecretsNeverAsArgumentsOrEnvironment() {
+    EtcdSnapshot s = snapshot("k3s-etcd-backup", "sealed");
+    s.getSpec().encryption = new dev.k3sbackup.api.v1alpha1.SnapshotEncryption();
+    s.getSpec().encryption.recipientsSecret = "backup-recipients";
+    var save = jobs.save(s, "sealed-save-1", "server-1", false, Duration.ofMinutes(30));
+    var pod = save.getSpec().getTemplate().getSpec();
+    assertThat(pod.getContainers().get(0).getArgs()).containsSubsequence(
+        "--encrypt-recipients-file", AgentJobs.AGE_RECIPIENTS_FILE);
+    var volume = pod.getVolumes().stream().filter(v -> v.getName().equals("age-recipients"))
+        .findFirst().orElseThrow();
+    assertThat(volume.getSecret().getSecretName()).isEqualTo("backup-recipients");
+    assertThat(volume.getSecret().getItems().get(0).getKey()).isEqualTo("recipients");
+    assertThat(pod.getContainers().get(0).getVolumeMounts()).anySatisfy(m -> {
+      assertThat(m.getName()).isEqualTo("age-recipients");
+      assertThat(m.getReadOnly()).isTrue();
+    });
+
+    s.setStatus(new dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus());
+    s.getStatus().snapshotName = "k3sbackup-on-demand-server-1-7.age";
+    EtcdRestore r = new EtcdRestore();
+    r.getMetadata().setNamespace("k3s-etcd-backup");
+    r.getMetadata().setName("back");
+    var decryption = new dev.k3sbackup.api.v1alpha1.SnapshotDecryption();
+    decryption.identitySecret = "backup-identity";
+    decryption.identityKey = "key.txt";
+    var preflight = jobs.prepareRestore(r, "back-preflight", "server-1", s, false, decryption);
+    var container = preflight.getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(container.getArgs()).containsSubsequence("--decrypt-identity-file",
+        AgentJobs.AGE_IDENTITY_FILE);
+    assertThat(String.join(" ", container.getArgs())).contains("spec.decryption.identitySecret");
+    assertThat(container.getEnv()).noneMatch(e -> e.getValueFrom() != null
+        && e.getValueFrom().getSecretKeyRef() != null
+        && e.getValueFrom().getSecretKeyRef().getName().equals("backup-identity"));
+    var identity = preflight.getSpec().getTemplate().getSpec().getVolumes().stream()
+        .filter(v -> v.getName().equals("age-identity")).findFirst().orElseThrow();
+    assertThat(identity.getSecret().getSecretName()).isEqualTo("backup-identity");
+    assertThat(identity.getSecret().getItems().get(0).getKey()).isEqualTo("key.txt");
+    assertThat(identity.getSecret().getItems().get(0).getPath()).isEqualTo("identity");
+    assertThat(identity.getSecret().getDefaultMode()).isEqualTo(0400);
   }
 }

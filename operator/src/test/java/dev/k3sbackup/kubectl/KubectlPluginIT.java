@@ -257,6 +257,28 @@ class KubectlPluginIT {
   }
 
   @Test
+  void anEncryptedSaveAndItsRestorePlanTakeTheAgeSecrets() throws Exception {
+    Path identity = dev.k3sbackup.testing.AgeKeys.keygen(work.resolve("identity.txt"));
+    cluster.client().secrets().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model
+        .SecretBuilder().withNewMetadata().withName("age-recipients").endMetadata()
+        .addToStringData("recipients", dev.k3sbackup.testing.AgeKeys.publicKey(identity))
+        .build()).create();
+
+    String[] s = save("--encrypt-recipients-secret", "age-recipients");
+
+    assertThat(s[0]).endsWith(".age");
+    assertThat(java.nio.file.Files.readString(file(s[0]),
+        java.nio.charset.StandardCharsets.ISO_8859_1)).startsWith("age-encryption.org/v1");
+    Cli.Run noKey = kubectl.run("restore", s[0], "--dry-run");
+    assertThat(noKey.exitCode()).isNotZero();
+    assertThat(noKey.all()).contains("spec.decryption.identitySecret");
+    Cli.Run plan = kubectl.run("restore", s[0], "--dry-run", "--decrypt-identity-secret",
+        "age-identity", "-o", "yaml");
+    assertThat(plan.exitCode()).as(plan.all()).isZero();
+    assertThat(plan.out()).contains("identitySecret: age-identity").contains("phase: PlanReady");
+  }
+
+  @Test
   void aConfirmedRestoreIsFollowedThroughEveryPhaseToTheSnapshotsState() throws Exception {
     String[] s = save();
     etcd.put("/registry/after", "written after the snapshot");

@@ -190,7 +190,19 @@ class ApiValidationRealClusterIT {
         new Bad("sixteen peers", restore.formatted("r7")
             + "  snapshot: s\n  confirm: true\n  peers: [" + String.join(", ",
             java.util.stream.IntStream.range(0, 16).mapToObj(i -> "n" + i).toList()) + "]\n",
-            "spec.peers"));
+            "spec.peers"),
+        new Bad("encryption without its recipients Secret", snap.formatted("b24")
+            + "  encryption: {recipientsKey: recipients}\n",
+            "spec.encryption.recipientsSecret"),
+        new Bad("a recipients Secret that is no Secret name", snap.formatted("b25")
+            + "  encryption: {recipientsSecret: \"Age_Keys\"}\n",
+            "spec.encryption.recipientsSecret"),
+        new Bad("a recipients key with a slash", sched.formatted("s9")
+            + "  snapshotTemplate:\n    encryption: {recipientsSecret: age, recipientsKey: "
+            + "\"a/b\"}\n", "spec.snapshotTemplate.encryption.recipientsKey"),
+        new Bad("decryption without its identity Secret", restore.formatted("r8")
+            + "  snapshot: s\n  confirm: true\n  decryption: {identityKey: identity}\n",
+            "spec.decryption.identitySecret"));
   }
 
   @ParameterizedTest(name = "{0}")

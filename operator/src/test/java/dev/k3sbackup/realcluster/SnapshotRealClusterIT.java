@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -147,22 +146,6 @@ class SnapshotRealClusterIT {
   }
 
   private static JsonNode awaitSucceeded(String name) {
-    AtomicReference<JsonNode> last = new AtomicReference<>();
-    try {
-      RealCluster.await("EtcdSnapshot " + name + " Succeeded", Duration.ofSeconds(180), () -> {
-        JsonNode s = cluster.getJson(NS, "etcdsnapshot/" + name);
-        last.set(s);
-        String phase = s == null ? "" : s.path("status").path("phase").asText();
-        if (phase.equals("Failed")) {
-          throw new AssertionError("EtcdSnapshot " + name + " Failed: " + s.path("status"));
-        }
-        return phase.equals("Succeeded");
-      });
-    } catch (AssertionError e) {
-      throw new AssertionError(e.getMessage() + "\nlast status: "
-          + (last.get() == null ? null : last.get().path("status")) + "\n"
-          + cluster.kubelet().allLogs(), e);
-    }
-    return last.get().path("status");
+    return cluster.awaitSnapshotSucceeded(NS, name);
   }
 }

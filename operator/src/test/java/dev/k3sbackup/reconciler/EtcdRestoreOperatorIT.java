@@ -11,6 +11,7 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSpec;
 import dev.k3sbackup.api.v1alpha1.PhaseTransition;
 import dev.k3sbackup.api.v1alpha1.RestorePhase;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
+import dev.k3sbackup.testing.AgeKeys;
 import dev.k3sbackup.testing.EtcdProcess;
 import dev.k3sbackup.testing.MutableClock;
 import dev.k3sbackup.testing.OperatorHarness;
@@ -68,6 +69,32 @@ class EtcdRestoreOperatorIT {
   void stop() {
     cluster.close();
     etcd.close();
+  }
+
+  /** Creates EtcdSnapshot {@code name} with {@code spec} and waits until it Succeeded. */
+  private EtcdSnapshot takeSnapshot(String name, EtcdSnapshotSpec spec) {
+    EtcdSnapshot s = new EtcdSnapshot();
+    s.getMetadata().setName(name);
+    s.getMetadata().setNamespace(NS);
+    s.setSpec(spec);
+    cluster.client().resource(s).create();
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      EtcdSnapshot g = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
+          .withName(name).get();
+      return g.getStatus() != null && g.getStatus().phase == SnapshotPhase.Succeeded;
+    });
+    return cluster.client().resources(EtcdSnapshot.class).inNamespace(NS).withName(name).get();
+  }
+
+  /**
+   * Only the S3 copy of {@code snapshot} is left (the node's file is gone, as after a node's
+   * disk was replaced): the server node, the one with the etcd member, fetches it.
+   */
+  private void leaveOnlyTheS3Copy(EtcdSnapshot snapshot) throws Exception {
+    java.nio.file.Files.delete(fileOnNode("server-1", snapshot.getMetadata().getName()));
+    snapshot.getStatus().localPath = null;
+    snapshot.getStatus().node = null;
+    cluster.client().resource(snapshot).updateStatus();
   }
 
   private void create(String name, String snapshot, Boolean confirm, Boolean dryRun) {
@@ -243,25 +270,9 @@ class EtcdRestoreOperatorIT {
     spec.node = "server-1";
     spec.namePrefix = "offsite";
     spec.s3 = s3.storage("backups", "k3s", "s3-keys");
-    EtcdSnapshot s = new EtcdSnapshot();
-    s.getMetadata().setName("offsite");
-    s.getMetadata().setNamespace(NS);
-    s.setSpec(spec);
-    cluster.client().resource(s).create();
-    await().atMost(Duration.ofSeconds(30)).until(() -> {
-      EtcdSnapshot g = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
-          .withName("offsite").get();
-      return g.getStatus() != null && g.getStatus().phase == SnapshotPhase.Succeeded;
-    });
-    EtcdSnapshot offsite = cluster.client().resources(EtcdSnapshot.class).inNamespace(NS)
-        .withName("offsite").get();
+    EtcdSnapshot offsite = takeSnapshot("offsite", spec);
     String file = offsite.getStatus().snapshotName;
-    // only the S3 copy is left (the node's file is gone, as after a node's disk was replaced):
-    // the server node, the one with the etcd member, fetches it
-    java.nio.file.Files.delete(fileOnNode("server-1", "offsite"));
-    offsite.getStatus().localPath = null;
-    offsite.getStatus().node = null;
-    cluster.client().resource(offsite).updateStatus();
+    leaveOnlyTheS3Copy(offsite);
     etcd.put("/registry/after", "written after the snapshot");
 
     create("from-s3", "offsite", true, null, java.util.List.of());
@@ -278,6 +289,104 @@ class EtcdRestoreOperatorIT {
       assertThat(n.steps).extracting(st -> st.step + " " + st.state)
           .containsExactly("verify Done", "prepare Done", "stop Done", "reset Done", "start Done");
     });
+  }
+
+  /** A Secret in the operator's namespace holding {@code key} = {@code value}. */
+  private void secret(String name, String key, String value) {
+    cluster.client().secrets().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model
+        .SecretBuilder().withNewMetadata().withName(name).endMetadata()
+        .addToData(key, java.util.Base64.getEncoder().encodeToString(
+            value.getBytes(java.nio.charset.StandardCharsets.UTF_8))).build()).create();
+  }
+
+  @Test
+  void anEncryptedS3SnapshotIsDecryptedInPreflightAndRestoredAndAWrongOrMissingKeyIsRefused()
+      throws Exception {
+    S3Fixture.createKeySecret(cluster.client(), NS, "s3-keys");
+    Path identityFile = AgeKeys.keygen(work.resolve("identity.txt"));
+    Path otherFile = AgeKeys.keygen(work.resolve("other.txt"));
+    secret("age-recipients", "recipients", "# admins\n" + AgeKeys.publicKey(identityFile)
+        + "\n");
+    secret("age-identity", "identity", java.nio.file.Files.readString(identityFile));
+    secret("age-other", "identity", java.nio.file.Files.readString(otherFile));
+    EtcdSnapshotSpec spec = new EtcdSnapshotSpec();
+    spec.node = "server-1";
+    spec.namePrefix = "sealed";
+    spec.s3 = s3.storage("backups", "k3s", "s3-keys");
+    spec.encryption = new dev.k3sbackup.api.v1alpha1.SnapshotEncryption();
+    spec.encryption.recipientsSecret = "age-recipients";
+    EtcdSnapshot sealed = takeSnapshot("sealed", spec);
+    String file = sealed.getStatus().snapshotName;
+    assertThat(file).endsWith(".age");
+    assertThat(sealed.getStatus().encrypted).isTrue();
+    Path object = s3.download("backups", "k3s/" + file, work.resolve("object.age"));
+    assertThat(dev.k3sbackup.testing.Hashes.sha256(object)).isEqualTo(sealed.getStatus().sha256);
+    assertThat(java.nio.file.Files.readString(object, java.nio.charset.StandardCharsets
+        .ISO_8859_1)).startsWith("age-encryption.org/v1");
+    leaveOnlyTheS3Copy(sealed); // the server node fetches and decrypts it
+    etcd.put("/registry/after", "written after the snapshot");
+    Path snapshots = work.resolve("node-server-1/var/lib/rancher/k3s/server/db/snapshots");
+
+    // no identity: refused through the API, naming the field
+    create("no-key", "sealed", true, null, java.util.List.of());
+    EtcdRestore noKey = awaitPhase("no-key", RestorePhase.Failed);
+    assertThat(noKey.getStatus().message).contains("spec.decryption.identitySecret")
+        .contains("encrypted with age").contains("nothing was touched");
+
+    // a Secret that is not there: refused before any Job, naming the field and the fix
+    EtcdRestore absent = restoreWithIdentity("absent-key", "no-such-secret");
+    cluster.client().resource(absent).create();
+    absent = awaitPhase("absent-key", RestorePhase.Failed);
+    assertThat(absent.getStatus().message).contains("spec.decryption.identitySecret")
+        .contains("no-such-secret").contains("kubectl create secret generic");
+
+    // the wrong identity: refused by the node's preflight, nothing stopped, no plaintext left
+    cluster.client().resource(restoreWithIdentity("wrong-key", "age-other")).create();
+    EtcdRestore wrong = awaitPhase("wrong-key", RestorePhase.Failed);
+    assertThat(wrong.getStatus().message).contains("preflight refused the restore")
+        .contains("nothing was touched").contains("spec.decryption.identitySecret")
+        .contains("matches none of the recipients")
+        .doesNotContain(AgeKeys.secretKey(otherFile));
+    assertThat(etcd.all()).containsKey("/registry/after");
+    try (var files = java.nio.file.Files.list(snapshots)) {
+      assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(
+          ".decrypted"));
+    }
+
+    // the right identity: decrypted into the snapshot dir in preflight, then restored from it
+    cluster.client().resource(restoreWithIdentity("unsealed", "age-identity")).create();
+    EtcdRestore r = awaitPhase("unsealed", RestorePhase.Succeeded);
+    String decrypted = file.substring(0, file.length() - ".age".length()) + ".decrypted";
+    assertThat(r.getStatus().plan.snapshotPath).endsWith("/" + decrypted);
+    assertThat(r.getStatus().history.get(2).message).contains("fetched from S3")
+        .contains("decrypted next to it");
+    // the reset read the plaintext age itself makes of the object; it is not left on the node
+    Path plain = work.resolve("decrypted-by-age");
+    dev.k3sbackup.testing.Processes.run("age", "-d", "-i", identityFile.toString(), "-o",
+        plain.toString(), object.toString()).requireSuccess(java.util.List.of("age -d"));
+    assertThat(dev.k3sbackup.testing.Hashes.sha256(plain)).isEqualTo(r.getStatus().plan.sha256);
+    assertThat(snapshots.resolve(decrypted)).doesNotExist();
+    assertThat(etcd.all()).containsKey("/registry/a").doesNotContainKey("/registry/after");
+    // the identity never reaches status or events
+    String key = AgeKeys.secretKey(identityFile);
+    assertThat(cluster.client().resources(EtcdRestore.class).inNamespace(NS).list().getItems()
+        .toString()).doesNotContain(key);
+    assertThat(cluster.client().v1().events().inNamespace(NS).list().getItems().toString())
+        .doesNotContain(key);
+  }
+
+  private static EtcdRestore restoreWithIdentity(String name, String secret) {
+    EtcdRestore r = new EtcdRestore();
+    r.getMetadata().setName(name);
+    r.getMetadata().setNamespace(NS);
+    r.setSpec(new EtcdRestoreSpec());
+    r.getSpec().snapshot = "sealed";
+    r.getSpec().confirm = true;
+    r.getSpec().peers = java.util.List.of();
+    r.getSpec().safetySnapshot = false;
+    r.getSpec().decryption = new dev.k3sbackup.api.v1alpha1.SnapshotDecryption();
+    r.getSpec().decryption.identitySecret = secret;
+    return r;
   }
 
   @Test

@@ -248,8 +248,29 @@ public final class FakeKubelet implements AutoCloseable {
         Files.createDirectories(real);
         Secret s = client.secrets().inNamespace(namespace).withName(v.getSecret().getSecretName())
             .require();
-        for (var e : s.getData().entrySet()) {
-          Files.write(real.resolve(e.getKey()), Base64.getDecoder().decode(e.getValue()));
+        // the API server turns stringData into data; the mock API server keeps it apart
+        Map<String, byte[]> values = new java.util.LinkedHashMap<>();
+        if (s.getData() != null) {
+          s.getData().forEach((k, val) -> values.put(k, Base64.getDecoder().decode(val)));
+        }
+        if (s.getStringData() != null) {
+          s.getStringData().forEach((k, val) -> values.put(k,
+              val.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
+        var items = v.getSecret().getItems();
+        if (items == null || items.isEmpty()) {
+          for (var e : values.entrySet()) {
+            Files.write(real.resolve(e.getKey()), e.getValue());
+          }
+        }
+        for (var item : items == null ? List.<io.fabric8.kubernetes.api.model.KeyToPath>of()
+            : items) {
+          byte[] value = values.get(item.getKey());
+          if (value == null) {
+            throw new IOException("secret " + v.getSecret().getSecretName() + " has no key "
+                + item.getKey());
+          }
+          Files.write(real.resolve(item.getPath()), value);
         }
       } else if (v.getEmptyDir() != null) {
         real = Files.createDirectories(podDir.resolve("volume-" + v.getName()));

@@ -59,6 +59,11 @@ public class EtcdRestoreSpec {
       message = "peers must not name a node twice")
   public List<@Size(max = 253) String> peers;
 
+  @JsonPropertyDescription("For an encrypted (age) snapshot: the Secret holding the identity "
+      + "that decrypts it. The preflight decrypts it into the snapshot dir on the server node "
+      + "before anything stops, and refuses a wrong or missing key.")
+  public SnapshotDecryption decryption;
+
   public boolean dryRun() {
     return Boolean.TRUE.equals(dryRun);
   }

@@ -47,6 +47,11 @@ public class EtcdSnapshotSpec {
   @JsonPropertyDescription("Also upload to this S3 folder.")
   public S3Storage s3;
 
+  @JsonPropertyDescription("Encrypt the snapshot with age while it streams, before it is "
+      + "written or uploaded (X25519 recipients from a Secret). A restore of it needs "
+      + "spec.decryption.identitySecret.")
+  public SnapshotEncryption encryption;
+
   @JsonPropertyDescription("The longest a save may take (a Go duration such as 30m or 1h30m), "
       + "etcd's stream and the upload together; a save that runs into K3s's defrag or a slow "
       + "etcd is stopped then, with a message, and retried. Default 30m.")

@@ -19,7 +19,8 @@ public class EtcdSnapshotStatus {
   @JsonPropertyDescription("The node the snapshot is taken on / was taken on.")
   public String node;
 
-  @JsonPropertyDescription("The file (and object) name, <prefix>-<node>-<unix seconds>[.zip].")
+  @JsonPropertyDescription("The file (and object) name, "
+      + "<prefix>-<node>-<unix seconds>[.zip][.age].")
   public String snapshotName;
 
   @JsonPropertyDescription("The file on the node.")
@@ -42,6 +43,9 @@ public class EtcdSnapshotStatus {
 
   @JsonPropertyDescription("Stored as K3s's .zip.")
   public Boolean compressed;
+
+  @JsonPropertyDescription("Encrypted with age (.age): a restore needs the identity.")
+  public Boolean encrypted;
 
   @JsonPropertyDescription("When the first attempt started (RFC 3339).")
   public String startTime;

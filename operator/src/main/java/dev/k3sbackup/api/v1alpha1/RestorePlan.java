@@ -15,7 +15,8 @@ public class RestorePlan {
   @JsonPropertyDescription("The nodes that stop, move server/db aside and rejoin.")
   public List<String> peers = new ArrayList<>();
 
-  @JsonPropertyDescription("The snapshot file on the server node.")
+  @JsonPropertyDescription("The snapshot file on the server node (for an encrypted snapshot, "
+      + "once the preflight has decrypted it: the decrypted file next to it).")
   public String snapshotPath;
 
   @JsonPropertyDescription("K3s's data dir on the nodes, from the snapshot's storage spec "
@@ -30,7 +31,8 @@ public class RestorePlan {
       + "the agents follow each other while the API server is down.")
   public java.util.Map<String, String> agents = new java.util.TreeMap<>();
 
-  @JsonPropertyDescription("The sha256 the file must have.")
+  @JsonPropertyDescription("The sha256 the file must have (of the decrypted file, once the "
+      + "preflight has decrypted an encrypted snapshot).")
   public String sha256;
 
   @JsonPropertyDescription("The etcd revision the cluster goes back to.")

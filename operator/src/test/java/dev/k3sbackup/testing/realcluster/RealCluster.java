@@ -342,6 +342,32 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback, T
     return Files.isDirectory(here.resolve("config")) ? here : here.getParent();
   }
 
+  /**
+   * Waits until EtcdSnapshot {@code name} Succeeded, failing at once when it Failed, with its
+   * last status and the kubelet's logs; returns its status.
+   */
+  public com.fasterxml.jackson.databind.JsonNode awaitSnapshotSucceeded(String namespace,
+      String name) {
+    java.util.concurrent.atomic.AtomicReference<com.fasterxml.jackson.databind.JsonNode> last =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    try {
+      await("EtcdSnapshot " + name + " Succeeded", Duration.ofSeconds(180), () -> {
+        var s = getJson(namespace, "etcdsnapshot/" + name);
+        last.set(s);
+        String phase = s == null ? "" : s.path("status").path("phase").asText();
+        if (phase.equals("Failed")) {
+          throw new AssertionError("EtcdSnapshot " + name + " Failed: " + s.path("status"));
+        }
+        return phase.equals("Succeeded");
+      });
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "\nlast status: "
+          + (last.get() == null ? null : last.get().path("status")) + "\n"
+          + kubelet().allLogs(), e);
+    }
+    return last.get().path("status");
+  }
+
   /** Waits until {@code ok} holds, failing with what it waited for. */
   public static void await(String what, Duration timeout, BooleanSupplier ok) {
     long deadline = System.nanoTime() + timeout.toNanos();
