@@ -40,6 +40,12 @@ final class SaveCommand extends StoreCommand {
           + "decrypts it. Not a K3s flag.")
   Path encryptRecipientsFile;
 
+  @Option(names = "--next-free-name", hidden = true,
+      description = "When the snapshot's name is taken on this node (another save started in "
+          + "the same second), take the next free second's name instead of refusing: the "
+          + "operator's Jobs ask for it, since two schedules may fire together. Not a K3s flag.")
+  boolean nextFreeName;
+
   @Mixin
   OutputOption output;
 
@@ -51,7 +57,7 @@ final class SaveCommand extends StoreCommand {
         store.s3Config(env), store.tokenHash(tokenFile).orElse(null), clusterId,
         encryptRecipientsFile == null ? null
             : AgeRecipients.read(encryptRecipientsFile,
-                "--encrypt-recipients-file " + encryptRecipientsFile));
+                "--encrypt-recipients-file " + encryptRecipientsFile), nextFreeName);
     SnapshotRecord record;
     Optional<StatusProgressReporter> reporter =
         StatusProgressReporter.fromEnv(parent.context.env());

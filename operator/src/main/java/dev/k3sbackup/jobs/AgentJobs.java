@@ -103,7 +103,7 @@ public final class AgentJobs {
     K3sLayout k3s = spec.localOrDefault().layout();
     List<String> args = new ArrayList<>(List.of("etcd-snapshot", "--result-file",
         TERMINATION_LOG, "save", "-o", "json", "--node-name", node,
-        "--name", spec.namePrefixOrDefault()));
+        "--name", spec.namePrefixOrDefault(), "--next-free-name"));
     if (spec.compressed()) {
       args.add("--snapshot-compress");
     }

@@ -19,6 +19,8 @@ import java.time.Duration;
  * @param tokenHash K3s's server token hash, or null
  * @param clusterId K3s's cluster id (kube-system namespace UID), or null
  * @param encryptTo the age recipients to encrypt to while streaming, or null to store it plain
+ * @param nextFreeSecond when the name is taken on this node (another save started in the same
+ *     second: two schedules firing together), take the next second's name instead of refusing
  */
 public record SaveRequest(
     EtcdEndpoint etcd,
@@ -30,10 +32,18 @@ public record SaveRequest(
     S3Config s3,
     String tokenHash,
     String clusterId,
-    AgeRecipients encryptTo) {
+    AgeRecipients encryptTo,
+    boolean nextFreeSecond) {
 
   public SaveRequest(EtcdEndpoint etcd, Duration etcdTimeout, Path dir, String prefix,
       String nodeName, boolean compress, S3Config s3, String tokenHash, String clusterId) {
     this(etcd, etcdTimeout, dir, prefix, nodeName, compress, s3, tokenHash, clusterId, null);
+  }
+
+  public SaveRequest(EtcdEndpoint etcd, Duration etcdTimeout, Path dir, String prefix,
+      String nodeName, boolean compress, S3Config s3, String tokenHash, String clusterId,
+      AgeRecipients encryptTo) {
+    this(etcd, etcdTimeout, dir, prefix, nodeName, compress, s3, tokenHash, clusterId,
+        encryptTo, false);
   }
 }

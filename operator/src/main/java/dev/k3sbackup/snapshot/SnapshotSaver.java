@@ -50,14 +50,18 @@ public final class SnapshotSaver {
     this.progress = progress;
   }
 
+  /** How many seconds later a save with {@code nextFreeSecond} looks for a free name. */
+  static final int MAX_SECONDS_LATER = 60;
+
   /**
    * Saves a snapshot. Everything that can be checked is checked before the first byte is written.
    *
    * @return the record; {@link SnapshotRecord#s3Error()} is set when only the upload failed
    */
   public SnapshotRecord save(SaveRequest request) {
-    SnapshotName name = SnapshotName.of(request.prefix(), request.nodeName(),
-        clock.instant(), request.compress(), request.encryptTo() != null);
+    java.time.Instant at = clock.instant();
+    SnapshotName name = SnapshotName.of(request.prefix(), request.nodeName(), at,
+        request.compress(), request.encryptTo() != null);
     // Reaching etcd (TLS, gRPC start-up, first request) overlaps the local and S3 checks.
     CompletableFuture<Connected> etcd = CompletableFuture.supplyAsync(() -> connect(request),
         task -> {
@@ -70,10 +74,23 @@ public final class SnapshotSaver {
         request.s3() == null ? "" : " and " + request.s3().locationOf(name.fileName()),
         request.etcd());
     String s3Down = null;
+    LocalSnapshotDir.PendingFile reserved = null;
     try {
       LocalSnapshotDir local = new LocalSnapshotDir(request.dir());
       local.requireWritable();
-      local.requireAbsent(name.fileName()); // checked again when the file is created
+      // the name is reserved at once (its .part made, never replacing anything): two saves that
+      // start in the same second on one node cannot both take it
+      for (int later = 1; reserved == null; later++) {
+        try {
+          reserved = local.create(name.fileName());
+        } catch (SnapshotException taken) {
+          if (!request.nextFreeSecond() || later > MAX_SECONDS_LATER) {
+            throw taken;
+          }
+          name = SnapshotName.of(request.prefix(), request.nodeName(), at.plusSeconds(later),
+              request.compress(), request.encryptTo() != null);
+        }
+      }
       if (request.s3() != null) {
         boolean taken;
         s3 = S3SnapshotStore.connect(request.s3()); // bad settings (a CA that is no PEM) refuse
@@ -102,13 +119,18 @@ public final class SnapshotSaver {
       try (EtcdMember member = connected.member()) {
         LOG.info("saving snapshot {} from etcd member {} at revision {}", name.fileName(),
             connected.status().memberId(), connected.status().revision());
-        SnapshotRecord record = stream(request, name, local, s3, member, connected.status());
+        LocalSnapshotDir.PendingFile file = reserved;
+        reserved = null; // stream() owns it now
+        SnapshotRecord record = stream(request, name, file, s3, member, connected.status());
         return s3Down == null ? record : record.withS3(null, s3Down);
       }
     } catch (RuntimeException e) {
       etcd.thenAccept(c -> c.member().close()); // closes a connection nobody will use
       throw e;
     } finally {
+      if (reserved != null) {
+        reserved.discard();
+      }
       if (s3 != null) {
         s3.close();
       }
@@ -138,10 +160,12 @@ public final class SnapshotSaver {
     }
   }
 
-  private SnapshotRecord stream(SaveRequest request, SnapshotName name, LocalSnapshotDir local,
-      S3SnapshotStore s3, EtcdMember etcd, MemberStatus member) {
+  private SnapshotRecord stream(SaveRequest request, SnapshotName name,
+      LocalSnapshotDir.PendingFile reserved, S3SnapshotStore s3, EtcdMember etcd,
+      MemberStatus member) {
     Map<String, String> userMetadata = userMetadata(request);
-    try (LocalSnapshotDir.PendingFile file = local.create(name.fileName())) {
+    LocalSnapshotDir local = new LocalSnapshotDir(request.dir());
+    try (LocalSnapshotDir.PendingFile file = reserved) {
       GuardedUpload upload = s3 == null ? null
           : new GuardedUpload(s3.startUpload(name.fileName(), userMetadata, file));
       try {

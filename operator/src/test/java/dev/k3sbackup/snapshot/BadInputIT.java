@@ -309,6 +309,26 @@ class BadInputIT {
   }
 
   @Test
+  void theOperatorsJobsTakeTheNextFreeSecondWhenTwoSavesShareOne() throws Exception {
+    // two schedules firing together on one node start their saves in the same second: the
+    // Jobs' --next-free-name takes the next second's name, never the other's file or .part
+    Files.createDirectories(dir);
+    Path existing = Files.writeString(dir.resolve("on-demand-server-1-" + T.getEpochSecond()),
+        "precious");
+    Path running = Files.writeString(dir.resolve("on-demand-server-1-" + (T.getEpochSecond() + 1)
+        + ".part"), "another save, still running");
+
+    Cli.Run run = run(saveTo(etcd(), "--next-free-name", "-o", "json"));
+
+    assertThat(run.exitCode()).as(run.all()).isZero();
+    Path taken = dir.resolve("on-demand-server-1-" + (T.getEpochSecond() + 2));
+    assertThat(run.out()).contains(taken.getFileName().toString());
+    assertThat(taken).isRegularFile();
+    assertThat(existing).hasContent("precious");
+    assertThat(running).hasContent("another save, still running");
+  }
+
+  @Test
   void retentionBelowOneAndSeveralEndpointsAreRefused() throws Exception {
     Cli.Run prune = run(List.of("prune", "--dir", dir.toString(), "--snapshot-retention", "0"));
     assertThat(prune.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
