@@ -52,11 +52,10 @@ public final class RestoreLease {
         if (uid.equals(holder)) {
           return Optional.empty();
         }
-        Optional<EtcdRestore> running = holder == null ? Optional.empty()
+        Optional<String> running = holder == null ? Optional.empty()
             : activeRestore(lease, holder);
         if (running.isPresent()) {
-          return Optional.of(running.get().getMetadata().getNamespace() + "/"
-              + running.get().getMetadata().getName());
+          return running;
         }
         // a stale holder: take it over, if nobody else does first (resourceVersion)
         lease.getSpec().setHolderIdentity(uid);
@@ -95,12 +94,13 @@ public final class RestoreLease {
   static final String HOLDER_NAME = "k3sbackup.dev/restore";
 
   /**
-   * The restore that holds the Lease, while it is still under way. It is read by the name the
-   * Lease records, not listed across namespaces: the operator may read EtcdRestores only in the
-   * namespaces it watches. A holder it may not read is taken as running: one restore at a time
-   * is kept even when an operator of a narrower scope cannot see the other's.
+   * The restore that holds the Lease ("namespace/name"), while it is still under way. It is
+   * read by the name the Lease records, not listed across namespaces: the operator may read
+   * EtcdRestores only in the namespaces it watches. A holder it may not read is taken as
+   * running: one restore at a time is kept even when an operator of a narrower scope cannot see
+   * the other's.
    */
-  private Optional<EtcdRestore> activeRestore(Lease lease, String uid) {
+  private Optional<String> activeRestore(Lease lease, String uid) {
     String holderName = lease.getMetadata().getAnnotations() == null ? null
         : lease.getMetadata().getAnnotations().get(HOLDER_NAME);
     int slash = holderName == null ? -1 : holderName.indexOf('/');
@@ -115,14 +115,12 @@ public final class RestoreLease {
       if (e.getCode() != 403) {
         throw e;
       }
-      EtcdRestore unseen = new EtcdRestore();
-      unseen.getMetadata().setNamespace(holderName.substring(0, slash));
-      unseen.getMetadata().setName(holderName.substring(slash + 1));
-      return Optional.of(unseen);
+      return Optional.of(holderName);
     }
     return Optional.ofNullable(held)
         .filter(r -> uid.equals(r.getMetadata().getUid()))
-        .filter(r -> r.getStatus() == null || !r.getStatus().phaseOrPending().terminal());
+        .filter(r -> r.getStatus() == null || !r.getStatus().phaseOrPending().terminal())
+        .map(r -> holderName);
   }
 
   private ZonedDateTime now() {

@@ -170,13 +170,8 @@ public final class AgentJobs {
     }
     var encryption = snapshot.getSpec().encryption;
     if (encryption != null && encryption.drillDecryption != null) {
-      SnapshotDecryption d = encryption.drillDecryption;
-      mounts.secretFile("age-identity", d.identitySecret, d.identityKeyOrDefault(),
-          AGE_IDENTITY_FILE);
-      args.addAll(List.of("--decrypt-identity-file", AGE_IDENTITY_FILE,
-          "--decrypt-identity-name", "spec.encryption.drillDecryption.identitySecret (Secret "
-              + d.identitySecret + " in namespace " + home + ", key "
-              + d.identityKeyOrDefault() + ")"));
+      args.addAll(identity(encryption.drillDecryption,
+          "spec.encryption.drillDecryption.identitySecret", mounts));
     }
     mounts.volumes.add(new VolumeBuilder().withName("drill-work").withNewEmptyDir()
         .endEmptyDir().build());
@@ -316,15 +311,21 @@ public final class AgentJobs {
       args.addAll(s3(snapshot.getSpec().s3, mounts, env));
     }
     if (decryption != null) {
-      mounts.secretFile("age-identity", decryption.identitySecret,
-          decryption.identityKeyOrDefault(), AGE_IDENTITY_FILE);
-      // messages name the field and the Secret, never the key itself
-      args.addAll(List.of("--decrypt-identity-file", AGE_IDENTITY_FILE,
-          "--decrypt-identity-name", "spec.decryption.identitySecret (Secret "
-              + decryption.identitySecret + " in namespace " + home + ", key "
-              + decryption.identityKeyOrDefault() + ")"));
+      args.addAll(identity(decryption, "spec.decryption.identitySecret", mounts));
     }
     return job(restore, jobName, node, "restore-preflight", args, env, mounts);
+  }
+
+  /**
+   * Mounts the age identity of {@code decryption} from its Secret as a file and returns the
+   * agent's flags for it; messages name {@code field} and the Secret, never the key itself.
+   */
+  private List<String> identity(SnapshotDecryption decryption, String field, Mounts mounts) {
+    mounts.secretFile("age-identity", decryption.identitySecret,
+        decryption.identityKeyOrDefault(), AGE_IDENTITY_FILE);
+    return List.of("--decrypt-identity-file", AGE_IDENTITY_FILE,
+        "--decrypt-identity-name", field + " (Secret " + decryption.identitySecret
+            + " in namespace " + home + ", key " + decryption.identityKeyOrDefault() + ")");
   }
 
   /**

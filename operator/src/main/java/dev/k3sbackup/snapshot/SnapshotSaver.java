@@ -121,7 +121,8 @@ public final class SnapshotSaver {
             connected.status().memberId(), connected.status().revision());
         LocalSnapshotDir.PendingFile file = reserved;
         reserved = null; // stream() owns it now
-        SnapshotRecord record = stream(request, name, file, s3, member, connected.status());
+        SnapshotRecord record = stream(request, name, local, file, s3, member,
+            connected.status());
         return s3Down == null ? record : record.withS3(null, s3Down);
       }
     } catch (RuntimeException e) {
@@ -160,11 +161,10 @@ public final class SnapshotSaver {
     }
   }
 
-  private SnapshotRecord stream(SaveRequest request, SnapshotName name,
+  private SnapshotRecord stream(SaveRequest request, SnapshotName name, LocalSnapshotDir local,
       LocalSnapshotDir.PendingFile reserved, S3SnapshotStore s3, EtcdMember etcd,
       MemberStatus member) {
     Map<String, String> userMetadata = userMetadata(request);
-    LocalSnapshotDir local = new LocalSnapshotDir(request.dir());
     try (LocalSnapshotDir.PendingFile file = reserved) {
       GuardedUpload upload = s3 == null ? null
           : new GuardedUpload(s3.startUpload(name.fileName(), userMetadata, file));
