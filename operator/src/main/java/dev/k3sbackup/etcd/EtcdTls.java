@@ -4,14 +4,12 @@ import dev.k3sbackup.base.SnapshotException;
 import dev.k3sbackup.tls.PemFiles;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
-import java.security.KeyStore;
 import java.security.PrivateKey;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 import java.util.List;
-import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
@@ -32,9 +30,12 @@ import org.slf4j.LoggerFactory;
  * when its native library loads, else the JDK's: decrypting a snapshot with the JDK's AES-GCM
  * cost more CPU than all the rest of a save, and compiling it took seconds of JIT (issue 13).
  */
-final class EtcdTls {
+public final class EtcdTls {
 
   private static final Logger LOG = LoggerFactory.getLogger(EtcdTls.class);
+
+  /** Forces the JDK's TLS, as {@code K3S_ETCD_BACKUP_JDK_TLS=true} does. */
+  public static final String JDK_TLS_PROPERTY = "k3sbackup.jdkTls";
 
   private EtcdTls() {}
 
@@ -62,8 +63,7 @@ final class EtcdTls {
               ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
               ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, "h2"));
       if (endpoint.clientCert() != null) {
-        builder.keyManager(privateKey(endpoint), PemFiles.certificates("--cert",
-            endpoint.clientCert()).toArray(X509Certificate[]::new));
+        builder.keyManager(clientKeys(endpoint));
       }
       SslContext ssl = builder.build();
       return (host, port) -> ssl.newEngine(UnpooledByteBufAllocator.DEFAULT, host, port);
@@ -76,9 +76,13 @@ final class EtcdTls {
     }
   }
 
-  /** Whether BoringSSL's library loaded; {@code K3S_ETCD_BACKUP_JDK_TLS=true} says never. */
+  /**
+   * Whether BoringSSL's library loaded; {@code K3S_ETCD_BACKUP_JDK_TLS=true} (or the system
+   * property {@value #JDK_TLS_PROPERTY}, which the tests set) says never.
+   */
   private static boolean nativeTls() {
-    if ("true".equalsIgnoreCase(System.getenv("K3S_ETCD_BACKUP_JDK_TLS"))) {
+    if ("true".equalsIgnoreCase(System.getenv("K3S_ETCD_BACKUP_JDK_TLS"))
+        || Boolean.getBoolean(JDK_TLS_PROPERTY)) {
       return false;
     }
     try {
@@ -108,18 +112,10 @@ final class EtcdTls {
     }
     try {
       TrustManager trust = PemFiles.trusting(cas);
-      KeyManagerFactory kmf = null;
-      if (endpoint.clientCert() != null) {
-        Certificate[] chain = PemFiles.certificates("--cert", endpoint.clientCert())
-            .toArray(Certificate[]::new);
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        keys.setKeyEntry("client", privateKey(endpoint), new char[0], chain);
-        kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, new char[0]);
-      }
+      KeyManager[] keys = endpoint.clientCert() == null ? null
+          : new KeyManager[] {clientKeys(endpoint)};
       SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(kmf == null ? null : kmf.getKeyManagers(), new TrustManager[] {trust}, null);
+      ctx.init(keys, new TrustManager[] {trust}, null);
       return ctx;
     } catch (SnapshotException e) {
       throw e;
@@ -127,6 +123,11 @@ final class EtcdTls {
       throw SnapshotException.badInput("--cert " + endpoint.clientCert() + " and --key "
           + endpoint.clientKey() + " cannot be used together (" + e.getMessage() + ")");
     }
+  }
+
+  private static ClientKeyManager clientKeys(EtcdEndpoint endpoint) {
+    return new ClientKeyManager(privateKey(endpoint), PemFiles.certificates("--cert",
+        endpoint.clientCert()).toArray(X509Certificate[]::new));
   }
 
   private static PrivateKey privateKey(EtcdEndpoint endpoint) {

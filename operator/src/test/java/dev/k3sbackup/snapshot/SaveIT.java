@@ -130,6 +130,21 @@ class SaveIT {
 
   @Test
   void savesOverTlsWithK3sLayoutAndRecordsTokenHash() throws Exception {
+    savesOverTlsWithK3sLayout();
+  }
+
+  /** The same through the JDK's TLS, what serves where BoringSSL's library does not load. */
+  @Test
+  void savesOverTheJdksTlsWhereBoringSslIsNotUsed() throws Exception {
+    System.setProperty(dev.k3sbackup.etcd.EtcdTls.JDK_TLS_PROPERTY, "true");
+    try {
+      savesOverTlsWithK3sLayout();
+    } finally {
+      System.clearProperty(dev.k3sbackup.etcd.EtcdTls.JDK_TLS_PROPERTY);
+    }
+  }
+
+  private void savesOverTlsWithK3sLayout() throws Exception {
     Path dataDir = work.resolve("k3s");
     TlsFiles tls = TlsFiles.generate(dataDir.resolve("server/tls/etcd"), "etcd-ca");
     Files.writeString(dataDir.resolve("server/token"),
