@@ -43,6 +43,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -468,6 +469,7 @@ public final class S3SnapshotStore implements AutoCloseable {
     private long partStart;
     private int filled;
     private boolean finished;
+    private volatile boolean abandoned;
 
     private record InFlight(CompletableFuture<Part> future, ByteBuffer buffer) {}
 
@@ -516,8 +518,13 @@ public final class S3SnapshotStore implements AutoCloseable {
         long offset = partStart;
         long length = filled;
         // signed and sent on a sender thread, off the snapshot stream's
-        future = CompletableFuture.supplyAsync(() -> client.signedUploadPart(config.bucket(),
-                config.region(), key, uploadId, partNumber, headers, sourceFile, length), SENDERS)
+        future = CompletableFuture.supplyAsync(() -> {
+          if (abandoned) { // queued behind a failure: not sent
+            throw new CancellationException("the upload of " + key + " was abandoned");
+          }
+          return client.signedUploadPart(config.bucket(), config.region(), key, uploadId,
+              partNumber, headers, sourceFile, length);
+        }, SENDERS)
             .thenCompose(signed -> signed)
             .thenApply(request -> {
               try {
@@ -535,10 +542,17 @@ public final class S3SnapshotStore implements AutoCloseable {
       partStart += filled;
       filled = 0;
       crc.reset();
-      if (inFlight.size() >= PARTS_IN_FLIGHT) {
-        ByteBuffer free = awaitOldest();
-        buffer = free;
-      } else if (buffer != null) {
+      if (source != null) {
+        // Parts read from the file cost no memory: they queue for the senders (at most
+        // PARTS_IN_FLIGHT on the wire) and the snapshot stream never waits for S3, so etcd, this
+        // process and the S3 server keep both cores busy instead of taking turns. A failed part
+        // still stops the save at once, when it is seen.
+        while (!inFlight.isEmpty() && inFlight.peekFirst().future().isDone()) {
+          awaitOldest();
+        }
+      } else if (inFlight.size() >= PARTS_IN_FLIGHT) {
+        buffer = awaitOldest(); // memory: a few part buffers, reused
+      } else {
         buffer = new ByteBuffer(PART_SIZE);
       }
     }
@@ -588,8 +602,8 @@ public final class S3SnapshotStore implements AutoCloseable {
         return;
       }
       finished = true;
+      abandoned = true; // parts still queued are not sent
       for (InFlight f : inFlight) {
-        f.future().cancel(true);
         try {
           f.future().get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception ignored) {
