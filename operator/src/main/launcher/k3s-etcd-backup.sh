@@ -5,14 +5,20 @@
 # The JVM flags are the ones the image's entrypoint gives (operator/pom.xml, Jib), measured in
 # docs/benchmarks.md: the serial collector and a small initial heap keep a 1 GiB save under
 # 256 MiB of memory (a default JVM on a large host starts with a heap of 1/64 of its RAM and
-# touches it all); the heap may still grow to 192 MiB when needed.
+# touches it all); the heap may still grow to 192 MiB when needed. The JIT compiles a method after
+# ten times as many calls as by default (the Tier* thresholds): in a process that lives seconds,
+# code that runs a few hundred times (start-up, the S3 requests of each part) stays interpreted
+# instead of being compiled twice, while the snapshot stream's loops still reach C2 within the
+# first megabytes; 0.5 CPU-s less for a 1 GiB save, 0.9 for a save --s3 (docs/benchmarks.md).
 java=java
 [ -n "$JAVA_HOME" ] && java="$JAVA_HOME/bin/java"
 if ! command -v "$java" >/dev/null 2>&1; then
   echo "k3s-etcd-backup: needs Java 17 or later: put java on PATH or set JAVA_HOME" >&2
   exit 1
 fi
-flags="-XX:+UseSerialGC -Xms16m -Xmx192m"
+flags="-XX:+UseSerialGC -Xms16m -Xmx192m -XX:Tier3InvocationThreshold=2000
+  -XX:Tier3MinInvocationThreshold=1000 -XX:Tier3CompileThreshold=20000
+  -XX:Tier4InvocationThreshold=50000 -XX:Tier4CompileThreshold=60000"
 # For `etcd-snapshot VERB`: a class-data archive of this file for that verb, made by the verb's
 # first run and kept in the user's cache (named for the file's time and size; a new file makes new
 # ones and the old ones go; so does a new Java). Later runs load their classes verified and linked

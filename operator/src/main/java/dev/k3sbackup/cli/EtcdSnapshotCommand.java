@@ -13,6 +13,8 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * {@code etcd-snapshot}: K3s's subcommand of the same name, with its verbs and flag names, run
@@ -20,11 +22,13 @@ import java.nio.file.Path;
  */
 @Command(name = "etcd-snapshot",
     description = "Save, list, delete, prune and verify K3s etcd snapshots.",
-    mixinStandardHelpOptions = true,
-    subcommands = {SaveCommand.class, ListCommand.class, DeleteCommand.class,
-        PruneCommand.class, VerifyCommand.class, DrillCommand.class, PrepareRestoreCommand.class,
-        ScanCommand.class})
+    mixinStandardHelpOptions = true)
 public final class EtcdSnapshotCommand {
+
+  /** The verbs, in the order help lists them. */
+  static final List<Class<?>> VERBS = List.of(SaveCommand.class, ListCommand.class,
+      DeleteCommand.class, PruneCommand.class, VerifyCommand.class, DrillCommand.class,
+      PrepareRestoreCommand.class, ScanCommand.class);
 
   /** Exit codes, documented in the README. */
   public static final int EXIT_FAILED = FailureKind.FAILED.exitCode();
@@ -61,9 +65,22 @@ public final class EtcdSnapshotCommand {
     this.context = context;
   }
 
-  /** A command line for this command, reporting failures as one readable error line. */
+  /** A command line for this command with every verb, reporting failures as one readable line. */
   public static CommandLine commandLine(CliContext context) {
+    return commandLine(context, null);
+  }
+
+  /**
+   * The same with only {@code verb}'s subcommand when it names one (all of them otherwise, for
+   * help and errors): picocli reads every option of every verb it is given, by reflection, and
+   * all eight took a tenth of a second at every start.
+   */
+  static CommandLine commandLine(CliContext context, String verb) {
     CommandLine cli = new CommandLine(new EtcdSnapshotCommand(context));
+    List<Class<?>> named = VERBS.stream().filter(v -> names(v).contains(verb)).toList();
+    for (Class<?> v : named.isEmpty() ? VERBS : named) {
+      cli.addSubcommand(v);
+    }
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     // a flag given twice keeps its last value, as in K3s's CLI (Go's flag parsing)
     cli.setOverwrittenOptionsAllowed(true);
@@ -91,7 +108,7 @@ public final class EtcdSnapshotCommand {
    */
   public static int execute(CliContext context, String[] args, PrintWriter out,
       PrintWriter err) {
-    CommandLine cli = commandLine(context);
+    CommandLine cli = commandLine(context, args.length > 0 ? args[0] : null);
     cli.setOut(out);
     cli.setErr(err);
     try {
@@ -102,6 +119,13 @@ public final class EtcdSnapshotCommand {
       return e.kind().exitCode();
     }
     return cli.execute(args);
+  }
+
+  private static List<String> names(Class<?> verb) {
+    Command command = verb.getAnnotation(Command.class);
+    List<String> names = new ArrayList<>(List.of(command.aliases()));
+    names.add(command.name());
+    return names;
   }
 
   ProgressListener progress(CommandLine cli) {
