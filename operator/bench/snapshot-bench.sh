@@ -12,9 +12,11 @@
 #   D  our save --s3                                             (file and upload in one pass)
 #   F  our save --encrypt-recipients-file (age, one X25519 recipient; against S3Proxy's round only)
 # Our CLI runs through target/k3s-etcd-backup, the launcher with the JVM flags the image's
-# entrypoint has too. Every command is timed as a whole process with GNU time; the etcd and S3
-# server processes' CPU is read from /proc around each run. Medians are quoted; each ratio is
-# between medians of the same run. --grpc-java also times E, the same save with etcd's stream read
+# entrypoint has too; the warm-up run before each server's rounds is also its first `save`, which
+# writes the launcher's class-data archive into ~/.cache/k3s-etcd-backup, which later runs start
+# from. Every command is timed as a whole process with GNU time; the etcd and S3 server
+# processes' CPU is read from /proc around each run. Medians are quoted; each ratio is between
+# medians of the same run. --grpc-java also times E, the same save with etcd's stream read
 # by grpc-java (operator/bench/grpc-java, stubs generated from etcd's rpc.proto).
 #
 # Needs Java 17, Maven, Go (etcd is built once by scripts/real-control-plane.sh), npm (s3rver is
@@ -28,7 +30,7 @@ positional=()
 for a in "$@"; do
   case "$a" in
     --grpc-java) grpc_java=true ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) positional+=("$a") ;;
   esac
 done
