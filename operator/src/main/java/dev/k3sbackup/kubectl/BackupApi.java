@@ -151,6 +151,25 @@ final class BackupApi {
   }
 
   /**
+   * The one EtcdSnapshot {@code name} means ({@link #findSnapshots}); none or several are refused
+   * with a message that ends in {@code unchanged}, what was therefore not done.
+   */
+  EtcdSnapshot oneSnapshot(String name, String unchanged) {
+    List<EtcdSnapshot> found = findSnapshots(name);
+    if (found.isEmpty()) {
+      throw SnapshotException.badInput("no EtcdSnapshot named " + name + " in namespace "
+          + namespace + " (neither a resource nor a snapshot name); " + unchanged
+          + ": check the names with kubectl etcdsnapshot ls -n " + namespace);
+    }
+    if (found.size() > 1) {
+      throw SnapshotException.badInput(name + " names " + found.size() + " EtcdSnapshots ("
+          + String.join(", ", found.stream().map(s -> s.getMetadata().getName()).toList())
+          + "): give the resource name; " + unchanged);
+    }
+    return found.get(0);
+  }
+
+  /**
    * Creates {@code resource} named {@code base}, or {@code base-2}, {@code base-3}... when that
    * name is taken (two saves in the same second).
    */

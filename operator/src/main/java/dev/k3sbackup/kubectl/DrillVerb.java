@@ -8,7 +8,6 @@ import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
 import dev.k3sbackup.base.SnapshotException;
 import dev.k3sbackup.cli.OutputOption;
 import java.util.HashMap;
-import java.util.List;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,17 +36,7 @@ final class DrillVerb extends PluginVerb {
   @Override
   int run(BackupApi api) {
     wait.timeout();
-    List<EtcdSnapshot> found = api.findSnapshots(name);
-    if (found.isEmpty()) {
-      throw SnapshotException.badInput("no EtcdSnapshot " + name + " in namespace "
-          + api.namespace() + " (kubectl etcdsnapshot ls -n " + api.namespace() + ")");
-    }
-    if (found.size() > 1) {
-      throw SnapshotException.badInput(name + " names " + found.size() + " EtcdSnapshots ("
-          + found.stream().map(s -> s.getMetadata().getName()).collect(Collectors.joining(", "))
-          + "): give the resource's name");
-    }
-    EtcdSnapshot snapshot = found.get(0);
+    EtcdSnapshot snapshot = api.oneSnapshot(name, "no drill was asked for");
     String resource = snapshot.getMetadata().getName();
     if (snapshot.getStatus() == null || snapshot.getStatus().phase != SnapshotPhase.Succeeded
         && snapshot.getStatus().snapshotName == null) {

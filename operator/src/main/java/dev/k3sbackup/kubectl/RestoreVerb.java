@@ -135,23 +135,13 @@ final class RestoreVerb extends PluginVerb {
 
   /** The one succeeded EtcdSnapshot the argument names; refuses anything else. */
   private EtcdSnapshot source(BackupApi api) {
-    List<EtcdSnapshot> found = api.findSnapshots(snapshot);
-    if (found.isEmpty()) {
-      throw SnapshotException.badInput("no EtcdSnapshot named " + snapshot + " in namespace "
-          + api.namespace() + " (neither a resource nor a snapshot name); nothing was created: "
-          + "check the names with kubectl etcdsnapshot ls -n " + api.namespace());
-    }
-    if (found.size() > 1) {
-      throw SnapshotException.badInput(snapshot + " names " + found.size() + " EtcdSnapshots ("
-          + String.join(", ", found.stream().map(s -> s.getMetadata().getName()).toList())
-          + "): give the resource name");
-    }
-    SnapshotView v = SnapshotView.of(found.get(0));
+    EtcdSnapshot found = api.oneSnapshot(snapshot, "nothing was created");
+    SnapshotView v = SnapshotView.of(found);
     if (!"Succeeded".equals(v.phase())) {
       throw SnapshotException.badInput("EtcdSnapshot " + v.resource() + " is " + v.phase()
           + ", not Succeeded: only a saved and verified snapshot can be restored; nothing was "
           + "created");
     }
-    return found.get(0);
+    return found;
   }
 }

@@ -103,7 +103,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     this.nodes = with.nodes();
     this.specCheck = new SnapshotSpecCheck(client, settings.allowed());
     this.s3 = with.s3();
-    this.drills = new SnapshotDrillStep(client, settings, jobs, agentJobs, events, nodes);
+    this.drills = new SnapshotDrillStep(with);
   }
 
   @Override

@@ -6,6 +6,8 @@ import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotStatus;
 import dev.k3sbackup.api.v1alpha1.SnapshotDrill;
 import dev.k3sbackup.base.FailureKind;
+import dev.k3sbackup.base.KubeNames;
+import dev.k3sbackup.cluster.Collaborators;
 import dev.k3sbackup.cluster.EtcdNodes;
 import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.contract.AgentResult;
@@ -18,13 +20,9 @@ import dev.k3sbackup.status.Events;
 import dev.k3sbackup.status.StatusWriter;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,14 +55,13 @@ final class SnapshotDrillStep {
   private final Events events;
   private final EtcdNodes nodes;
 
-  SnapshotDrillStep(KubernetesClient client, OperatorSettings settings, NodeJobs jobs,
-      AgentJobs agentJobs, Events events, EtcdNodes nodes) {
-    this.client = client;
-    this.settings = settings;
-    this.jobs = jobs;
-    this.agentJobs = agentJobs;
-    this.events = events;
-    this.nodes = nodes;
+  SnapshotDrillStep(Collaborators with) {
+    this.client = with.client();
+    this.settings = with.settings();
+    this.jobs = with.jobs();
+    this.agentJobs = with.agentJobs();
+    this.events = with.events();
+    this.nodes = with.nodes();
   }
 
   /** Whether {@code snapshot} has a drill to start or follow. */
@@ -153,7 +150,7 @@ final class SnapshotDrillStep {
     drill.node = node.get();
     drill.source = local && node.get().equals(status.node) ? "file://" + status.localPath
         : status.s3.location;
-    drill.jobName = agentJobs.jobName(snapshot, "-drill-" + shortHash(request));
+    drill.jobName = agentJobs.jobName(snapshot, "-drill-" + KubeNames.hash(request));
     drill.startTime = now.toString();
     drill.message = "starting on node " + drill.node;
     status.drill = drill;
@@ -234,16 +231,5 @@ final class SnapshotDrillStep {
 
   private Duration recheck() {
     return settings.pollEvery(Duration.ofSeconds(10));
-  }
-
-  /** 8 hex digits of the request's sha256: one Job per value, whatever it holds. */
-  static String shortHash(String request) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(request.getBytes(
-          StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 4);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

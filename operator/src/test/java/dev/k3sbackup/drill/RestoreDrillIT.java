@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.k3sbackup.testing.Cli;
 import dev.k3sbackup.testing.EtcdV36;
 import dev.k3sbackup.testing.Hashes;
+import dev.k3sbackup.testing.Tamper;
 import java.io.OutputStream;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -209,13 +209,7 @@ class RestoreDrillIT {
     String altered = "on-demand-n1-1700000002";
     Path file = snapshots.resolve(altered);
     Files.copy(snapshots.resolve(NAME), file);
-    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-      long at = f.length() / 2;
-      f.seek(at);
-      int b = f.read();
-      f.seek(at);
-      f.write(b ^ 0x01);
-    }
+    Tamper.flipOneByte(file);
     try {
       Cli.Run run = drill(altered, "--sha256", sha256);
 

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.k3sbackup.testing.Processes;
+import dev.k3sbackup.testing.Tamper;
 import dev.k3sbackup.testing.realcluster.RealCluster;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -138,12 +138,7 @@ class DrillRetentionRealClusterIT {
     JsonNode saved = await("to-alter", "status.phase Succeeded",
         s -> "Succeeded".equals(s.path("phase").asText()));
     Path file = cluster.server().root().resolve(saved.path("localPath").asText().substring(1));
-    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-      f.seek(f.length() / 2);
-      int b = f.read();
-      f.seek(f.length() / 2);
-      f.write(b ^ 0x01);
-    }
+    Tamper.flipOneByte(file);
 
     cluster.kubectlOk("-n", NS, "annotate", "etcdsnapshot", "to-alter",
         "k3sbackup.dev/drill=after-tampering");

@@ -8,7 +8,7 @@ import dev.k3sbackup.cli.EtcdSnapshotCommand;
 import dev.k3sbackup.testing.Cli;
 import dev.k3sbackup.testing.EtcdProcess;
 import dev.k3sbackup.testing.S3Fixture;
-import java.io.RandomAccessFile;
+import dev.k3sbackup.testing.Tamper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -144,8 +144,8 @@ class ListPruneDeleteIT {
     Path newer = placeK3sSnapshot("k3s-node-a", T.minus(Duration.ofHours(1)));
     Path good = placeK3sSnapshot("k3s-node-a", T.minus(Duration.ofHours(2)));
     Path oldest = placeK3sSnapshot("k3s-node-a", T.minus(Duration.ofHours(3)));
-    flipOneByte(ours);
-    flipOneByte(newer);
+    Tamper.flipOneByte(ours);
+    Tamper.flipOneByte(newer);
 
     Cli.Run run = new Cli().run(local("prune", "--name", "etcd-snapshot",
         "--snapshot-retention", "1"));
@@ -167,7 +167,7 @@ class ListPruneDeleteIT {
         .startsWith("OK " + copy.getFileName());
     assertThat(new Cli().run(local("verify", zip.getFileName().toString())).exitCode()).isZero();
 
-    flipOneByte(copy);
+    Tamper.flipOneByte(copy);
     Cli.Run run = new Cli().run(local("verify", copy.toString()));
     assertThat(run.exitCode()).isEqualTo(EtcdSnapshotCommand.EXIT_FAILED);
     assertThat(run.out()).contains("CORRUPT").contains("does not match");
@@ -228,15 +228,4 @@ class ListPruneDeleteIT {
     assertThat(s3.keys(BUCKET)).doesNotContain("k3s/" + gone);
     assertThat(ls.all() + prune.all() + delete.all()).doesNotContain(S3Fixture.SECRET_KEY);
   }
-
-  static void flipOneByte(Path file) throws Exception {
-    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-      long at = f.length() / 2;
-      f.seek(at);
-      int b = f.read();
-      f.seek(at);
-      f.write(b ^ 0x01);
-    }
-  }
-
 }
