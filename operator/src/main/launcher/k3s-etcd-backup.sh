@@ -28,7 +28,12 @@ flags="-XX:+UseSerialGC -Xms16m -Xmx192m -XX:Tier3InvocationThreshold=2000
 self=$(readlink -f "$0" 2>/dev/null || echo "$0")
 cache=${XDG_CACHE_HOME:-${HOME:+$HOME/.cache}}
 verb=""
-[ "$1" = etcd-snapshot ] && case "$2" in save|ls|list|delete|prune|verify|drill) verb=$2 ;; esac
+# one archive per verb, whichever of its names is typed
+[ "$1" = etcd-snapshot ] && case "$2" in
+  save|prune|verify|drill) verb=$2 ;;
+  ls|list|l) verb="ls" ;;
+  delete|rm) verb=delete ;;
+esac
 if [ -n "$verb" ] && [ -n "$cache" ] && [ "$K3S_ETCD_BACKUP_CDS" != false ]; then
   cache="$cache/k3s-etcd-backup"
   jvm=$(readlink -f "$(command -v "$java")" 2>/dev/null)

@@ -46,12 +46,12 @@ public final class EtcdTls {
 
   /** Reads and checks the files now (a bad one is refused before anything connects). */
   static Engines engines(EtcdEndpoint endpoint) {
+    if ((endpoint.clientCert() == null) != (endpoint.clientKey() == null)) {
+      throw SnapshotException.badInput("--cert and --key go together: give both or neither");
+    }
     if (!nativeTls()) {
       SSLContext jdk = context(endpoint);
       return (host, port) -> jdkEngine(jdk, host, port);
-    }
-    if ((endpoint.clientCert() == null) != (endpoint.clientKey() == null)) {
-      throw SnapshotException.badInput("--cert and --key go together: give both or neither");
     }
     try {
       SslContextBuilder builder = SslContextBuilder.forClient()
@@ -105,11 +105,9 @@ public final class EtcdTls {
     return engine;
   }
 
-  static SSLContext context(EtcdEndpoint endpoint) {
+  /** The JDK's TLS for {@code endpoint}, whose --cert and --key are both given or neither. */
+  private static SSLContext context(EtcdEndpoint endpoint) {
     List<X509Certificate> cas = PemFiles.certificates("--cacert", endpoint.caCert());
-    if ((endpoint.clientCert() == null) != (endpoint.clientKey() == null)) {
-      throw SnapshotException.badInput("--cert and --key go together: give both or neither");
-    }
     try {
       TrustManager trust = PemFiles.trusting(cas);
       KeyManager[] keys = endpoint.clientCert() == null ? null

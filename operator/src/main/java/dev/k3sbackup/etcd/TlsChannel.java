@@ -220,10 +220,10 @@ final class TlsChannel implements AutoCloseable {
   /** The plaintext stream from the peer. */
   InputStream input() {
     return new Input() {
+      /** One byte at a time: how the HTTP/2 frame headers are read, ten per frame. */
       @Override
       public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        return fill() ? appIn.get() & 0xff : -1;
       }
 
       @Override
@@ -231,17 +231,25 @@ final class TlsChannel implements AutoCloseable {
         if (len == 0) {
           return 0;
         }
+        if (!fill()) {
+          return -1;
+        }
+        int n = Math.min(len, appIn.remaining());
+        appIn.get(b, off, n);
+        return n;
+      }
+
+      /** Decrypts more when nothing is left; false at the end of the stream. */
+      private boolean fill() throws IOException {
         while (!appIn.hasRemaining()) {
           if (closedByPeer || !unwrapSome()) {
-            return -1;
+            return false;
           }
           if (engine.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_WRAP) {
             wrap(EMPTY); // TLS 1.3 key update and the like
           }
         }
-        int n = Math.min(len, appIn.remaining());
-        appIn.get(b, off, n);
-        return n;
+        return true;
       }
 
       @Override
