@@ -29,6 +29,12 @@ public final class Annotations {
    * copy stays, kept by the S3 count); the value says why.
    */
   public static final String PRUNE_LOCAL = "k3sbackup.dev/prune-local-copy";
+  /**
+   * On a schedule's EtcdSnapshot, set by the schedule's retention: its S3 object goes (its local
+   * file stays, kept by the local count); the value says why. The snapshot's own reconciler
+   * deletes the object and writes its status, so that one writer owns each snapshot's status.
+   */
+  public static final String PRUNE_S3 = "k3sbackup.dev/prune-s3-copy";
 
   private Annotations() {}
 

@@ -192,7 +192,7 @@ public final class SnapshotAdopter {
     Conditions.set(status.conditions, Conditions.READY, true, "Adopted", status.message,
         s.getMetadata().getGeneration(), settings.clock().instant());
     s.setStatus(status);
-    StatusWriter.patchNow(client, s);
+    StatusWriter.replaceNow(client, s);
     events.normal(s, "SnapshotAdopted", status.message);
   }
 
@@ -237,13 +237,18 @@ public final class SnapshotAdopter {
   private void recheck(EtcdSnapshot s, SnapshotAvailability.Copy copy, boolean present) {
     String before = io.fabric8.kubernetes.client.utils.Serialization.asJson(
         s.getStatus().conditions);
-    Optional<String> changed = SnapshotAvailability.record(s, copy, present,
-        settings.clock().instant());
-    if (!before.equals(io.fabric8.kubernetes.client.utils.Serialization.asJson(
+    SnapshotAvailability.record(s, copy, present, settings.clock().instant());
+    if (before.equals(io.fabric8.kubernetes.client.utils.Serialization.asJson(
         s.getStatus().conditions))) {
-      // the whole status, read just now: its conditions list replaced, never merged
-      StatusWriter.replaceNow(client, s);
+      return; // as the listing shows it: nothing to write (no request per snapshot per scan)
     }
+    // only the condition the scans own changes, on the resource as it is now: the snapshot's
+    // reconciler owns the rest of its status
+    java.util.concurrent.atomic.AtomicReference<Optional<String>> told =
+        new java.util.concurrent.atomic.AtomicReference<>(Optional.empty());
+    StatusWriter.editNow(client, s, now -> told.set(now.getStatus() == null ? Optional.empty()
+        : SnapshotAvailability.record(now, copy, present, settings.clock().instant())));
+    Optional<String> changed = told.get();
     if (changed.isEmpty()) {
       return;
     }

@@ -1,5 +1,6 @@
 package dev.k3sbackup.reconciler;
 
+import dev.k3sbackup.status.StatusWriter;
 import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.api.v1alpha1.EtcdRestore;
 import dev.k3sbackup.api.v1alpha1.EtcdRestoreStatus;
@@ -116,7 +117,7 @@ public class EtcdRestoreReconciler implements Reconciler<EtcdRestore> {
         steps.end(restore); // the next restore may go
       }
       UpdateControl<EtcdRestore> control = Objects.equals(before, Serialization.asJson(status))
-          ? UpdateControl.noUpdate() : UpdateControl.patchStatus(restore);
+          ? UpdateControl.noUpdate() : StatusWriter.written(ctx, restore);
       return progress == RestoreSteps.Progress.NEXT ? control.rescheduleAfter(NEXT_STEP)
           : control;
     } finally {

@@ -144,10 +144,13 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
           || (adopted(snapshot) || Boolean.TRUE.equals(status.adopted))
           && status.snapshotName != null;
       if (saved && localCopyToPrune(snapshot)) {
-        return pruneLocalCopy(snapshot);
+        return pruneLocalCopy(snapshot, context);
+      }
+      if (saved && s3CopyToPrune(snapshot)) {
+        return pruneS3Copy(snapshot, context);
       }
       if (saved && SnapshotDrillStep.wanted(snapshot)) {
-        return drills.step(snapshot).map(after -> UpdateControl.<EtcdSnapshot>noUpdate()
+        return drills.step(snapshot, context).map(after -> UpdateControl.<EtcdSnapshot>noUpdate()
             .rescheduleAfter(after.isZero() ? Duration.ofMillis(100) : after))
             .orElse(UpdateControl.noUpdate());
       }
@@ -155,9 +158,9 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
         return UpdateControl.noUpdate();
       }
       if (status.jobName == null) {
-        return start(snapshot);
+        return start(snapshot, context);
       }
-      return follow(snapshot);
+      return follow(snapshot, context);
     } finally {
       MDC.remove("resource");
     }
@@ -178,13 +181,13 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
    * Deletes the local file through a Job on its node; once done, status no longer shows it
    * (the S3 copy is what is left, and what a restore or drill then reads).
    */
-  private UpdateControl<EtcdSnapshot> pruneLocalCopy(EtcdSnapshot snapshot) {
+  private UpdateControl<EtcdSnapshot> pruneLocalCopy(EtcdSnapshot snapshot,
+      Context<EtcdSnapshot> context) {
     EtcdSnapshotStatus status = snapshot.getStatus();
     String why = snapshot.getMetadata().getAnnotations().get(Annotations.PRUNE_LOCAL);
     if (nodes.find(status.node).isEmpty()) {
       status.localPath = null; // the node went, and the file with it
-      StatusWriter.replaceNow(client, snapshot); // a field removed: the whole status
-      return UpdateControl.noUpdate();
+      return StatusWriter.written(context, snapshot);
     }
     String jobName = agentJobs.jobName(snapshot, "-prune-local");
     Job job = jobs.get(settings.home(), jobName).orElse(null);
@@ -208,8 +211,44 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
         + status.node + " (retention: " + why + "); the S3 copy " + status.s3.location
         + " stays");
     status.localPath = null;
-    StatusWriter.replaceNow(client, snapshot); // a field removed: the whole status
-    return UpdateControl.noUpdate();
+    return StatusWriter.written(context, snapshot);
+  }
+
+  /**
+   * Whether the schedule's retention asked for this snapshot's S3 object to go (its local file
+   * stays): the {@link Annotations#PRUNE_S3} annotation, while status still shows the object.
+   */
+  private static boolean s3CopyToPrune(EtcdSnapshot s) {
+    var a = s.getMetadata().getAnnotations();
+    return a != null && a.containsKey(Annotations.PRUNE_S3) && s.getStatus().s3 != null
+        && s.getStatus().localPath != null && s.getSpec().s3 != null;
+  }
+
+  /**
+   * Deletes the S3 object; once done, status no longer shows it and its Uploaded condition says
+   * why (the local file is what is left, and what a restore or drill then reads).
+   */
+  private UpdateControl<EtcdSnapshot> pruneS3Copy(EtcdSnapshot snapshot,
+      Context<EtcdSnapshot> context) {
+    EtcdSnapshotStatus status = snapshot.getStatus();
+    String why = snapshot.getMetadata().getAnnotations().get(Annotations.PRUNE_S3);
+    String location = status.s3.location;
+    try (S3SnapshotStore store = s3.open(snapshot.getSpec().s3, settings.home())) {
+      store.delete(status.snapshotName);
+    } catch (RuntimeException e) {
+      events.warning(snapshot, "S3CopyPruneFailed", "deleting the S3 copy " + location
+          + " (retention: " + why + ") failed: " + e.getMessage() + "; retried at the next "
+          + "recheck");
+      return UpdateControl.<EtcdSnapshot>noUpdate().rescheduleAfter(settings.recheck());
+    }
+    Instant now = settings.clock().instant();
+    status.s3 = null;
+    Conditions.set(status.conditions, Conditions.UPLOADED, false, "PrunedByRetention",
+        location + " deleted (retention: " + why + "); the local copy " + status.localPath
+            + " on node " + status.node + " stays", snapshot.getMetadata().getGeneration(), now);
+    events.normal(snapshot, "S3CopyPruned", "deleted " + location + " (retention: " + why
+        + "); the local copy " + status.localPath + " on node " + status.node + " stays");
+    return StatusWriter.written(context, snapshot);
   }
 
   /** Made by the adopter for a file found on a node: nothing to take. */
@@ -219,7 +258,8 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
   }
 
   /** Pending: check, choose the node, name the Job in status, create it. */
-  private UpdateControl<EtcdSnapshot> start(EtcdSnapshot snapshot) {
+  private UpdateControl<EtcdSnapshot> start(EtcdSnapshot snapshot,
+      Context<EtcdSnapshot> context) {
     EtcdSnapshotStatus status = snapshot.getStatus();
     Instant now = settings.clock().instant();
     Long generation = snapshot.getMetadata().getGeneration();
@@ -230,7 +270,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
       Optional<SpecProblem> refusal = nodes.refusal(wanted, "spec.node");
       if (refusal.isPresent()) {
         return failed(snapshot, AgentResult.failure(FailureKind.BAD_INPUT,
-            refusal.get().message(), null), now, false);
+            refusal.get().message(), null), now, false, context);
       }
     }
     Optional<String> node = problem.isEmpty() ? chooseNode(snapshot, null) : Optional.empty();
@@ -238,7 +278,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
       problem = Optional.of(noNode(snapshot));
     }
     if (problem.isPresent()) {
-      return waitFor(snapshot, problem.get(), now);
+      return waitFor(snapshot, problem.get(), now, context);
     }
     status.node = node.orElseThrow();
     status.attempts = 1;
@@ -250,11 +290,12 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     Conditions.set(status.conditions, Conditions.READY, false, "Starting", status.message,
         generation, now);
     // The names go into status before the Job exists: a restarted operator resumes, never repeats.
-    StatusWriter.patchNow(client, snapshot);
-    return launch(snapshot, now);
+    StatusWriter.replaceNow(context, snapshot);
+    return launch(snapshot, now, context);
   }
 
-  private UpdateControl<EtcdSnapshot> launch(EtcdSnapshot snapshot, Instant now) {
+  private UpdateControl<EtcdSnapshot> launch(EtcdSnapshot snapshot, Instant now,
+      Context<EtcdSnapshot> context) {
     EtcdSnapshotStatus status = snapshot.getStatus();
     // the agent's account may patch snapshots' status in the operator's namespace only
     boolean report = settings.home().equals(snapshot.getMetadata().getNamespace())
@@ -272,16 +313,18 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     if (status.attempts == 1) {
       events.normal(snapshot, "SnapshotStarted", status.message);
     }
-    return UpdateControl.patchStatus(snapshot);
+    return StatusWriter.written(context, snapshot);
   }
 
   /** Running: follow the Job and act on its outcome. */
-  private UpdateControl<EtcdSnapshot> follow(EtcdSnapshot snapshot) {
+  private UpdateControl<EtcdSnapshot> follow(EtcdSnapshot snapshot,
+      Context<EtcdSnapshot> context) {
     EtcdSnapshotStatus status = snapshot.getStatus();
     Instant now = settings.clock().instant();
     Job job = jobs.get(settings.home(), status.jobName).orElse(null);
     if (job == null) {
-      return launch(snapshot, now); // named but never created (or removed): create it now
+      // named but never created (or removed): create it now
+      return launch(snapshot, now, context);
     }
     Optional<java.time.Instant> notReady = nodes.notReadySince(status.node);
     AgentResult<SnapshotRecord> outcome;
@@ -305,11 +348,11 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
               + " finished without a Pod result", null));
     }
     if (outcome.ok() || outcome.kind() == FailureKind.UPLOAD_FAILED) {
-      return succeeded(snapshot, outcome, now);
+      return succeeded(snapshot, outcome, now, context);
     }
     boolean retryable = !outcome.refused();
     if (!retryable || status.attempts >= settings.maxAttempts()) {
-      return failed(snapshot, outcome, now, retryable);
+      return failed(snapshot, outcome, now, retryable, context);
     }
     if (notReady.isPresent()) {
       Optional<String> other = movable(snapshot) ? chooseNode(snapshot, status.node)
@@ -318,7 +361,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
         return failed(snapshot, AgentResult.failure(FailureKind.FAILED, outcome.message()
             + "; not retried there: " + (movable(snapshot) ? "no other etcd server node is Ready"
             : "spec.node names it; create a new EtcdSnapshot on another node (or without "
-            + "spec.node)"), null), now, true);
+            + "spec.node)"), null), now, true, context);
       }
       String message = "attempt " + status.attempts + " failed: " + outcome.message()
           + "; attempt " + (status.attempts + 1) + " runs on node " + other.get();
@@ -328,8 +371,8 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
       status.attempts += 1;
       status.jobName = jobName(snapshot, status.attempts);
       status.message = message;
-      StatusWriter.patchNow(client, snapshot);
-      return launch(snapshot, now);
+      StatusWriter.replaceNow(context, snapshot);
+      return launch(snapshot, now, context);
     }
     Duration backoff = settings.retryBackoff().multipliedBy(1L << (status.attempts - 1));
     Instant due = JobState.finishedAt(job).orElse(now).plus(backoff);
@@ -339,7 +382,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
       if (!message.equals(status.message)) {
         status.message = message;
         events.warning(snapshot, "AttemptFailed", message);
-        return UpdateControl.patchStatus(snapshot)
+        return StatusWriter.written(context, snapshot)
             .rescheduleAfter(Duration.between(now, due).plusMillis(100));
       }
       return UpdateControl.<EtcdSnapshot>noUpdate()
@@ -347,12 +390,12 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     }
     status.attempts += 1;
     status.jobName = jobName(snapshot, status.attempts);
-    StatusWriter.patchNow(client, snapshot);
-    return launch(snapshot, now);
+    StatusWriter.replaceNow(context, snapshot);
+    return launch(snapshot, now, context);
   }
 
   private UpdateControl<EtcdSnapshot> succeeded(EtcdSnapshot snapshot,
-      AgentResult<SnapshotRecord> outcome, Instant now) {
+      AgentResult<SnapshotRecord> outcome, Instant now, Context<EtcdSnapshot> context) {
     EtcdSnapshotStatus status = snapshot.getStatus();
     Long generation = snapshot.getMetadata().getGeneration();
     outcome.value().ifPresent(record -> SnapshotStatuses.fill(status, record,
@@ -377,11 +420,11 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     }
     events.normal(snapshot, "SnapshotSaved", status.message);
     LOG.info("snapshot {}: {}", snapshot.getMetadata().getName(), status.message);
-    return UpdateControl.patchStatus(snapshot);
+    return StatusWriter.written(context, snapshot);
   }
 
   private UpdateControl<EtcdSnapshot> failed(EtcdSnapshot snapshot, AgentResult<?> outcome,
-      Instant now, boolean retried) {
+      Instant now, boolean retried, Context<EtcdSnapshot> context) {
     EtcdSnapshotStatus status = snapshot.getStatus();
     status.phase = SnapshotPhase.Failed;
     status.completionTime = now.toString();
@@ -395,11 +438,11 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
         snapshot.getMetadata().getGeneration(), now);
     events.warning(snapshot, "SnapshotFailed", status.message);
     LOG.warn("snapshot {}: {}", snapshot.getMetadata().getName(), status.message);
-    return UpdateControl.patchStatus(snapshot);
+    return StatusWriter.written(context, snapshot);
   }
 
   private UpdateControl<EtcdSnapshot> waitFor(EtcdSnapshot snapshot, SpecProblem problem,
-      Instant now) {
+      Instant now, Context<EtcdSnapshot> context) {
     EtcdSnapshotStatus status = snapshot.getStatus();
     boolean changed = !problem.message().equals(status.message);
     status.phase = SnapshotPhase.Pending;
@@ -410,7 +453,7 @@ public class EtcdSnapshotReconciler implements Reconciler<EtcdSnapshot>, Cleaner
     if (changed) {
       events.warning(snapshot, problem.reason(), problem.message());
     }
-    return UpdateControl.patchStatus(snapshot).rescheduleAfter(recheck());
+    return StatusWriter.written(context, snapshot).rescheduleAfter(recheck());
   }
 
   private Duration recheck() {

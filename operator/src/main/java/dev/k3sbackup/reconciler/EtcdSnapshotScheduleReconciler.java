@@ -4,6 +4,7 @@ import dev.k3sbackup.cluster.Collaborators;
 import dev.k3sbackup.cluster.EtcdNodes;
 import dev.k3sbackup.cluster.LeanItemStore;
 import dev.k3sbackup.status.Events;
+import dev.k3sbackup.status.StatusWriter;
 import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.status.Conditions;
 import dev.k3sbackup.validation.SnapshotSpecCheck;
@@ -88,7 +89,7 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     this.events = with.events();
     this.nodes = with.nodes();
     this.specCheck = new SnapshotSpecCheck(client, settings.allowed());
-    this.pruner = new SchedulePruner(client, with.s3(), events, with.clock(), settings.home());
+    this.pruner = new SchedulePruner(client, events, with.clock());
     this.k3s = with.k3s();
   }
 
@@ -116,14 +117,14 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
       if (schedule.getStatus() == null) {
         schedule.setStatus(new EtcdSnapshotScheduleStatus());
       }
-      return reconcile(schedule, children(schedule, context));
+      return reconcile(schedule, children(schedule, context), context);
     } finally {
       MDC.remove("resource");
     }
   }
 
   private UpdateControl<EtcdSnapshotSchedule> reconcile(EtcdSnapshotSchedule schedule,
-      List<EtcdSnapshot> children) {
+      List<EtcdSnapshot> children, Context<EtcdSnapshotSchedule> context) {
     EtcdSnapshotScheduleSpec spec = schedule.getSpec();
     EtcdSnapshotScheduleStatus status = schedule.getStatus();
     Instant now = settings.clock().instant();
@@ -142,7 +143,7 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     summarize(status, children);
     showK3sSnapshots(schedule, now);
     if (problem.isPresent()) {
-      return refuse(schedule, problem.get(), now);
+      return refuse(schedule, problem.get(), now, context);
     }
     CronSchedule cron = parsed.schedule();
     warnIfFrequent(schedule, cron, now);
@@ -153,7 +154,7 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
       status.nextScheduleTime = null;
       Conditions.set(status.conditions, Conditions.READY, true, "Suspended",
           "suspended: no new snapshots are taken (spec.suspend)", generation, now);
-      return UpdateControl.patchStatus(schedule).rescheduleAfter(settings.recheck());
+      return StatusWriter.written(context, schedule).rescheduleAfter(settings.recheck());
     }
     Instant last = lastScheduled(schedule, children);
     if (!children.isEmpty() || status.lastScheduleTime != null) {
@@ -165,7 +166,7 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     if (due.isPresent()) {
       Optional<SpecProblem> runProblem = run(schedule, cron, children, last, due.get(), now);
       if (runProblem.isPresent()) {
-        return refuse(schedule, runProblem.get(), now);
+        return refuse(schedule, runProblem.get(), now, context);
       }
     }
     Instant next = cron.nextAfter(now).orElseThrow();
@@ -173,7 +174,7 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
     Conditions.set(status.conditions, Conditions.READY, true, "Scheduled",
         "next snapshot at " + next, generation, now);
     Duration wait = Duration.between(now, next);
-    return UpdateControl.patchStatus(schedule).rescheduleAfter(settings.pollEvery(
+    return StatusWriter.written(context, schedule).rescheduleAfter(settings.pollEvery(
         wait.plusSeconds(1)));
   }
 
@@ -388,26 +389,15 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
 
   /** Sets the drill annotation on {@code child}, as {@code drill.every} asks. */
   private void askForDrill(EtcdSnapshotSchedule schedule, EtcdSnapshot child) {
-    try {
-      client.resource(child).edit(c -> {
-        if (c.getMetadata().getAnnotations() == null) {
-          c.getMetadata().setAnnotations(new java.util.HashMap<>());
-        }
-        c.getMetadata().getAnnotations().putIfAbsent(Annotations.DRILL,
-            Annotations.DRILL_BY_SCHEDULE);
-        return c;
-      });
+    if (SchedulePruner.annotateOnce(client, child, Annotations.DRILL,
+        Annotations.DRILL_BY_SCHEDULE)) {
       LOG.info("schedule {}: drilling {} (drill.every {})", schedule.getMetadata().getName(),
           child.getMetadata().getName(), schedule.getSpec().drill.everyOrDefault());
-    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-      if (e.getCode() != 404) {
-        throw e;
-      }
     }
   }
 
   private UpdateControl<EtcdSnapshotSchedule> refuse(EtcdSnapshotSchedule schedule,
-      SpecProblem problem, Instant now) {
+      SpecProblem problem, Instant now, Context<EtcdSnapshotSchedule> context) {
     EtcdSnapshotScheduleStatus status = schedule.getStatus();
     boolean changed = Conditions.find(status.conditions, Conditions.READY)
         .map(c -> !problem.message().equals(c.getMessage())).orElse(true);
@@ -418,7 +408,7 @@ public class EtcdSnapshotScheduleReconciler implements Reconciler<EtcdSnapshotSc
       events.warning(schedule, problem.reason(), problem.message());
       LOG.warn("schedule {}: {}", schedule.getMetadata().getName(), problem.message());
     }
-    return UpdateControl.patchStatus(schedule).rescheduleAfter(settings.pollEvery(RECHECK));
+    return StatusWriter.written(context, schedule).rescheduleAfter(settings.pollEvery(RECHECK));
   }
 
   private List<EtcdSnapshot> children(EtcdSnapshotSchedule schedule,

@@ -5,17 +5,13 @@ import dev.k3sbackup.api.Labels;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshot;
 import dev.k3sbackup.api.v1alpha1.EtcdSnapshotSchedule;
 import dev.k3sbackup.api.v1alpha1.SnapshotPhase;
-import dev.k3sbackup.cluster.S3Access;
 import dev.k3sbackup.retention.Copy;
 import dev.k3sbackup.retention.Retention;
 import dev.k3sbackup.retention.RetentionPolicy;
 import dev.k3sbackup.retention.ScheduleRetention;
 import dev.k3sbackup.retention.SnapshotCopies;
 import dev.k3sbackup.retention.Store;
-import dev.k3sbackup.status.Conditions;
 import dev.k3sbackup.status.Events;
-import dev.k3sbackup.status.StatusWriter;
-import dev.k3sbackup.storage.S3SnapshotStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
@@ -30,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * maxAge and hourly to monthly rules, pinned snapshots and the newest that passed a drill): a
  * snapshot no rule keeps anywhere is deleted (its finalizer removes the file and the object); one
  * kept only in S3 loses its local file (the snapshot's reconciler deletes it through a Job on its
- * node); one kept only locally loses its S3 object. The newest successful snapshot is never
+ * node); one kept only locally loses its S3 object (the snapshot's reconciler deletes it). Both are
+ * asked for with an annotation on the snapshot, so that only its reconciler writes its status.
+ * The newest successful snapshot is never
  * touched. Failed runs are kept up to the {@code retention} count, for their messages. What is
  * kept, and why, goes into the schedule's status.
  */
@@ -41,18 +39,13 @@ final class SchedulePruner {
   private static final Store FAILED_RUNS = Store.local("failed runs");
 
   private final KubernetesClient client;
-  private final S3Access s3;
   private final Events events;
   private final Clock clock;
-  private final String home;
 
-  /** @param home the operator's namespace, where the S3 Secrets are read */
-  SchedulePruner(KubernetesClient client, S3Access s3, Events events, Clock clock, String home) {
+  SchedulePruner(KubernetesClient client, Events events, Clock clock) {
     this.client = client;
-    this.s3 = s3;
     this.events = events;
     this.clock = clock;
-    this.home = home;
   }
 
   /** The run's scheduled time in epoch minutes, from its label (0 when it has none). */
@@ -68,7 +61,7 @@ final class SchedulePruner {
     for (ScheduleRetention.Outcome o : plan.outcomes()) {
       switch (o.action()) {
         case DELETE -> delete(schedule, o.snapshot(), o.why());
-        case DROP_S3 -> dropS3Copy(schedule, o.snapshot(), o.s3().why(), now);
+        case DROP_S3 -> dropS3Copy(schedule, o.snapshot(), o.s3().why());
         case DROP_LOCAL -> dropLocalCopy(schedule, o.snapshot(), o.local().why());
         case KEEP -> { }
       }
@@ -115,44 +108,57 @@ final class SchedulePruner {
    * annotation says why.
    */
   private void dropLocalCopy(EtcdSnapshotSchedule schedule, EtcdSnapshot child, String why) {
+    dropOneCopy(schedule, child, Annotations.PRUNE_LOCAL, "LocalCopyPruned",
+        "the local file of", "local", "its S3 copy stays", why);
+  }
+
+  /** Asks the snapshot's reconciler to delete its S3 object, once: the annotation says why. */
+  private void dropS3Copy(EtcdSnapshotSchedule schedule, EtcdSnapshot child, String why) {
+    dropOneCopy(schedule, child, Annotations.PRUNE_S3, "S3CopyPruned", "the S3 copy of", "s3",
+        "its local file stays", why);
+  }
+
+  /**
+   * One copy of {@code child} goes, the other stays: the snapshot's own reconciler deletes it and
+   * writes its status, once {@code annotation} asks (set once; the value says why).
+   */
+  private void dropOneCopy(EtcdSnapshotSchedule schedule, EtcdSnapshot child, String annotation,
+      String reason, String which, String store, String stays, String why) {
+    if (annotateOnce(client, child, annotation, why)) {
+      String name = child.getMetadata().getName();
+      LOG.info("schedule {}: {} {} goes ({}); {}", schedule.getMetadata().getName(), which, name,
+          why, stays);
+      events.normal(schedule, reason, which + " EtcdSnapshot " + name + " goes (" + store + ": "
+          + why + "); " + stays);
+    }
+  }
+
+  /**
+   * Sets {@code key} to {@code value} on {@code child} unless it has that annotation already
+   * (asked before, or by its user) or is gone.
+   *
+   * @return whether it was set now
+   */
+  static boolean annotateOnce(KubernetesClient client, EtcdSnapshot child, String key,
+      String value) {
     var annotations = child.getMetadata().getAnnotations();
-    if (annotations != null && annotations.containsKey(Annotations.PRUNE_LOCAL)) {
-      return; // asked before; the snapshot's reconciler is on it
+    if (annotations != null && annotations.containsKey(key)) {
+      return false;
     }
     try {
       client.resource(child).edit(c -> {
-        c.getMetadata().getAnnotations().put(Annotations.PRUNE_LOCAL, why);
+        if (c.getMetadata().getAnnotations() == null) {
+          c.getMetadata().setAnnotations(new java.util.HashMap<>());
+        }
+        c.getMetadata().getAnnotations().putIfAbsent(key, value);
         return c;
       });
+      return true;
     } catch (KubernetesClientException e) {
       if (e.getCode() == 404) {
-        return;
+        return false;
       }
       throw e;
     }
-    LOG.info("schedule {}: the local file of {} goes ({}); its S3 copy stays",
-        schedule.getMetadata().getName(), child.getMetadata().getName(), why);
-    events.normal(schedule, "LocalCopyPruned", "the local file of EtcdSnapshot "
-        + child.getMetadata().getName() + " goes (local: " + why + "); its S3 copy stays");
-  }
-
-  private void dropS3Copy(EtcdSnapshotSchedule schedule, EtcdSnapshot child, String why,
-      Instant now) {
-    var status = child.getStatus();
-    try (S3SnapshotStore store = s3.open(child.getSpec().s3, home)) {
-      store.delete(status.snapshotName);
-    } catch (RuntimeException e) {
-      events.warning(schedule, "PruneFailed", "cannot delete " + status.s3.location + ": "
-          + e.getMessage());
-      return;
-    }
-    String location = status.s3.location;
-    status.s3 = null;
-    Conditions.set(status.conditions, Conditions.UPLOADED, false, "PrunedByRetention",
-        location + " deleted (" + why + "); the local copy stays",
-        child.getMetadata().getGeneration(), now);
-    StatusWriter.patchNow(client, child);
-    events.normal(schedule, "SnapshotPruned", "deleted " + location + " (s3: " + why
-        + "; the local copy of " + child.getMetadata().getName() + " stays)");
   }
 }

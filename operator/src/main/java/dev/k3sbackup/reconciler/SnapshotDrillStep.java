@@ -20,6 +20,7 @@ import dev.k3sbackup.status.Events;
 import dev.k3sbackup.status.StatusWriter;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -76,21 +77,21 @@ final class SnapshotDrillStep {
   }
 
   /** Starts or follows the drill; empty when nothing changed, else when to look again. */
-  Optional<Duration> step(EtcdSnapshot snapshot) {
+  Optional<Duration> step(EtcdSnapshot snapshot, Context<EtcdSnapshot> context) {
     String request = Annotations.drillRequest(snapshot);
     EtcdSnapshotStatus status = snapshot.getStatus();
     Instant now = settings.clock().instant();
     if (status.drill == null || !request.equals(status.drill.request)) {
-      return Optional.of(start(snapshot, request, now));
+      return Optional.of(start(snapshot, request, now, context));
     }
     SnapshotDrill drill = status.drill;
     if (drill.jobName == null || drill.phaseOrPending() == DrillPhase.Pending
         && drill.node == null) {
-      return Optional.of(start(snapshot, request, now));
+      return Optional.of(start(snapshot, request, now, context));
     }
     Job job = jobs.get(settings.home(), drill.jobName).orElse(null);
     if (job == null) {
-      launch(snapshot, now);
+      launch(snapshot, now, context);
       return Optional.of(recheck());
     }
     if (!JobState.finished(job)) {
@@ -99,7 +100,7 @@ final class SnapshotDrillStep {
         jobs.delete(job);
         finish(snapshot, AgentResult.failure(FailureKind.FAILED, "node " + drill.node
             + " stopped being Ready during the drill; its Job was given up: ask again with a "
-            + "new k3sbackup.dev/drill value", null), now);
+            + "new k3sbackup.dev/drill value", null), now, context);
         return Optional.of(Duration.ZERO);
       }
       return Optional.of(recheck());
@@ -109,11 +110,12 @@ final class SnapshotDrillStep {
             + "deadline; Kubernetes ended the Job " + drill.jobName, null)
         : jobs.result(job, DRILLED).orElse(AgentResult.failure(FailureKind.FAILED, "the Job "
             + drill.jobName + " finished without a Pod result", null));
-    finish(snapshot, outcome, now);
+    finish(snapshot, outcome, now, context);
     return Optional.of(Duration.ZERO);
   }
 
-  private Duration start(EtcdSnapshot snapshot, String request, Instant now) {
+  private Duration start(EtcdSnapshot snapshot, String request, Instant now,
+      Context<EtcdSnapshot> context) {
     EtcdSnapshotStatus status = snapshot.getStatus();
     SnapshotDrill drill = new SnapshotDrill();
     drill.request = request;
@@ -127,7 +129,7 @@ final class SnapshotDrillStep {
       drill.completionTime = now.toString();
       drill.message = "nothing to drill: the snapshot has neither a local file nor an S3 copy";
       status.drill = drill;
-      StatusWriter.patchNow(client, snapshot);
+      StatusWriter.replaceNow(context, snapshot);
       return Duration.ZERO;
     }
     Optional<String> noKey = missingDrillKey(snapshot);
@@ -136,7 +138,7 @@ final class SnapshotDrillStep {
       drill.completionTime = now.toString();
       drill.message = noKey.get();
       status.drill = drill;
-      StatusWriter.patchNow(client, snapshot);
+      StatusWriter.replaceNow(context, snapshot);
       events.warning(snapshot, "DrillFailed", drill.message);
       return Duration.ZERO;
     }
@@ -144,7 +146,7 @@ final class SnapshotDrillStep {
       drill.message = "waiting for " + (local ? "node " + status.node + ", which has the file, "
           + "to be Ready" : "a Ready etcd server node") + " to run the drill on";
       status.drill = drill;
-      StatusWriter.patchNow(client, snapshot);
+      StatusWriter.replaceNow(context, snapshot);
       return recheck();
     }
     drill.node = node.get();
@@ -155,8 +157,8 @@ final class SnapshotDrillStep {
     drill.message = "starting on node " + drill.node;
     status.drill = drill;
     // the names go into status before the Job exists: a restarted operator resumes
-    StatusWriter.patchNow(client, snapshot);
-    launch(snapshot, now);
+    StatusWriter.replaceNow(context, snapshot);
+    launch(snapshot, now, context);
     return recheck();
   }
 
@@ -186,18 +188,19 @@ final class SnapshotDrillStep {
             + " --from-file=" + key + "=KEY_FILE; nothing was run");
   }
 
-  private void launch(EtcdSnapshot snapshot, Instant now) {
+  private void launch(EtcdSnapshot snapshot, Instant now, Context<EtcdSnapshot> context) {
     SnapshotDrill drill = snapshot.getStatus().drill;
     boolean fromS3 = drill.source != null && drill.source.startsWith("s3://");
     jobs.create(agentJobs.drill(snapshot, drill.jobName, drill.node, fromS3));
     drill.phase = DrillPhase.Running;
     drill.message = "drill running on node " + drill.node + " (Job " + drill.jobName + ")";
-    StatusWriter.patchNow(client, snapshot);
+    StatusWriter.replaceNow(context, snapshot);
     LOG.info("snapshot {}: {}", snapshot.getMetadata().getName(), drill.message);
     events.normal(snapshot, "DrillStarted", drill.message);
   }
 
-  private void finish(EtcdSnapshot snapshot, AgentResult<DrillReport> outcome, Instant now) {
+  private void finish(EtcdSnapshot snapshot, AgentResult<DrillReport> outcome, Instant now,
+      Context<EtcdSnapshot> context) {
     SnapshotDrill drill = snapshot.getStatus().drill;
     drill.completionTime = now.toString();
     outcome.value().ifPresent(r -> {
@@ -226,7 +229,7 @@ final class SnapshotDrillStep {
       LOG.warn("snapshot {}: drill failed: {}", snapshot.getMetadata().getName(),
           drill.message);
     }
-    StatusWriter.patchNow(client, snapshot);
+    StatusWriter.replaceNow(context, snapshot);
   }
 
   private Duration recheck() {

@@ -192,6 +192,53 @@ class EtcdSnapshotScheduleOperatorIT {
   }
 
   @Test
+  void s3ObjectsBeyondS3RetentionGoWhileTheirLocalFilesStayAndStatusSaysSo() throws Exception {
+    EtcdSnapshotScheduleSpec spec = new EtcdSnapshotScheduleSpec();
+    spec.schedule = "*/10 * * * *";
+    spec.retention = 3;
+    spec.s3Retention = 1;
+    spec.snapshotTemplate = s3Template();
+    create("k3s-default", spec);
+
+    for (int run = 1; run <= 3; run++) {
+      nextRunSucceeds(run);
+    }
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      assertThat(children("k3s-default")).hasSize(3);
+      assertThat(localFiles()).hasSize(3);
+      assertThat(s3.keys("backups").stream().filter(k -> !k.contains(".metadata")))
+          .hasSize(1);
+      assertThat(children("k3s-default").stream().filter(c -> c.getStatus().s3 != null))
+          .hasSize(1);
+    });
+    List<EtcdSnapshot> children = children("k3s-default");
+    EtcdSnapshot newest = children.stream().filter(c -> c.getStatus().s3 != null).findFirst()
+        .orElseThrow();
+    // the one object left is the newest run's, and its sidecar went with each pruned object
+    assertThat(s3.keys("backups")).filteredOn(k -> !k.contains(".metadata"))
+        .singleElement().asString().endsWith(newest.getStatus().snapshotName);
+    assertThat(s3.keys("backups")).filteredOn(k -> k.contains(".metadata")).hasSize(1);
+    assertThat(children).filteredOn(c -> c.getStatus().s3 == null).hasSize(2).allSatisfy(c -> {
+      assertThat(c.getStatus().localPath).isNotNull();
+      assertThat(c.getStatus().phase).isEqualTo(SnapshotPhase.Succeeded);
+      Condition uploaded = c.getStatus().conditions.stream()
+          .filter(k -> Conditions.UPLOADED.equals(k.getType())).findFirst().orElseThrow();
+      assertThat(uploaded.getStatus()).isEqualTo("False");
+      assertThat(uploaded.getReason()).isEqualTo("PrunedByRetention");
+      assertThat(uploaded.getMessage()).contains("deleted", "the local copy", "stays");
+      assertThat(c.getStatus().conditions).extracting(Condition::getType).doesNotHaveDuplicates();
+    });
+    var retention = schedule("k3s-default").getStatus().retention;
+    assertThat(retention.keptCount).isEqualTo(3);
+    assertThat(retention.kept.get(0).s3).isEqualTo("newest 1 of 1");
+    assertThat(retention.kept.get(2).s3).isNull();
+    assertThat(retention.kept.get(2).local).isEqualTo("newest 3 of 3");
+    assertThat(cluster.client().v1().events().inNamespace(NS).list().getItems())
+        .extracting(e -> e.getReason()).contains("S3CopyPruned").doesNotContain("SnapshotPruned");
+  }
+
+  @Test
   void everyNodeTakesItsOwnSnapshotAndMissedRunsAreTakenOnce() throws Exception {
     EtcdProcess etcd2 = EtcdProcess.start(work.resolve("second"));
     try {
