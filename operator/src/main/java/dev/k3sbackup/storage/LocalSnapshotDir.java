@@ -287,6 +287,7 @@ public final class LocalSnapshotDir {
     private final Path target;
     private final FileChannel channel;
     private final OutputStream out;
+    private java.util.concurrent.FutureTask<Void> sync;
     private boolean done;
 
     PendingFile(Path part, Path target, FileChannel channel) {
@@ -313,10 +314,28 @@ public final class LocalSnapshotDir {
       return part;
     }
 
+    /**
+     * Writes out what is buffered and starts the fsync on a thread of its own, so that the disk
+     * works while the caller waits for something else (the S3 server completing the upload);
+     * {@link #commit()} waits for it.
+     */
+    public void startSync() throws IOException {
+      out.flush();
+      if (sync == null) {
+        sync = new java.util.concurrent.FutureTask<>(() -> {
+          channel.force(true);
+          return null;
+        });
+        Thread t = new Thread(sync, "fsync");
+        t.setDaemon(true);
+        t.start();
+      }
+    }
+
     /** fsync, then give the file its final name without ever replacing another file. */
     public Path commit() throws IOException {
-      out.flush();
-      channel.force(true);
+      startSync();
+      awaitSync();
       channel.close();
       try {
         Files.createLink(target, part);
@@ -329,12 +348,31 @@ public final class LocalSnapshotDir {
       return target;
     }
 
+    private void awaitSync() throws IOException {
+      try {
+        sync.get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw e.getCause() instanceof IOException io ? io
+            : new IOException("fsync failed: " + e.getCause(), e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while waiting for fsync");
+      }
+    }
+
     /** Removes the partial file. */
     public void discard() {
       if (done) {
         return;
       }
       done = true;
+      if (sync != null) {
+        try {
+          awaitSync(); // the channel is not closed under a running fsync
+        } catch (IOException ignored) {
+          // the file goes anyway
+        }
+      }
       try {
         channel.close();
       } catch (IOException ignored) {

@@ -148,4 +148,46 @@ class S3SaveIT {
       assertThat(store.pendingUploads()).as("multipart uploads left behind").isZero();
     }
   }
+
+  @Test
+  void aLocalFileFailingAfterTheUploadCompletedTakesTheObjectWithIt() throws Exception {
+    writeKeys(1000, 40_000); // ~40 MB: two parts from the file
+    Path dir = work.resolve("snapshots");
+    Path target = dir.resolve("on-demand-server-1-" + T.getEpochSecond());
+    // another file takes the snapshot's name while it streams: the local commit fails, after
+    // the S3 object was completed (the file's fsync overlaps the completion)
+    ProgressListener intruder = new ProgressListener() {
+      @Override
+      public void advance(long bytesDone) {
+        try {
+          if (bytesDone > 1024 * 1024 && !Files.exists(target)) {
+            Files.writeString(target, "not ours");
+          }
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    S3Config config = new S3Config(s3.endpoint(), null, false, S3Fixture.ACCESS_KEY,
+        S3Fixture.SECRET_KEY, BUCKET, null, "k3s", true, null);
+    SaveRequest request = new SaveRequest(new dev.k3sbackup.etcd.EtcdEndpoint(
+        java.net.URI.create(etcd.endpoint()), null, null, null), java.time.Duration.ofSeconds(5),
+        dir, "on-demand", "server-1", false, config, null, null);
+    SnapshotSaver saver = new SnapshotSaver(java.time.Clock.fixed(T, java.time.ZoneOffset.UTC),
+        r -> dev.k3sbackup.etcd.GrpcEtcdMember.connect(r.etcd(), r.etcdTimeout()), intruder);
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> saver.save(request))
+        .isInstanceOf(dev.k3sbackup.base.SnapshotException.class)
+        .hasMessageContaining("appeared while saving")
+        .hasMessageContaining("the partial file was removed and the uploaded object deleted");
+
+    assertThat(s3.keys(BUCKET)).as("no copy is kept of a save that failed").isEmpty();
+    try (S3SnapshotStore store = S3SnapshotStore.connect(config)) {
+      assertThat(store.pendingUploads()).isZero();
+    }
+    assertThat(Files.readString(target)).isEqualTo("not ours");
+    try (var files = Files.list(dir)) {
+      assertThat(files).containsExactly(target);
+    }
+  }
 }
