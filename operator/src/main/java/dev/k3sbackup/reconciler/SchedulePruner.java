@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
  * kept only in S3 loses its local file (the snapshot's reconciler deletes it through a Job on its
  * node); one kept only locally loses its S3 object (the snapshot's reconciler deletes it). Both are
  * asked for with an annotation on the snapshot, so that only its reconciler writes its status.
- * The newest successful snapshot is never
- * touched. Failed runs are kept up to the {@code retention} count, for their messages. What is
- * kept, and why, goes into the schedule's status.
+ * The newest successful snapshot is never touched. Failed runs are kept up to the
+ * {@code retention} count, for their messages. What is kept, and why, goes into the schedule's
+ * status.
  */
 final class SchedulePruner {
 

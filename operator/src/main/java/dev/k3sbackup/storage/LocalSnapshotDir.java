@@ -332,10 +332,17 @@ public final class LocalSnapshotDir {
       }
     }
 
-    /** fsync, then give the file its final name without ever replacing another file. */
+    /**
+     * fsync (or wait for the one {@link #startSync()} started), then give the file its final name
+     * without ever replacing another file.
+     */
     public Path commit() throws IOException {
-      startSync();
-      awaitSync();
+      out.flush();
+      if (sync == null) {
+        channel.force(true);
+      } else {
+        awaitSync();
+      }
       channel.close();
       try {
         Files.createLink(target, part);
