@@ -162,10 +162,18 @@ public final class FakeKubelet implements AutoCloseable {
     Map<String, String> labels = new HashMap<>(job.getSpec().getTemplate().getMetadata()
         .getLabels() == null ? Map.of() : job.getSpec().getTemplate().getMetadata().getLabels());
     labels.put("job-name", job.getMetadata().getName());
-    Pod pod = client.pods().inNamespace(namespace).resource(new PodBuilder().withNewMetadata()
-        .withName(podName).withLabels(labels).endMetadata()
-        .withSpec(job.getSpec().getTemplate().getSpec()).withNewStatus().withPhase("Running")
-        .endStatus().build()).create();
+    Pod wanted = new PodBuilder().withNewMetadata().withName(podName).withLabels(labels)
+        .endMetadata().withSpec(job.getSpec().getTemplate().getSpec()).withNewStatus()
+        .withPhase("Running").endStatus().build();
+    // as the job controller does, the Pod is made once, however long the API server is away
+    Pod pod = untilTheApiAnswers(() -> {
+      var pods = client.pods().inNamespace(namespace);
+      Pod made = pods.withName(podName).get();
+      return made != null ? made : pods.resource(wanted).create();
+    });
+    if (pod == null) {
+      return; // the kubelet was closed
+    }
     int exit;
     String message;
     StringWriter output = new StringWriter();
@@ -194,21 +202,56 @@ public final class FakeKubelet implements AutoCloseable {
       message = "CreateContainerConfigError: " + e.getMessage();
     }
     logs.put(job.getMetadata().getName(), output.toString());
-    finish(job, pod, exit, message);
+    String now = clock.instant().toString();
+    // a kubelet reports a Pod's end until the API server takes it, and the job controller then
+    // ends the Job: neither is lost to an API server that was away (K3s stopped by a restore)
+    int code = exit;
+    String said = message;
+    untilTheApiAnswers(() -> {
+      finish(job, podName, code, said, now);
+      return true;
+    });
   }
 
-  private void finish(Job job, Pod pod, int exit, String message) {
-    String now = clock.instant().toString();
-    pod.getStatus().setPhase(exit == 0 ? "Succeeded" : "Failed");
-    pod.getStatus().setContainerStatuses(List.of(new ContainerStatusBuilder().withName("agent")
-        .withState(new ContainerStateBuilder().withNewTerminated().withExitCode(exit)
-            .withReason(exit == 0 ? "Completed" : "Error").withMessage(message)
-            .withFinishedAt(now).endTerminated().build()).build()));
-    client.pods().inNamespace(namespace).resource(pod).updateStatus();
+  /**
+   * {@code call}'s result, made again every 200 ms while the API server cannot be reached, is
+   * busy or a write conflicts (as a kubelet and the job controller retry); null when the
+   * kubelet is closed first.
+   */
+  private <T> T untilTheApiAnswers(java.util.function.Supplier<T> call) {
+    while (running) {
+      try {
+        return call.get();
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        int code = e.getCode(); // 0: no answer at all
+        if (code != 0 && code != 409 && code != 429 && code < 500) {
+          throw e;
+        }
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException stop) {
+          Thread.currentThread().interrupt();
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+
+  private void finish(Job job, String podName, int exit, String message, String now) {
+    Pod pod = client.pods().inNamespace(namespace).withName(podName).get();
+    if (pod != null) {
+      pod.getStatus().setPhase(exit == 0 ? "Succeeded" : "Failed");
+      pod.getStatus().setContainerStatuses(List.of(new ContainerStatusBuilder().withName("agent")
+          .withState(new ContainerStateBuilder().withNewTerminated().withExitCode(exit)
+              .withReason(exit == 0 ? "Completed" : "Error").withMessage(message)
+              .withFinishedAt(now).endTerminated().build()).build()));
+      client.pods().inNamespace(namespace).resource(pod).updateStatus();
+    }
     Job current = client.batch().v1().jobs().inNamespace(namespace)
         .withName(job.getMetadata().getName()).get();
-    if (current == null) {
-      return;
+    if (current == null || !job.getMetadata().getUid().equals(current.getMetadata().getUid())) {
+      return; // gone, or another Job of the same name since
     }
     current.setStatus(current.getStatus() == null
         ? new io.fabric8.kubernetes.api.model.batch.v1.JobStatus() : current.getStatus());
