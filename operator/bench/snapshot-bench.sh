@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Snapshot benchmark (issue 13): our `save` and `save --s3` against what K3s users do today, on
-# etcd v3.6 (the line K3s v1.34 embeds) serving client TLS in K3s's layout, with two S3 servers.
+# etcd v3.6 (the line K3s v1.34 embeds) serving client TLS in K3s's layout, with three S3 servers.
 #
 # usage: operator/bench/snapshot-bench.sh [SIZE_MIB=1024] [RUNS=5] [--grpc-java]
 #
 # Fills etcd to SIZE MiB of incompressible values, then for each S3 server (S3Proxy on its
-# filesystem store, then the npm package s3rver) alternates RUNS times:
+# filesystem store, the npm package s3rver, then SeaweedFS's S3 gateway) alternates RUNS times:
 #   A  etcdctl snapshot save                                     (etcd's own client)
 #   B  our save                                                  (local file only)
 #   C  K3s's way: etcdctl snapshot save, then `aws s3 cp` of the file (one after the other)
@@ -19,9 +19,10 @@
 # medians of the same run. --grpc-java also times E, the same save with etcd's stream read
 # by grpc-java (operator/bench/grpc-java, stubs generated from etcd's rpc.proto).
 #
-# Needs Java 17, Maven, Go (etcd is built once by scripts/real-control-plane.sh), npm (s3rver is
-# installed once under the same cache); installs GNU time, openssl, awscli and age from Debian
-# when missing. About 12 minutes at 1 GiB and 5 runs on 2 cores; `128 3` for a quick look.
+# Needs Java 17, Maven, Go (etcd is built once by scripts/real-control-plane.sh, SeaweedFS once by
+# scripts/seaweedfs.sh), npm (s3rver is installed once under the same cache); installs GNU time,
+# openssl, awscli and age from Debian when missing. About 20 minutes at 1 GiB and 5 runs on 2
+# cores; `128 3` for a quick look.
 set -euo pipefail
 size=1024
 runs=5
@@ -51,6 +52,7 @@ if ((${#missing[@]})); then
 fi
 aws=/usr/bin/aws
 bin=$(bash scripts/real-control-plane.sh | tail -1)
+weed=$(bash scripts/seaweedfs.sh | tail -1)
 s3rver_dir=$cache/s3rver-3.7.1
 s3rver=$s3rver_dir/node_modules/s3rver/bin/s3rver.js
 if [ ! -f "$s3rver" ]; then
@@ -141,9 +143,25 @@ node "$s3rver" -d "$work/s3rver" -a 127.0.0.1 -p "$s3rver_port" -s --configure-b
   >"$work/s3rver.log" 2>&1 &
 s3rver_pid=$!
 pids+=("$s3rver_pid")
-for p in "$s3proxy_port" "$s3rver_port"; do
-  for _ in $(seq 150); do (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; sleep 0.2; done
+# S3 server 3: SeaweedFS, master, volume server, filer and S3 gateway in one `weed server`
+# process (its defaults: one copy, no fsync per write), with one identity of our own.
+seaweedfs_port=$((port + 5))
+mkdir -p "$work/seaweedfs"
+cat >"$work/seaweedfs-s3.json" <<CONF
+{"identities": [{"name": "bench", "credentials": [{"accessKey": "bench-access",
+  "secretKey": "bench-secret"}], "actions": ["Admin", "Read", "List", "Write", "Tagging"]}]}
+CONF
+"$weed" server -ip 127.0.0.1 -ip.bind 127.0.0.1 -dir "$work/seaweedfs" \
+  -master.port $((port + 6)) -volume.port $((port + 7)) -filer -filer.port $((port + 8)) \
+  -s3 -s3.port "$seaweedfs_port" -s3.config "$work/seaweedfs-s3.json" >"$work/seaweedfs.log" 2>&1 &
+seaweedfs_pid=$!
+pids+=("$seaweedfs_pid")
+for p in "$s3proxy_port" "$s3rver_port" "$seaweedfs_port"; do
+  for _ in $(seq 300); do (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; sleep 0.2; done
 done
+seaweedfs_aws=(env AWS_ACCESS_KEY_ID=bench-access AWS_SECRET_ACCESS_KEY=bench-secret
+  AWS_DEFAULT_REGION=us-east-1 "$aws" --endpoint-url "http://127.0.0.1:$seaweedfs_port")
+for _ in $(seq 60); do "${seaweedfs_aws[@]}" s3 mb s3://bench >/dev/null 2>&1 && break; sleep 1; done
 
 out=$work/out
 mkdir -p "$out"
@@ -172,16 +190,23 @@ age-keygen -y "$work/age-identity.txt" >"$work/age-recipients.txt"
 encrypt=(--encrypt-recipients-file "$work/age-recipients.txt")
 echo "load average before: $(loadavg)"
 
-for server in s3proxy s3rver; do
-  if [ "$server" = s3proxy ]; then
-    s3pid=$s3proxy_pid; s3port=$s3proxy_port; key=bench-access; secret=bench-secret
-  else
-    s3pid=$s3rver_pid; s3port=$s3rver_port; key=S3RVER; secret=S3RVER
-  fi
+servers=(s3proxy s3rver seaweedfs)
+for server in "${servers[@]}"; do
+  case "$server" in
+    s3proxy) s3pid=$s3proxy_pid; s3port=$s3proxy_port; key=bench-access; secret=bench-secret ;;
+    s3rver) s3pid=$s3rver_pid; s3port=$s3rver_port; key=S3RVER; secret=S3RVER ;;
+    seaweedfs) s3pid=$seaweedfs_pid; s3port=$seaweedfs_port; key=bench-access; secret=bench-secret ;;
+  esac
   s3=(--s3 --s3-endpoint "127.0.0.1:$s3port" --s3-insecure --s3-bucket bench --s3-access-key "$key" --s3-secret-key "$secret")
   k3s_way=(env AWS_ACCESS_KEY_ID="$key" AWS_SECRET_ACCESS_KEY="$secret" AWS_DEFAULT_REGION=us-east-1
     sh -c "$(printf '%q ' "${etcdctl[@]}") && $aws --endpoint-url http://127.0.0.1:$s3port s3 cp --only-show-errors $out/etcd-snapshot-bench s3://bench/etcd-snapshot-bench")
-  empty_bucket() { rm -rf "${work:?}/$server/bench/"* "${work:?}/$server/bench/".metadata 2>/dev/null || true; }
+  empty_bucket() {
+    if [ "$server" = seaweedfs ]; then # its objects are chunks in its volumes: delete through S3
+      "${seaweedfs_aws[@]}" s3 rm --recursive --only-show-errors s3://bench/
+    else
+      rm -rf "${work:?}/$server/bench/"* "${work:?}/$server/bench/".metadata 2>/dev/null || true
+    fi
+  }
   echo "== $server: warm-up ..."
   time_it "warm_$server" "$s3pid" "${ours[@]}" "${s3[@]}"
   empty_bucket
@@ -209,7 +234,7 @@ echo
 echo "$(date -u +%F), $(nproc) cores, $(awk '/MemTotal/ {printf "%d GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1),"
 echo "etcd $("$bin/etcd" --version | head -1 | awk '{print $3}') with client TLS, snapshot about $snap_bytes bytes ($gib GiB); $runs runs each, alternated;"
 echo "load average after: $(loadavg)"
-for server in s3proxy s3rver; do
+for server in "${servers[@]}"; do
   echo
   echo "-- against $server: medians (wall s, client CPU s, etcd CPU s, S3 server CPU s), peak RSS (largest process, max of runs)"
   for label in etcdctl save k3sway saves3; do
