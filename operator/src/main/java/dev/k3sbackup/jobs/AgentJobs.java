@@ -52,8 +52,17 @@ public final class AgentJobs {
   /** Where K3s's install script puts k3s.service and k3s.service.env. */
   private static final String SYSTEMD_UNIT_DIR = "/etc/systemd/system";
 
-  /** The longest a Job other than a save may run. */
+  /** The longest a Job other than a save or a node scan may run. */
   private static final long DEADLINE_SECONDS = 3600L;
+
+  /**
+   * The longest a node scan's Job may run. A scan reads a few directories in a second or two; one
+   * whose Pod cannot start on its node (an image pull that hangs, a kubelet that stopped after
+   * the node was listed Ready) is ended by Kubernetes after this, and the next pass starts a new
+   * one, instead of holding that node's adoption or journal reads back for the hour of the
+   * other Jobs.
+   */
+  public static final long SCAN_DEADLINE_SECONDS = 600L;
 
   private final String image;
   private final String home;
@@ -341,7 +350,9 @@ public final class AgentJobs {
     for (RestoreId id : acked) {
       args.addAll(List.of("--ack", id.value()));
     }
-    return job(null, "journals", jobName, node, "journals", args, List.of(), mounts);
+    Job job = job(null, "journals", jobName, node, "journals", args, List.of(), mounts);
+    job.getSpec().setActiveDeadlineSeconds(SCAN_DEADLINE_SECONDS);
+    return job;
   }
 
   /**
@@ -362,7 +373,9 @@ public final class AgentJobs {
     mounts.hostPath("systemd-units", Path.of(SYSTEMD_UNIT_DIR), "DirectoryOrCreate", true);
     args.addAll(List.of("--k3s-config", K3S_CONFIG_DIR + "/config.yaml", "--k3s-unit",
         SYSTEMD_UNIT_DIR + "/k3s.service"));
-    return job(null, "scan", jobName, node, "scan", args, List.of(), mounts);
+    Job job = job(null, "scan", jobName, node, "scan", args, List.of(), mounts);
+    job.getSpec().setActiveDeadlineSeconds(SCAN_DEADLINE_SECONDS);
+    return job;
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.k3sbackup.nodescan;
 
+import dev.k3sbackup.base.FailureKind;
 import dev.k3sbackup.cluster.EtcdNodes;
 import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.jobs.JobState;
@@ -72,12 +73,22 @@ final class NodeScanJobs<C, R> {
       }
       it.remove();
       if (job != null) {
-        finished.put(entry.getKey(), new Finished<>(jobs.result(job, resultType),
-            entry.getValue().atStart()));
+        finished.put(entry.getKey(), new Finished<>(outcome(job), entry.getValue().atStart()));
         jobs.delete(job);
       }
     }
     return finished;
+  }
+
+  /** What {@code job}, which ended, reported; a failure naming the deadline when it ran past it. */
+  private Optional<AgentResult<R>> outcome(Job job) {
+    if (JobState.deadlineExceeded(job)) {
+      return Optional.of(AgentResult.failure(FailureKind.FAILED, "its Job "
+          + job.getMetadata().getName() + " did not end within "
+          + AgentJobs.SCAN_DEADLINE_SECONDS / 60 + " minutes (a Pod that could not start on the "
+          + "node?) and Kubernetes ended it; the next pass starts a new one", null));
+    }
+    return jobs.result(job, resultType);
   }
 
   /**

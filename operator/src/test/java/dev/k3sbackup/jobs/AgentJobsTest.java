@@ -89,6 +89,18 @@ class AgentJobsTest {
   }
 
   @Test
+  void aNodeScansJobIsEndedAfterTenMinutesWhereOtherJobsGetAnHour() {
+    var scan = jobs.scan("scan-server-1-x", "server-1", java.util.List.of("/var/lib/snaps"));
+    var journals = jobs.journals("journal-scan-server-1-x", "server-1", K3sLayout.defaults(),
+        java.util.List.of());
+    assertThat(java.util.List.of(scan, journals)).allSatisfy(job ->
+        assertThat(job.getSpec().getActiveDeadlineSeconds()).isEqualTo(600L));
+    EtcdSnapshot s = snapshot("k3s-etcd-backup", "nightly");
+    assertThat(jobs.deleteLocal(s, "nightly-delete-1", "server-1", "f").getSpec()
+        .getActiveDeadlineSeconds()).isEqualTo(3600L);
+  }
+
+  @Test
   void aResourceElsewhereGetsAJobInTheOperatorsNamespaceFoundByLabelsNeverSharingAName() {
     EtcdSnapshot elsewhere = snapshot("team-a", "nightly");
     EtcdSnapshot home = snapshot("k3s-etcd-backup", "team-a-nightly");
