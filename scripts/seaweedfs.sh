@@ -21,7 +21,7 @@ fi
 command -v go >/dev/null || { echo "seaweedfs: Go is needed (go 1.26 or newer on PATH)" >&2; exit 2; }
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$out.tmp"' EXIT
 cd "$work"
 started=$(date +%s)
 gomod=$(go mod download -json "github.com/seaweedfs/seaweedfs@$SEAWEEDFS_VERSION" \

@@ -62,7 +62,7 @@ public final class AgentJobs {
    * one, instead of holding that node's adoption or journal reads back for the hour of the
    * other Jobs.
    */
-  public static final long SCAN_DEADLINE_SECONDS = 600L;
+  private static final long SCAN_DEADLINE_SECONDS = 600L;
 
   private final String image;
   private final String home;

@@ -85,8 +85,8 @@ final class NodeScanJobs<C, R> {
     if (JobState.deadlineExceeded(job)) {
       return Optional.of(AgentResult.failure(FailureKind.FAILED, "its Job "
           + job.getMetadata().getName() + " did not end within "
-          + AgentJobs.SCAN_DEADLINE_SECONDS / 60 + " minutes (a Pod that could not start on the "
-          + "node?) and Kubernetes ended it; the next pass starts a new one", null));
+          + job.getSpec().getActiveDeadlineSeconds() / 60 + " minutes (a Pod that could not "
+          + "start on the node?) and Kubernetes ended it; the next pass starts a new one", null));
     }
     return jobs.result(job, resultType);
   }
