@@ -114,11 +114,6 @@ public final class LocalSnapshotDir {
 
   /** Starts writing {@code fileName}; refuses if that snapshot (or a save of it) already exists. */
   public PendingFile create(String fileName) {
-    return create(fileName, true);
-  }
-
-  /** {@link #create(String)}; {@code direct} false writes through the page cache anyway. */
-  PendingFile create(String fileName, boolean direct) {
     requireAbsent(fileName);
     Path target = dir.resolve(fileName);
     Path part = dir.resolve(fileName + PART);
@@ -126,7 +121,7 @@ public final class LocalSnapshotDir {
       FileChannel channel = FileChannel.open(part,
           java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      return new PendingFile(part, target, channel, direct);
+      return new PendingFile(part, target, channel);
     } catch (FileAlreadyExistsException e) {
       throw SnapshotException.badInput(part + " exists: another save of this snapshot is running, "
           + "or one was killed; if no save is running, delete that file and save again");
@@ -286,145 +281,20 @@ public final class LocalSnapshotDir {
     }
   }
 
-  /**
-   * Writes with {@code O_DIRECT} ({@link DirectIo}: no page cache) from two aligned 1 MiB
-   * buffers: one fills while a thread of its own writes the other, so the stream does not wait
-   * for the disk. {@link #flush()} makes every byte so far readable: the last, partial block is
-   * written padded with zeros and the file cut back to its length; it stays buffered and is
-   * written again, whole, once more bytes follow.
-   */
-  private static final class DirectWriter extends OutputStream {
-    private static final int BUFFER = 1024 * 1024;
-    private final FileChannel channel;
-    private final int block;
-    private final java.util.concurrent.ExecutorService writer;
-    private ByteBuffer filling;
-    private ByteBuffer spare;
-    private java.util.concurrent.Future<?> pending;
-    /** Where {@code filling}'s first byte goes in the file: always a multiple of the block. */
-    private long position;
-
-    DirectWriter(FileChannel channel, int block) {
-      this.channel = channel;
-      this.block = block;
-      this.filling = DirectIo.aligned(BUFFER, block);
-      this.spare = DirectIo.aligned(BUFFER, block);
-      this.writer = java.util.concurrent.Executors.newSingleThreadExecutor(task -> {
-        Thread t = new Thread(task, "snapshot-file-writer");
-        t.setDaemon(true);
-        return t;
-      });
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      while (len > 0) {
-        int n = Math.min(len, filling.remaining());
-        filling.put(b, off, n);
-        off += n;
-        len -= n;
-        if (!filling.hasRemaining()) {
-          awaitPending();
-          ByteBuffer full = filling.flip();
-          long at = position;
-          pending = writer.submit(() -> {
-            writeFully(full, at);
-            return null;
-          });
-          position += BUFFER;
-          filling = spare.clear();
-          spare = full;
-        }
-      }
-    }
-
-    @Override
-    public void flush() throws IOException {
-      awaitPending();
-      int data = filling.position();
-      if (data == 0) {
-        return;
-      }
-      int whole = data / block * block;
-      int padded = (int) DirectIo.roundUp(data, block);
-      for (int i = data; i < padded; i++) {
-        filling.put(i, (byte) 0);
-      }
-      writeFully(filling.duplicate().position(0).limit(padded), position);
-      if (padded != data) {
-        channel.truncate(position + data);
-      }
-      // the bytes past the last whole block stay at the buffer's front, to be written again
-      ByteBuffer rest = filling.duplicate().position(whole).limit(data);
-      filling.clear().put(rest);
-      position += whole;
-    }
-
-    private void writeFully(ByteBuffer b, long at) throws IOException {
-      long offset = at;
-      while (b.hasRemaining()) {
-        offset += channel.write(b, offset);
-      }
-    }
-
-    private void awaitPending() throws IOException {
-      if (pending == null) {
-        return;
-      }
-      try {
-        pending.get();
-      } catch (java.util.concurrent.ExecutionException e) {
-        throw e.getCause() instanceof IOException io ? io
-            : new IOException("writing the snapshot file failed: " + e.getCause(), e.getCause());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new java.io.InterruptedIOException("interrupted while writing the snapshot file");
-      } finally {
-        pending = null;
-      }
-    }
-
-    @Override
-    public void close() {
-      writer.shutdownNow();
-    }
-  }
-
   /** A snapshot file being written. Either {@link #commit()} or {@link #discard()} it. */
   public static final class PendingFile implements AutoCloseable {
     private final Path part;
     private final Path target;
     private final FileChannel channel;
-    /** The same file opened with {@code O_DIRECT}, or null where the file system refuses it. */
-    private final FileChannel direct;
-    private final int block;
     private final OutputStream out;
     private java.util.concurrent.FutureTask<Void> sync;
     private boolean done;
 
-    PendingFile(Path part, Path target, FileChannel channel, boolean allowDirect) {
+    PendingFile(Path part, Path target, FileChannel channel) {
       this.part = part;
       this.target = target;
       this.channel = channel;
-      int b = allowDirect ? DirectIo.blockSize(part) : 0;
-      FileChannel d = DirectIo.open(part, b, StandardOpenOption.WRITE);
-      this.block = d == null ? 0 : b;
-      this.direct = d;
-      this.out = d == null ? new ChannelWriter(channel) : new DirectWriter(d, block);
-    }
-
-    /**
-     * The alignment its bytes must be read with by {@link #source()}'s readers: the block size
-     * when it is written with {@code O_DIRECT} (a reader through the page cache would fill the
-     * cache the writer kept out of it), or 0 when it is written through the page cache.
-     */
-    public int directBlock() {
-      return block;
+      this.out = new ChannelWriter(channel);
     }
 
     public OutputStream out() {
@@ -473,7 +343,7 @@ public final class LocalSnapshotDir {
       } else {
         awaitSync();
       }
-      closeChannels();
+      channel.close();
       try {
         Files.createLink(target, part);
       } catch (FileAlreadyExistsException e) {
@@ -483,17 +353,6 @@ public final class LocalSnapshotDir {
       fsyncDir(target.getParent());
       done = true;
       return target;
-    }
-
-    private void closeChannels() throws IOException {
-      out.close();
-      try {
-        if (direct != null) {
-          direct.close();
-        }
-      } finally {
-        channel.close();
-      }
     }
 
     private void awaitSync() throws IOException {
@@ -522,7 +381,7 @@ public final class LocalSnapshotDir {
         }
       }
       try {
-        closeChannels();
+        channel.close();
       } catch (IOException ignored) {
         // the file goes anyway
       }

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -20,9 +19,8 @@ import java.util.regex.Pattern;
 /**
  * Sends UploadPart requests that minio built and signed ({@link SigningS3Client}) over plain
  * HTTP/1.1 keep-alive connections of its own, each part's body straight from the snapshot file
- * to the socket: {@link FileChannel#transferTo} (the kernel's sendfile) from a file written
- * through the page cache, or {@code O_DIRECT} reads into an aligned buffer of the connection's
- * from one written past it ({@link DirectIo}). No byte of a part is copied through the Java heap. Through OkHttp the same part cost about 3 CPU-seconds per GiB on
+ * to the socket ({@link FileChannel#transferTo}, the kernel's sendfile): no byte of a part is
+ * copied through the Java heap. Through OkHttp the same part cost about 3 CPU-seconds per GiB on
  * top of the save (okio's copies into its 8 KiB segments and the JIT compiling OkHttp's call
  * path), more than etcd's own stream; this way it costs what the kernel spends on the socket.
  * Only for {@code http} endpoints; over https minio sends the parts itself.
@@ -45,9 +43,6 @@ final class PartSender implements AutoCloseable {
     }
   }
 
-  /** How much of a part is read at a time with {@code O_DIRECT}. */
-  private static final int DIRECT_READ = 1024 * 1024;
-
   private final int timeoutMillis;
   private final Deque<Connection> idle = new ArrayDeque<>();
 
@@ -59,16 +54,13 @@ final class PartSender implements AutoCloseable {
    * Sends {@code request} (a signed PUT with an unsigned payload) with {@code length} bytes of
    * {@code file} from {@code offset} as its body; returns the part's ETag. Thread-safe: each call
    * takes a connection of its own.
-   *
-   * @param directBlock the alignment when {@code file} was opened with {@code O_DIRECT} (then
-   *     {@code offset} is a multiple of it), else 0
    */
-  String send(okhttp3.Request request, FileChannel file, int directBlock, long offset,
-      long length) throws IOException {
+  String send(okhttp3.Request request, FileChannel file, long offset, long length)
+      throws IOException {
     Connection c = take(request.url());
     boolean reusable = false;
     try {
-      String etag = c.put(request, file, directBlock, offset, length);
+      String etag = c.put(request, file, offset, length);
       reusable = c.keepAlive;
       return etag;
     } finally {
@@ -109,9 +101,6 @@ final class PartSender implements AutoCloseable {
     private final SocketChannel channel;
     private final InputStream in;
     private final OutputStream out;
-    /** For parts read with {@code O_DIRECT}: made on first use, aligned to its block. */
-    private ByteBuffer aligned;
-    private int alignedTo;
     boolean keepAlive;
 
     Connection(String host, int port, int timeoutMillis) throws IOException {
@@ -131,8 +120,8 @@ final class PartSender implements AutoCloseable {
       }
     }
 
-    String put(okhttp3.Request request, FileChannel file, int directBlock, long offset,
-        long length) throws IOException {
+    String put(okhttp3.Request request, FileChannel file, long offset, long length)
+        throws IOException {
       StringBuilder head = new StringBuilder(1024);
       okhttp3.HttpUrl url = request.url();
       head.append(request.method()).append(' ').append(url.encodedPath());
@@ -151,10 +140,6 @@ final class PartSender implements AutoCloseable {
       }
       head.append("\r\n");
       out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-      if (directBlock > 0) {
-        sendDirect(file, directBlock, offset, length);
-        return response();
-      }
       long sent = 0;
       while (sent < length) {
         long n = file.transferTo(offset + sent, length - sent, channel);
@@ -165,36 +150,6 @@ final class PartSender implements AutoCloseable {
         sent += n;
       }
       return response();
-    }
-
-    private void sendDirect(FileChannel file, int block, long offset, long length)
-        throws IOException {
-      if (aligned == null || alignedTo != block) {
-        aligned = DirectIo.aligned(DIRECT_READ, block);
-        alignedTo = block;
-      }
-      long sent = 0;
-      while (sent < length) {
-        // whole blocks are read; the file's end may cut the last read short
-        int want = (int) Math.min(aligned.capacity(), DirectIo.roundUp(length - sent, block));
-        aligned.clear().limit(want);
-        while (aligned.hasRemaining()) {
-          int n = file.read(aligned, offset + sent + aligned.position());
-          if (n <= 0 || n % block != 0) {
-            break; // the end of the file (a read past it would not be aligned)
-          }
-        }
-        int got = (int) Math.min(aligned.position(), length - sent);
-        if (got <= 0) {
-          throw new EOFException("the snapshot file ended " + (length - sent)
-              + " bytes before the part did");
-        }
-        aligned.flip().limit(got);
-        while (aligned.hasRemaining()) {
-          channel.write(aligned);
-        }
-        sent += got;
-      }
     }
 
     /** Reads the answer; the ETag on success, else the S3 error as an exception. */

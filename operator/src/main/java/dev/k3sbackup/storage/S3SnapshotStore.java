@@ -464,8 +464,6 @@ public final class S3SnapshotStore implements AutoCloseable {
     private final String key;
     private final String uploadId;
     private final FileChannel source;
-    /** {@code source}'s alignment when it is read with {@code O_DIRECT}, else 0. */
-    private final int sourceBlock;
     private final RandomAccessFile sourceFile;
     private final java.io.Flushable sourceWriter;
     private final List<Part> parts = new ArrayList<>();
@@ -483,11 +481,7 @@ public final class S3SnapshotStore implements AutoCloseable {
     Upload(String key, String uploadId, LocalSnapshotDir.PendingFile file) throws IOException {
       this.key = key;
       this.uploadId = uploadId;
-      FileChannel direct = file == null ? null
-          : DirectIo.open(file.source(), file.directBlock(), StandardOpenOption.READ);
-      this.sourceBlock = direct == null ? 0 : file.directBlock();
-      this.source = file == null ? null : direct != null ? direct
-          : FileChannel.open(file.source(), StandardOpenOption.READ);
+      this.source = file == null ? null : FileChannel.open(file.source(), StandardOpenOption.READ);
       this.sourceFile = file == null ? null : new RandomAccessFile(file.source().toFile(), "r");
       this.sourceWriter = file == null ? null : file.out();
       this.buffer = source == null ? new ByteBuffer(PART_SIZE) : null;
@@ -539,8 +533,7 @@ public final class S3SnapshotStore implements AutoCloseable {
             .thenCompose(signed -> signed)
             .thenApply(request -> {
               try {
-                return new Part(partNumber, parts().send(request, source, sourceBlock, offset,
-                    length));
+                return new Part(partNumber, parts().send(request, source, offset, length));
               } catch (IOException e) {
                 throw new CompletionException(e);
               }
