@@ -23,6 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 class CliLauncherFileIT {
 
   private static final Path FILE = Path.of("target/k3s-etcd-backup").toAbsolutePath();
+  /** What {@code -Xlog:class+load} says when the classes come from the archive. */
+  private static final String FROM_ARCHIVE =
+      "dev\\.k3sbackup\\.Main source: shared objects file \\(top\\)";
 
   @TempDir
   Path work;
@@ -65,8 +68,7 @@ class CliLauncherFileIT {
     Processes.Result second = run(FILE, Map.of("K3S_ETCD_BACKUP_JAVA_OPTS",
         "-Xlog:class+load=info"), "etcd-snapshot", "ls", "--dir", snapshots.toString());
     assertThat(second.exitCode()).as(second.output()).isZero();
-    assertThat(second.output()).containsPattern(
-        "dev\\.k3sbackup\\.Main source: shared objects file \\(top\\)");
+    assertThat(second.output()).containsPattern(FROM_ARCHIVE);
 
     // another verb gets its own; options and other commands get none
     assertThat(run(FILE, Map.of(), "etcd-snapshot", "verify", "--help").exitCode()).isZero();
@@ -75,24 +77,51 @@ class CliLauncherFileIT {
   }
 
   @Test
-  void noArchiveWhenTurnedOffAndANewFileReplacesTheOldOnes() throws Exception {
+  void noArchiveWhenTurnedOffAndANewFileReplacesTheOldOnesAtItsPathOnly() throws Exception {
     Processes.Result off = run(FILE, Map.of("K3S_ETCD_BACKUP_CDS", "false"), "etcd-snapshot",
         "ls", "--dir", snapshots.toString());
     assertThat(off.exitCode()).as(off.output()).isZero();
     assertThat(archives()).isEmpty();
 
-    assertThat(run(FILE, Map.of(), "etcd-snapshot", "ls", "--dir", snapshots.toString())
-        .exitCode()).isZero();
-    List<String> before = archives();
-    assertThat(before).hasSize(1);
+    assertThat(ls(FILE).exitCode()).isZero();
+    List<String> built = archives();
+    assertThat(built).hasSize(1);
 
-    Path upgraded = Files.copy(FILE, work.resolve("k3s-etcd-backup"),
+    // another copy (another version, installed elsewhere) keeps an archive of its own: used in
+    // turn, neither removes the other's, and both start from their own
+    Path copy = Files.copy(FILE, work.resolve("k3s-etcd-backup"),
         StandardCopyOption.COPY_ATTRIBUTES);
-    Files.setLastModifiedTime(upgraded, FileTime.fromMillis(
+    Files.setLastModifiedTime(copy, FileTime.fromMillis(
         Files.getLastModifiedTime(FILE).toMillis() + 60_000));
-    Processes.Result next = run(upgraded, Map.of(), "etcd-snapshot", "ls", "--dir",
-        snapshots.toString());
-    assertThat(next.exitCode()).as(next.output()).isZero();
-    assertThat(archives()).hasSize(1).doesNotContainAnyElementsOf(before);
+    assertThat(ls(copy).exitCode()).isZero();
+    assertThat(archives()).hasSize(2).containsAll(built);
+    assertThat(ls(FILE).output()).containsPattern(FROM_ARCHIVE);
+    assertThat(ls(copy).output()).containsPattern(FROM_ARCHIVE);
+    List<String> both = archives();
+    assertThat(both).hasSize(2);
+
+    // a new file at the same path (an upgrade in place) replaces that path's archive only
+    Files.setLastModifiedTime(copy, FileTime.fromMillis(
+        Files.getLastModifiedTime(copy).toMillis() + 60_000));
+    assertThat(ls(copy).exitCode()).isZero();
+    assertThat(archives()).hasSize(2).containsAll(built).doesNotContainAnyElementsOf(
+        both.stream().filter(a -> !built.contains(a)).toList());
+
+    // an archive no run has used for 30 days goes when the next archive is written
+    Path stale = cache.resolve(built.get(0));
+    Files.setLastModifiedTime(stale, FileTime.fromMillis(
+        System.currentTimeMillis() - 31L * 24 * 3600 * 1000));
+    Path leftover = Files.writeString(cache.resolve(built.get(0) + ".4242"), "killed run");
+    Files.setLastModifiedTime(leftover, FileTime.fromMillis(
+        System.currentTimeMillis() - 31L * 24 * 3600 * 1000));
+    assertThat(run(copy, Map.of(), "etcd-snapshot", "verify", "--help").exitCode()).isZero();
+    assertThat(archives()).hasSize(2).doesNotContain(built.get(0), built.get(0) + ".4242")
+        .anySatisfy(a -> assertThat(a).endsWith("-verify.jsa"));
+  }
+
+  /** {@code etcd-snapshot ls} with Java's class loading logged. */
+  private Processes.Result ls(Path file) {
+    return run(file, Map.of("K3S_ETCD_BACKUP_JAVA_OPTS", "-Xlog:class+load=info"),
+        "etcd-snapshot", "ls", "--dir", snapshots.toString());
   }
 }

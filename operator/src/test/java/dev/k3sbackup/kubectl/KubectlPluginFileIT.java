@@ -10,10 +10,13 @@ import dev.k3sbackup.testing.Kubeconfig;
 import dev.k3sbackup.testing.MutableClock;
 import dev.k3sbackup.testing.OperatorHarness;
 import dev.k3sbackup.testing.Processes;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,6 +82,47 @@ class KubectlPluginFileIT {
     Processes.Result saveHelp = plugin("save", "--help");
     assertThat(saveHelp.output()).contains("--snapshot-compress").contains("--s3-bucket")
         .contains("--etcd-snapshot-name").contains("--wait");
+  }
+
+  @Test
+  void eachCopyKeepsItsOwnClassDataArchiveAndANewFileReplacesOnlyItsPathsOne() throws Exception {
+    Path cache = work.resolve(".cache/k3s-etcd-backup");
+    assertThat(plugin("--help").exitCode()).isZero();
+    List<String> built = files(cache);
+    assertThat(built).singleElement().asString().startsWith("kubectl-etcdsnapshot-")
+        .endsWith(".jsa");
+
+    Path bin = Files.createDirectories(work.resolve("bin"));
+    Path copy = Files.copy(FILE, bin.resolve("kubectl-etcdsnapshot"),
+        StandardCopyOption.COPY_ATTRIBUTES);
+    Files.setLastModifiedTime(copy, FileTime.fromMillis(
+        Files.getLastModifiedTime(FILE).toMillis() + 60_000));
+    assertThat(run(bin, copy.toString(), "--help").exitCode()).isZero();
+    assertThat(files(cache)).hasSize(2).containsAll(built);
+    List<String> both = files(cache);
+
+    Files.setLastModifiedTime(copy, FileTime.fromMillis(
+        Files.getLastModifiedTime(copy).toMillis() + 60_000));
+    assertThat(run(bin, copy.toString(), "--help").exitCode()).isZero();
+    assertThat(files(cache)).hasSize(2).containsAll(built)
+        .doesNotContainAnyElementsOf(both.stream().filter(a -> !built.contains(a)).toList());
+    Processes.Result loaded = Processes.run(List.of(FILE.toString(), "--help"),
+        Map.of("HOME", work.toString(), "KUBECTL_ETCDSNAPSHOT_JAVA_OPTS", "-Xlog:class+load=info"),
+        work);
+    assertThat(loaded.output()).contains("source: shared objects file (top)");
+
+    Files.setLastModifiedTime(cache.resolve(built.get(0)), FileTime
+        .fromMillis(System.currentTimeMillis() - 31L * 24 * 3600 * 1000));
+    Files.setLastModifiedTime(copy, FileTime.fromMillis(
+        Files.getLastModifiedTime(copy).toMillis() + 60_000));
+    assertThat(run(bin, copy.toString(), "--help").exitCode()).isZero();
+    assertThat(files(cache)).singleElement().isNotIn(both);
+  }
+
+  private static List<String> files(Path dir) throws IOException {
+    try (var list = Files.list(dir)) {
+      return list.map(p -> p.getFileName().toString()).sorted().toList();
+    }
   }
 
   @Test
