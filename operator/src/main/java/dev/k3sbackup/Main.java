@@ -2,6 +2,7 @@ package dev.k3sbackup;
 
 import dev.k3sbackup.cli.CliContext;
 import dev.k3sbackup.cli.EtcdSnapshotCommand;
+import dev.k3sbackup.etcd.EtcdTls;
 import dev.k3sbackup.kubectl.PluginCommand;
 import dev.k3sbackup.kubectl.PluginContext;
 import dev.k3sbackup.operator.OperatorMain;
@@ -60,6 +61,9 @@ public final class Main {
           + "(the kubectl-etcdsnapshot file)");
       err.flush();
       return args.length == 0 || args[0].equals("--help") ? 0 : 2;
+    }
+    if (args.length > 1 && args[1].equals("save")) {
+      EtcdTls.prepareInBackground(); // while the command line is read
     }
     return EtcdSnapshotCommand.execute(context, Arrays.copyOfRange(args, 1, args.length), out,
         err);

@@ -190,24 +190,35 @@ public final class S3SnapshotStore implements AutoCloseable {
    * Starts a multipart upload of {@code fileName}. Nothing becomes visible in the bucket until
    * {@link Upload#complete()}; {@link Upload#abort()} leaves no parts behind.
    *
+   * <p>Nothing is asked of S3 before {@code ready} completes: the upload is created then, in the
+   * background, and its parts are sent once it exists. So bytes may be written to it at once,
+   * while the checks that {@code ready} stands for still run; when {@code ready} fails, no upload
+   * is created and every part fails with its cause.
+   *
    * @param source the file being written with the same bytes as the upload, each byte before
    *     it is written to the upload: over http its parts are sent from there by sendfile
    *     ({@link PartSender}), once flushed; null to have every part buffered and sent by minio
    */
   public Upload startUpload(String fileName, Map<String, String> userMetadata,
-      LocalSnapshotDir.PendingFile source) {
+      LocalSnapshotDir.PendingFile source, CompletableFuture<?> ready) {
     String key = config.keyOf(fileName);
     Http.Headers headers = new Http.Headers();
     headers.put("Content-Type", fileName.endsWith(SnapshotName.ZIP_SUFFIX)
         ? "application/zip" : "application/octet-stream");
     userMetadata.forEach((k, v) -> headers.put("x-amz-meta-" + k, v));
+    CompletableFuture<String> uploadId = ready.thenCompose(ignored -> {
+      try {
+        return client.createMultipartUpload(CreateMultipartUploadArgs.builder()
+            .bucket(config.bucket()).region(config.region()).object(key).headers(headers)
+            .build());
+      } catch (Exception e) {
+        throw new CompletionException(e);
+      }
+    }).thenApply(created -> created.result().uploadId());
+    boolean fromFile = source != null && endpointUrl(config).startsWith("http://");
     try {
-      String uploadId = client.createMultipartUpload(CreateMultipartUploadArgs.builder()
-              .bucket(config.bucket()).region(config.region()).object(key).headers(headers).build())
-          .get().result().uploadId();
-      boolean fromFile = source != null && endpointUrl(config).startsWith("http://");
       return new Upload(key, uploadId, fromFile ? source : null);
-    } catch (Exception e) {
+    } catch (IOException e) {
       throw explain("starting the upload of " + key, e);
     }
   }
@@ -462,7 +473,7 @@ public final class S3SnapshotStore implements AutoCloseable {
    */
   public final class Upload extends OutputStream {
     private final String key;
-    private final String uploadId;
+    private final CompletableFuture<String> uploadId;
     private final FileChannel source;
     private final RandomAccessFile sourceFile;
     private final java.io.Flushable sourceWriter;
@@ -478,7 +489,8 @@ public final class S3SnapshotStore implements AutoCloseable {
 
     private record InFlight(CompletableFuture<Part> future, ByteBuffer buffer) {}
 
-    Upload(String key, String uploadId, LocalSnapshotDir.PendingFile file) throws IOException {
+    Upload(String key, CompletableFuture<String> uploadId, LocalSnapshotDir.PendingFile file)
+        throws IOException {
       this.key = key;
       this.uploadId = uploadId;
       this.source = file == null ? null : FileChannel.open(file.source(), StandardOpenOption.READ);
@@ -522,15 +534,14 @@ public final class S3SnapshotStore implements AutoCloseable {
         sourceWriter.flush(); // the part's bytes are in the file before it is read from there
         long offset = partStart;
         long length = filled;
-        // signed and sent on a sender thread, off the snapshot stream's
-        future = CompletableFuture.supplyAsync(() -> {
+        // signed and sent on a sender thread, off the snapshot stream's, once the upload exists
+        future = uploadId.thenComposeAsync(id -> {
           if (abandoned) { // queued behind a failure: not sent
             throw new CancellationException("the upload of " + key + " was abandoned");
           }
-          return client.signedUploadPart(config.bucket(), config.region(), key, uploadId,
+          return client.signedUploadPart(config.bucket(), config.region(), key, id,
               partNumber, headers, sourceFile, length);
         }, SENDERS)
-            .thenCompose(signed -> signed)
             .thenApply(request -> {
               try {
                 return new Part(partNumber, parts().send(request, source, offset, length));
@@ -539,9 +550,16 @@ public final class S3SnapshotStore implements AutoCloseable {
               }
             });
       } else {
-        future = client.uploadPart(UploadPartArgs.builder().bucket(config.bucket())
-            .region(config.region()).object(key).uploadId(uploadId).partNumber(partNumber)
-            .headers(headers).buffer(buffer).build()).thenApply(r -> r.part());
+        ByteBuffer part = buffer;
+        future = uploadId.thenCompose(id -> {
+          try {
+            return client.uploadPart(UploadPartArgs.builder().bucket(config.bucket())
+                .region(config.region()).object(key).uploadId(id).partNumber(partNumber)
+                .headers(headers).buffer(part).build());
+          } catch (Exception e) {
+            throw new CompletionException(e);
+          }
+        }).thenApply(r -> r.part());
       }
       inFlight.add(new InFlight(future, buffer));
       partStart += filled;
@@ -589,8 +607,8 @@ public final class S3SnapshotStore implements AutoCloseable {
           awaitOldest();
         }
         client.completeMultipartUpload(CompleteMultipartUploadArgs.builder()
-            .bucket(config.bucket()).region(config.region()).object(key).uploadId(uploadId)
-            .parts(parts.toArray(Part[]::new)).build()).get();
+            .bucket(config.bucket()).region(config.region()).object(key)
+            .uploadId(uploadId.get()).parts(parts.toArray(Part[]::new)).build()).get();
         finished = true;
       } catch (IOException e) {
         throw e;
@@ -617,8 +635,10 @@ public final class S3SnapshotStore implements AutoCloseable {
       }
       closeSource();
       try {
+        // an upload still being created is waited for; one that never was has nothing to abort
+        String id = uploadId.get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
         client.abortMultipartUpload(AbortMultipartUploadArgs.builder().bucket(config.bucket())
-            .region(config.region()).object(key).uploadId(uploadId).build()).get();
+            .region(config.region()).object(key).uploadId(id).build()).get();
       } catch (Exception ignored) {
         // the caller reports the original failure; a stale upload is listed by pendingUploads()
       }

@@ -178,6 +178,22 @@ class BadInputIT {
   }
 
   @Test
+  void aNameTakenInS3IsNeverOverwrittenAndNothingIsLeft() throws Exception {
+    String name = "on-demand-server-1-" + T.getEpochSecond();
+    Path precious = Files.writeString(work.resolve("precious"), "precious");
+    s3.putAsK3s(BUCKET, name, precious, "server-1");
+
+    Cli.Run run = run(withS3(saveTo(etcd()), s3.flags(BUCKET, null)));
+
+    assertThat(run.exitCode()).as(run.all()).isEqualTo(EtcdSnapshotCommand.EXIT_BAD_INPUT);
+    assertThat(run.err()).contains("s3://" + BUCKET + "/" + name
+        + " already exists: nothing was overwritten");
+    assertThat(s3.text(BUCKET, name)).isEqualTo("precious");
+    s3.remove(BUCKET, name);
+    assertNothingLeft();
+  }
+
+  @Test
   void wrongS3KeysNameTheKeyFlagsWithoutPrintingThemAndTheSnapshotIsSavedLocally()
       throws Exception {
     List<String> flags = s3.flags(BUCKET, null);
