@@ -67,11 +67,7 @@ public final class SnapshotSaver {
         request.compress(), request.encryptTo() != null);
     // Reaching etcd (TLS, gRPC start-up, first request) overlaps the local and S3 checks.
     CompletableFuture<Connected> etcd = CompletableFuture.supplyAsync(() -> connect(request),
-        task -> {
-          Thread t = new Thread(task, "etcd-connect");
-          t.setDaemon(true);
-          t.start();
-        });
+        onThreadOfItsOwn("etcd-connect"));
     S3SnapshotStore s3 = null;
     LOG.debug("saving {} into {}{}, from etcd at {}", name.fileName(), request.dir(),
         request.s3() == null ? "" : " and " + request.s3().locationOf(name.fileName()),
@@ -148,11 +144,16 @@ public final class SnapshotSaver {
             + " already exists: nothing was overwritten; wait a second or use another --name");
       }
       return null;
-    }, task -> {
-      Thread t = new Thread(task, "s3-check");
+    }, onThreadOfItsOwn("s3-check"));
+  }
+
+  /** Runs a task on a new daemon thread called {@code name}: one task, started at once. */
+  private static java.util.concurrent.Executor onThreadOfItsOwn(String name) {
+    return task -> {
+      Thread t = new Thread(task, name);
       t.setDaemon(true);
       t.start();
-    });
+    };
   }
 
   private Connected connect(SaveRequest request) {
@@ -422,20 +423,14 @@ public final class SnapshotSaver {
     }
 
     void write(byte[] b, int off, int len) {
-      if (!settled && checks.isDone()) {
-        settle();
-      }
-      if (failure != null || notAttempted != null) {
+      if (!goingAhead()) {
         return;
       }
       try {
         upload.write(b, off, len);
       } catch (IOException e) {
-        if (!settled && checks.isDone()) {
-          settle(); // the part failed because the checks did
-          if (notAttempted != null) {
-            return;
-          }
+        if (!goingAhead()) {
+          return; // the part failed because the checks did
         }
         failure = e;
         LOG.warn("S3 upload failed, finishing the local snapshot alone: {}", e.getMessage());
@@ -456,13 +451,24 @@ public final class SnapshotSaver {
       return notAttempted;
     }
 
+    /**
+     * Whether bytes still go to the upload: no failure yet, and S3's checks have not said no
+     * (settled here once they have answered; a name taken in S3 throws).
+     */
+    private boolean goingAhead() {
+      if (!settled && checks.isDone()) {
+        settle();
+      }
+      return failure == null && notAttempted == null;
+    }
+
+    /** A name taken in S3 throws; the save's own failure path then aborts the upload. */
     private void settle() {
       settled = true;
       String down;
       try {
         down = checks.join();
       } catch (CompletionException e) {
-        upload.abort();
         throw e.getCause() instanceof RuntimeException cause ? cause : e;
       }
       if (down != null) {

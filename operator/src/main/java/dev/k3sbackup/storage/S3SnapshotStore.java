@@ -206,20 +206,29 @@ public final class S3SnapshotStore implements AutoCloseable {
     headers.put("Content-Type", fileName.endsWith(SnapshotName.ZIP_SUFFIX)
         ? "application/zip" : "application/octet-stream");
     userMetadata.forEach((k, v) -> headers.put("x-amz-meta-" + k, v));
-    CompletableFuture<String> uploadId = ready.thenCompose(ignored -> {
-      try {
-        return client.createMultipartUpload(CreateMultipartUploadArgs.builder()
-            .bucket(config.bucket()).region(config.region()).object(key).headers(headers)
-            .build());
-      } catch (Exception e) {
-        throw new CompletionException(e);
-      }
-    }).thenApply(created -> created.result().uploadId());
+    CompletableFuture<String> uploadId = ready.thenCompose(ignored -> later(() ->
+        client.createMultipartUpload(CreateMultipartUploadArgs.builder().bucket(config.bucket())
+            .region(config.region()).object(key).headers(headers).build())))
+        .thenApply(created -> created.result().uploadId());
     boolean fromFile = source != null && endpointUrl(config).startsWith("http://");
     try {
       return new Upload(key, uploadId, fromFile ? source : null);
     } catch (IOException e) {
       throw explain("starting the upload of " + key, e);
+    }
+  }
+
+  /** A call of minio's asynchronous client, which may also throw before it starts. */
+  private interface AsyncCall<T> {
+    CompletableFuture<T> start() throws Exception;
+  }
+
+  /** Starts {@code call} inside a future's stage: what it throws fails the stage. */
+  private static <T> CompletableFuture<T> later(AsyncCall<T> call) {
+    try {
+      return call.start();
+    } catch (Exception e) {
+      throw new CompletionException(e);
     }
   }
 
@@ -551,15 +560,10 @@ public final class S3SnapshotStore implements AutoCloseable {
             });
       } else {
         ByteBuffer part = buffer;
-        future = uploadId.thenCompose(id -> {
-          try {
-            return client.uploadPart(UploadPartArgs.builder().bucket(config.bucket())
-                .region(config.region()).object(key).uploadId(id).partNumber(partNumber)
-                .headers(headers).buffer(part).build());
-          } catch (Exception e) {
-            throw new CompletionException(e);
-          }
-        }).thenApply(r -> r.part());
+        future = uploadId.thenCompose(id -> later(() -> client.uploadPart(UploadPartArgs.builder()
+            .bucket(config.bucket()).region(config.region()).object(key).uploadId(id)
+            .partNumber(partNumber).headers(headers).buffer(part).build())))
+            .thenApply(r -> r.part());
       }
       inFlight.add(new InFlight(future, buffer));
       partStart += filled;
