@@ -125,9 +125,13 @@ class HaRestoreOperatorIT {
       }
     }
 
-    Processes.Result list = Processes.run(List.of("etcdctl", "--endpoints", s1.endpoint(),
-        "member", "list"), Map.of("ETCDCTL_API", "3"), null);
-    assertThat(list.output().lines().filter(l -> l.contains(", started,"))).hasSize(3);
+    // a peer's K3s start returns once its etcd serves, which it does only once published; S1
+    // may apply that publication a moment after the peer did
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      Processes.Result list = Processes.run(List.of("etcdctl", "--endpoints", s1.endpoint(),
+          "member", "list"), Map.of("ETCDCTL_API", "3"), null);
+      assertThat(list.output().lines().filter(l -> l.contains(", started,"))).hasSize(3);
+    });
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       for (EtcdProcess m : members) {
         Processes.Result health = Processes.run(List.of("etcdctl", "--endpoints", m.endpoint(),

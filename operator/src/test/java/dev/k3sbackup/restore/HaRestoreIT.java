@@ -172,10 +172,13 @@ class HaRestoreIT {
   }
 
   private void assertAllThreeServeOneCluster() {
-    Processes.Result list = Processes.run(List.of("etcdctl", "--endpoints",
-        members.get(0).endpoint(), "member", "list"), Map.of("ETCDCTL_API", "3"), null);
-    assertThat(list.output().lines().filter(l -> l.contains(", started,"))).as(list.output())
-        .hasSize(3);
+    // a peer's start returns once its etcd serves (published); S1 may apply that a moment later
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      Processes.Result list = Processes.run(List.of("etcdctl", "--endpoints",
+          members.get(0).endpoint(), "member", "list"), Map.of("ETCDCTL_API", "3"), null);
+      assertThat(list.output().lines().filter(l -> l.contains(", started,"))).as(list.output())
+          .hasSize(3);
+    });
     // a member that has just joined needs a moment before it commits proposals
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       for (EtcdProcess m : members) {

@@ -130,7 +130,35 @@ public final class EtcdProcess implements AutoCloseable {
       }
     }
     clusterState = "existing";
-    return launch();
+    launch();
+    awaitServing();
+    return this;
+  }
+
+  /**
+   * Until this member answers a client request, as K3s's start waits for (its etcd-ready test
+   * before systemd's READY=1): etcd serves clients only once it has published itself to the
+   * cluster, so a joined member is then "started" in the member list, not just listening.
+   */
+  private void awaitServing() {
+    List<String> status = new ArrayList<>(List.of("etcdctl", "--endpoints", endpoint(),
+        "--command-timeout=2s", "endpoint", "status"));
+    if (tls != null) {
+      status.addAll(List.of("--cacert", tls.ca().toString(), "--cert",
+          tls.clientCert().toString(), "--key", tls.clientKey().toString()));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      Processes.Result r = Processes.run(status, Map.of("ETCDCTL_API", "3"), null);
+      if (r.exitCode() == 0) {
+        return;
+      }
+      if (!process.isAlive() || System.nanoTime() > deadline) {
+        throw new IllegalStateException("the joined etcd " + name + " does not serve: "
+            + r.output() + "\n" + Processes.read(log));
+      }
+      sleep(200);
+    }
   }
 
   private EtcdProcess launch() {
