@@ -1,7 +1,6 @@
 package dev.k3sbackup.nodescan;
 
 import dev.k3sbackup.base.FailureKind;
-import dev.k3sbackup.cluster.EtcdNodes;
 import dev.k3sbackup.cluster.OperatorSettings;
 import dev.k3sbackup.jobs.JobState;
 import dev.k3sbackup.contract.AgentResult;
@@ -12,11 +11,14 @@ import dev.k3sbackup.cluster.Collaborators;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A periodic read of every Ready etcd node through one small agent Job per node and pass: each
@@ -40,44 +42,84 @@ final class NodeScanJobs<C, R> {
   /** A scan under way: its Job, and what was remembered when it started. */
   private record Running<C>(String jobName, C atStart) {}
 
+  private static final Logger LOG = LoggerFactory.getLogger(NodeScanJobs.class);
+
   private final NodeJobs jobs;
   private final OperatorSettings settings;
-  private final EtcdNodes nodes;
+  private final Supplier<List<String>> readyNodes;
   private final String prefix;
   private final ResultType<R> resultType;
   private final Map<String, Running<C>> running = new HashMap<>();
+  /** Finished Jobs whose delete failed: tried again each pass (their TTL removes them at last). */
+  private final Map<String, Job> undeleted = new LinkedHashMap<>();
 
   /**
    * @param prefix names this scan's Jobs: {@code <prefix>-<node>-<time>}
    * @param resultType what the Jobs report
    */
   NodeScanJobs(Collaborators with, String prefix, ResultType<R> resultType) {
-    this.jobs = with.jobs();
-    this.settings = with.settings();
-    this.nodes = with.nodes();
+    this(with.jobs(), with.settings(), with.nodes()::ready, prefix, resultType);
+  }
+
+  NodeScanJobs(NodeJobs jobs, OperatorSettings settings, Supplier<List<String>> readyNodes,
+      String prefix, ResultType<R> resultType) {
+    this.jobs = jobs;
+    this.settings = settings;
+    this.readyNodes = readyNodes;
     this.prefix = prefix;
     this.resultType = resultType;
   }
 
   /**
    * The scans whose Jobs finished since the last pass, by node; those Jobs are deleted. Jobs
-   * still running are left for a later pass.
+   * still running are left for a later pass. One Job the API will not read or delete costs only
+   * its own node's report (the next pass starts a new Job there), never the others'.
    */
   Map<String, Finished<C, R>> collect() {
+    deleteLeftOvers();
     Map<String, Finished<C, R>> finished = new LinkedHashMap<>();
     for (var it = running.entrySet().iterator(); it.hasNext(); ) {
       var entry = it.next();
-      Job job = jobs.get(settings.home(), entry.getValue().jobName()).orElse(null);
+      Job job;
+      try {
+        job = jobs.get(settings.home(), entry.getValue().jobName()).orElse(null);
+      } catch (RuntimeException e) {
+        LOG.warn("cannot read the scan Job {} ({}); the next pass looks again",
+            entry.getValue().jobName(), e.getMessage());
+        continue;
+      }
       if (job != null && !JobState.finished(job)) {
         continue;
       }
       it.remove();
       if (job != null) {
-        finished.put(entry.getKey(), new Finished<>(outcome(job), entry.getValue().atStart()));
-        jobs.delete(job);
+        try {
+          finished.put(entry.getKey(), new Finished<>(outcome(job), entry.getValue().atStart()));
+        } catch (RuntimeException e) {
+          LOG.warn("cannot read what the scan Job {} on {} reported ({}); the next pass scans "
+              + "that node again", job.getMetadata().getName(), entry.getKey(), e.getMessage());
+        }
+        delete(job);
       }
     }
     return finished;
+  }
+
+  private void deleteLeftOvers() {
+    for (Job job : List.copyOf(undeleted.values())) {
+      undeleted.remove(job.getMetadata().getName());
+      delete(job);
+    }
+  }
+
+  private void delete(Job job) {
+    try {
+      jobs.delete(job);
+    } catch (RuntimeException e) {
+      LOG.warn("cannot delete the finished scan Job {} ({}); tried again next pass",
+          job.getMetadata().getName(), e.getMessage());
+      undeleted.put(job.getMetadata().getName(), job);
+    }
   }
 
   /** What {@code job}, which ended, reported; a failure naming the deadline when it ran past it. */
@@ -99,7 +141,7 @@ final class NodeScanJobs<C, R> {
   void startNext(BiFunction<String, String, Job> job,
       Supplier<Function<String, C>> remember) {
     Function<String, C> atStart = null;
-    for (String node : nodes.ready()) {
+    for (String node : readyNodes.get()) {
       if (running.containsKey(node)) {
         continue;
       }

@@ -289,8 +289,9 @@ public final class FakeKubelet implements AutoCloseable {
       } else if (v.getSecret() != null) {
         real = podDir.resolve("volume-" + v.getName());
         Files.createDirectories(real);
-        Secret s = client.secrets().inNamespace(namespace).withName(v.getSecret().getSecretName())
-            .require();
+        Secret s = required(() -> client.secrets().inNamespace(namespace)
+            .withName(v.getSecret().getSecretName()).get(), "secret "
+            + v.getSecret().getSecretName());
         // the API server turns stringData into data; the mock API server keeps it apart
         Map<String, byte[]> values = new java.util.LinkedHashMap<>();
         if (s.getData() != null) {
@@ -320,8 +321,9 @@ public final class FakeKubelet implements AutoCloseable {
       } else if (v.getConfigMap() != null) {
         real = podDir.resolve("volume-" + v.getName());
         Files.createDirectories(real);
-        var cm = client.configMaps().inNamespace(namespace).withName(v.getConfigMap().getName())
-            .require();
+        var cm = required(() -> client.configMaps().inNamespace(namespace)
+            .withName(v.getConfigMap().getName()).get(), "configmap "
+            + v.getConfigMap().getName());
         for (var e : cm.getData().entrySet()) {
           Files.writeString(real.resolve(e.getKey()), e.getValue());
         }
@@ -331,6 +333,18 @@ public final class FakeKubelet implements AutoCloseable {
       mounts.put(m.getMountPath(), real);
     }
     return mounts;
+  }
+
+  /**
+   * What {@code get} reads, read again while the API server is away or busy, as a kubelet does
+   * for a Pod's Secrets and ConfigMaps; one that does not exist fails the Pod's start.
+   */
+  private <T> T required(java.util.function.Supplier<T> get, String what) throws IOException {
+    T found = untilTheApiAnswers(get);
+    if (found == null) {
+      throw new IOException(what + " not found");
+    }
+    return found;
   }
 
   private static String translate(String arg, Map<String, Path> mounts) {
@@ -346,7 +360,13 @@ public final class FakeKubelet implements AutoCloseable {
       return e.getValue();
     }
     var ref = e.getValueFrom().getSecretKeyRef();
-    Secret s = client.secrets().inNamespace(namespace).withName(ref.getName()).require();
+    Secret s;
+    try {
+      s = required(() -> client.secrets().inNamespace(namespace).withName(ref.getName()).get(),
+          "secret " + ref.getName());
+    } catch (IOException missing) {
+      throw new IllegalStateException(missing.getMessage(), missing);
+    }
     String encoded = s.getData().get(ref.getKey());
     if (encoded == null) {
       throw new IllegalStateException("couldn't find key " + ref.getKey() + " in Secret "
