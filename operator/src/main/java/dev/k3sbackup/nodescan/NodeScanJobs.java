@@ -106,10 +106,9 @@ final class NodeScanJobs<C, R> {
   }
 
   private void deleteLeftOvers() {
-    for (Job job : List.copyOf(undeleted.values())) {
-      undeleted.remove(job.getMetadata().getName());
-      delete(job);
-    }
+    List<Job> again = List.copyOf(undeleted.values());
+    undeleted.clear();
+    again.forEach(this::delete); // those refused again go back in
   }
 
   private void delete(Job job) {

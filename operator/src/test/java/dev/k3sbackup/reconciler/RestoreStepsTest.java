@@ -17,20 +17,18 @@ import dev.k3sbackup.api.v1alpha1.StepState;
 import dev.k3sbackup.base.FailureKind;
 import dev.k3sbackup.cluster.EtcdNodes.EtcdNode;
 import dev.k3sbackup.contract.AgentResult;
-import dev.k3sbackup.contract.AgentResult.ResultType;
 import dev.k3sbackup.contract.PreparedRestore;
 import dev.k3sbackup.contract.RestoreId;
 import dev.k3sbackup.contract.RestoreReport;
 import dev.k3sbackup.contract.RestoreRole;
 import dev.k3sbackup.contract.RestoreStep;
 import dev.k3sbackup.jobs.AgentJobs;
-import dev.k3sbackup.jobs.NodeJobs;
 import dev.k3sbackup.reconciler.RestoreSteps.Progress;
 import dev.k3sbackup.status.Events;
 import dev.k3sbackup.status.RestorePhases;
+import dev.k3sbackup.testing.FakeNodeJobs;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.api.model.batch.v1.JobStatus;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -137,49 +135,9 @@ class RestoreStepsTest {
     return m;
   }
 
-  /** The Jobs: those created, and what the finished ones reported. */
-  private static final class FakeJobs implements NodeJobs {
-    final Map<String, Job> jobs = new LinkedHashMap<>();
-    final Map<String, AgentResult<?>> results = new LinkedHashMap<>();
-
-    @Override
-    public Optional<Job> get(String namespace, String name) {
-      return Optional.ofNullable(jobs.get(name));
-    }
-
-    @Override
-    public void create(Job job) {
-      jobs.putIfAbsent(job.getMetadata().getName(), job);
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public <T> Optional<AgentResult<T>> result(Job job, ResultType<T> type) {
-      return Optional.ofNullable((AgentResult<T>) results.get(job.getMetadata().getName()));
-    }
-
-    @Override
-    public void delete(Job job) {
-      jobs.remove(job.getMetadata().getName());
-    }
-
-    /** The Job ended, its agent having reported {@code result}. */
-    void finish(String name, AgentResult<?> result) {
-      JobStatus status = new JobStatus();
-      status.setSucceeded(result.ok() ? 1 : 0);
-      status.setFailed(result.ok() ? 0 : 1);
-      jobs.get(name).setStatus(status);
-      results.put(name, result);
-    }
-
-    List<String> args(String name) {
-      return jobs.get(name).getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
-    }
-  }
-
   private final List<String> events = new ArrayList<>();
   private final FakeCluster cluster = new FakeCluster();
-  private final FakeJobs jobs = new FakeJobs();
+  private final FakeNodeJobs jobs = new FakeNodeJobs();
   private RestoreSteps steps;
   private EtcdRestore restore;
 

@@ -355,18 +355,13 @@ public final class FakeKubelet implements AutoCloseable {
         .orElse(arg);
   }
 
-  private String valueOf(EnvVar e) {
+  private String valueOf(EnvVar e) throws IOException {
     if (e.getValueFrom() == null || e.getValueFrom().getSecretKeyRef() == null) {
       return e.getValue();
     }
     var ref = e.getValueFrom().getSecretKeyRef();
-    Secret s;
-    try {
-      s = required(() -> client.secrets().inNamespace(namespace).withName(ref.getName()).get(),
-          "secret " + ref.getName());
-    } catch (IOException missing) {
-      throw new IllegalStateException(missing.getMessage(), missing);
-    }
+    Secret s = required(() -> client.secrets().inNamespace(namespace).withName(ref.getName())
+        .get(), "secret " + ref.getName());
     String encoded = s.getData().get(ref.getKey());
     if (encoded == null) {
       throw new IllegalStateException("couldn't find key " + ref.getKey() + " in Secret "
